@@ -1,0 +1,63 @@
+-- Managed-AI usage per UTC day, provider and model for one customer in a period, as of $now, counting
+-- linked providers only (a provider_links row means reconciliation is configured). Each row carries
+-- that day's reconciliation status: matched, pending, mismatch, or missing (no reconciliation row).
+-- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
+-- returns: day DATE, provider VARCHAR, model VARCHAR, requests BIGINT, input_tokens BIGINT, cached_input_tokens BIGINT, output_tokens BIGINT, cost_usd DECIMAL, reconciliation_status VARCHAR
+with linked as (
+    select distinct l.provider
+    from provider_links as l
+    where l.customer_id = $customer_id
+),
+
+usage as (
+    select
+        cast(u.bucket_start as date) as day,
+        u.provider,
+        u.model,
+        cast(sum(u.requests) as bigint) as requests,
+        cast(sum(u.input_tokens) as bigint) as input_tokens,
+        cast(sum(u.cached_input_tokens) as bigint) as cached_input_tokens,
+        cast(sum(u.output_tokens) as bigint) as output_tokens,
+        sum(u.cost_usd) as cost_usd
+    from ai_usage as u
+    semi join linked as l on u.provider = l.provider
+    where u.customer_id = $customer_id
+        and u.bucket_start >= $period_start
+        and u.bucket_start < least($period_end, $now)
+    group by all
+),
+
+day_status as (
+    -- Several rows for one day: the day is matched only when all are; a mismatch beats pending.
+    select
+        r.usage_date as day,
+        r.provider,
+        case
+            when bool_and(r.status = 'matched') then 'matched'
+            when bool_or(r.status = 'mismatch') then 'mismatch'
+            else 'pending'
+        end as status
+    from reconciliation as r
+    where r.customer_id = $customer_id
+        and r.usage_date >= cast($period_start as date)
+        and r.usage_date < cast($period_end as date)
+    group by all
+),
+
+final as (
+    select
+        u.day,
+        u.provider,
+        u.model,
+        u.requests,
+        u.input_tokens,
+        u.cached_input_tokens,
+        u.output_tokens,
+        u.cost_usd,
+        coalesce(s.status, 'missing') as reconciliation_status
+    from usage as u
+    left join day_status as s on u.day = s.day and u.provider = s.provider
+)
+
+select * from final
+order by day, provider, model

@@ -1,0 +1,1 @@
+"""Usage & Billing Analytics: the core (data contract, queries, rules, handoff)."""

@@ -1,0 +1,84 @@
+"""The command line: `handoff` for finance, `sample-data` for demos and fixtures."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import config, handoff
+from .data import DataError, connect
+from .periods import Period, PeriodError
+from .sql import QueryError
+from .summary import UnknownCustomer, customer_summary
+
+
+class UsageError(Exception):
+    """A command line that cannot be run as given."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not argparse's usage block
+        raise UsageError(f"{message} (see --help)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m usage_analytics", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    pack = commands.add_parser("handoff", help="print the billing handoff pack of one customer and period")
+    pack.add_argument("--customer", required=True, help="customer_id, e.g. cus_acme_robotics")
+    pack.add_argument("--period", required=True, help="YYYY-MM, or YYYY-MM-DD..YYYY-MM-DD (end inclusive), UTC")
+    pack.add_argument("--format", choices=("json", "csv"), default="json")
+    pack.add_argument("--output", type=Path, help="write to this file instead of standard output")
+    sample = commands.add_parser("sample-data", help="write the deterministic sample exports")
+    sample.add_argument("--out", type=Path, default=config.Settings.data_dir, help="folder to write (default: data/)")
+    sample.add_argument("--now", help="ISO timestamp the sample ends at (default: the clock)")
+    sample.add_argument("--seed", type=int, default=7)
+    sample.add_argument("--customers", type=int, default=40)
+    return parser
+
+
+def _handoff(args: argparse.Namespace) -> int:
+    settings = config.load()
+    period = Period.parse(args.period)
+    store = connect(settings.data_dir)
+    try:
+        summary = customer_summary(store, args.customer, period, settings.now())
+    finally:
+        store.close()
+    data = handoff.pack(summary)
+    text = handoff.to_json(data) if args.format == "json" else handoff.to_csv(data)
+    if args.output:
+        args.output.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _sample_data(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from . import sample
+
+    now = config.parse_timestamp(args.now, "--now") if args.now else datetime.now(timezone.utc)
+    if args.out.exists() and any(args.out.iterdir()) and not (args.out / config.SAMPLE_MANIFEST).exists():
+        raise UsageError(f"{args.out} holds files that are not a generated sample; choose an empty folder")
+    manifest = sample.generate(args.out, now, seed=args.seed, customers=args.customers)
+    rows = ", ".join(f"{name} {count}" for name, count in manifest["rows"].items())
+    print(f"wrote {args.out} (now {manifest['now']}): {rows}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        return {"handoff": _handoff, "sample-data": _sample_data}[args.command](args)
+    except (UsageError, PeriodError, config.ConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (UnknownCustomer, DataError, QueryError, OSError) as error:
+        print(f"error: {str(error).splitlines()[0] if str(error) else type(error).__name__}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

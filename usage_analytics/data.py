@@ -1,0 +1,123 @@
+"""DuckDB over the parquet exports: one view per dataset, run(query_name, **params)."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from . import sql
+from .contract import DATASETS, Column, Dataset
+
+# How each kind of contract column is read. Timestamps go through epoch micros because a plain
+# cast of TIMESTAMPTZ follows the host's zone when DuckDB has no ICU; every view holds naive UTC.
+_READ = {
+    "text": "cast({c} as varchar)",
+    "timestamp": "make_timestamp(epoch_us({c}))",
+    "date": "cast(make_timestamp(epoch_us({c})) as date)",
+    "bool": "cast({c} as boolean)",
+    "int": "cast({c} as bigint)",
+    "double": "cast({c} as double)",
+    "money": "cast({c} as decimal(18, 9))",
+}
+_EMPTY_TYPE = {
+    "text": "varchar", "timestamp": "timestamp", "date": "date", "bool": "boolean",
+    "int": "bigint", "double": "double", "money": "decimal(18, 9)",
+}
+
+
+class DataError(RuntimeError):
+    """A dataset cannot be used; the message names the dataset, and the file and column where known."""
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    # View DDL cannot take prepared parameters; file paths come from our own directory listing.
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _select_list(columns: tuple[Column, ...]) -> str:
+    return ", ".join(f"{_READ[c.kind].format(c=_identifier(c.name))} as {_identifier(c.name)}" for c in columns)
+
+
+class Store:
+    """The DuckDB connection with one view per usable dataset; a fresh cursor per query."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir)
+        self.problems: dict[str, str] = {}  # dataset -> why it cannot be used
+        self.files: dict[str, list[Path]] = {}
+        self._con = duckdb.connect(":memory:")
+        self._lock = threading.Lock()
+        for dataset in DATASETS.values():
+            try:
+                self._register(dataset)
+            except DataError as error:
+                self.problems[dataset.name] = str(error)
+
+    def _register(self, dataset: Dataset) -> None:
+        folder = self.data_dir / dataset.name
+        if not folder.is_dir():
+            raise DataError(f"dataset {dataset.name}: folder {folder} is missing")
+        files = sorted(folder.rglob("*.parquet"))
+        self.files[dataset.name] = files
+        view = _identifier(dataset.name)
+        if not files:
+            empty = ", ".join(f"cast(null as {_EMPTY_TYPE[c.kind]}) as {_identifier(c.name)}" for c in dataset.columns)
+            self._con.execute(f"create view {view} as select {empty} limit 0")
+            return
+        self._check_columns(dataset, files)
+        paths = "[" + ", ".join(_literal(str(f)) for f in files) + "]"
+        self._con.execute(
+            f"create view {view} as select {_select_list(dataset.columns)} "
+            f"from read_parquet({paths}, union_by_name = true, hive_partitioning = false)"
+        )
+
+    def _check_columns(self, dataset: Dataset, files: list[Path]) -> None:
+        """Every file must carry every contract column (union_by_name would fill a missing one with nulls)."""
+        present: dict[str, set[str]] = {}
+        for path in files:
+            try:
+                rows = self._con.execute(
+                    "select name from parquet_schema($file)", {"file": str(path)}
+                ).fetchall()
+            except duckdb.Error as error:
+                first_line = str(error).splitlines()[0]
+                raise DataError(f"dataset {dataset.name}: file {path} is not readable parquet ({first_line})") from None
+            present[str(path)] = {name for (name,) in rows}
+        for path, names in present.items():
+            missing = [c for c in dataset.column_names if c not in names]
+            if missing:
+                raise DataError(f"dataset {dataset.name}: file {path} has no column {', '.join(missing)}")
+
+    def run(self, name: str, **params: object) -> pd.DataFrame:
+        """The rows of queries/<name>.sql for these parameters."""
+        query = sql.load(name)
+        bound = query.bind(params)
+        with self._lock:  # cursor() itself is not thread-safe; the query runs outside the lock
+            cursor = self._con.cursor()
+        try:
+            return cursor.sql(query.text, params=bound).to_arrow_table().to_pandas()
+        except duckdb.CatalogException as error:
+            raise self._explain(name, error) from None
+        except duckdb.Error as error:
+            raise DataError(f"query {name}: {str(error).splitlines()[0]}") from None
+        finally:
+            cursor.close()
+
+    def _explain(self, name: str, error: Exception) -> DataError:
+        broken = [ds for ds in self.problems if f'"{ds}"' in str(error) or f" {ds} " in f" {error} "]
+        if broken:
+            return DataError("; ".join(self.problems[ds] for ds in broken))
+        return DataError(f"query {name}: {str(error).splitlines()[0]}")
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def connect(data_dir: Path) -> Store:
+    return Store(data_dir)

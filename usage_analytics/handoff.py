@@ -1,0 +1,112 @@
+"""The billing handoff pack of SPEC §6: built from the same summary the pages show."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from . import rules
+from .summary import TOKEN_FIELDS, CustomerSummary
+
+CSV_COLUMNS = (
+    "customer_id", "customer_name", "period_start", "period_end", "period_final", "generated_at",
+    "provider", "cost_usd", *TOKEN_FIELDS, "status", "badge", "reconciled_through", "lag_days",
+    "workspace_runtime_hours", "billing_mode", "creation_allowed", "next_action", "billing_gates",
+)
+TOTAL_ROW = "TOTAL"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _money(amount: Decimal) -> str:
+    return f"{rules.usd(amount):f}"
+
+
+def pack(summary: CustomerSummary) -> dict:
+    """The handoff pack as plain JSON-ready data; money as 6-place decimal strings."""
+    account, period, readiness = summary.account, summary.period, summary.billing
+    return {
+        "customer": {"customer_id": account.customer_id, "customer_name": account.customer_name},
+        "period": {"start": _iso(period.start), "end": _iso(period.end), "final": period.has_ended(summary.now)},
+        "generated_at": _iso(summary.now),
+        "workspace_runtime_hours": round(summary.runtime_hours, 2),
+        "managed_ai": {
+            "cost_usd": _money(summary.ai_cost_usd),
+            **{field: summary.ai_total(field) for field in TOKEN_FIELDS},
+            "status": summary.ai_status,
+            "providers": [
+                {
+                    "provider": p.provider,
+                    "cost_usd": _money(p.cost_usd),
+                    **{field: getattr(p, field) for field in TOKEN_FIELDS},
+                    "status": p.status,
+                    "badge": p.badge,
+                    "reconciled_through": p.reconciled_through.isoformat(),
+                    "lag_days": p.lag_days,
+                }
+                for p in summary.providers
+            ],
+            "not_configured": list(summary.not_configured),
+        },
+        "billing": {
+            "billing_mode": readiness.billing_mode,
+            "creation_allowed": readiness.creation_allowed,
+            "next_action": readiness.next_action,
+            "reason": readiness.reason,
+            "gates": [{"gate": g.gate, "passed": g.passed, "detail": g.detail} for g in readiness.gates],
+        },
+    }
+
+
+def to_json(data: dict) -> str:
+    return json.dumps(data, indent=2) + "\n"
+
+
+def _cell(value: object) -> str:
+    """A CSV cell; text that a spreadsheet would run as a formula is quoted with a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def to_csv(data: dict) -> str:
+    """One row per provider (linked ones, then those without reconciliation) plus a TOTAL row."""
+    ai, billing = data["managed_ai"], data["billing"]
+    common = {
+        "customer_id": data["customer"]["customer_id"],
+        "customer_name": data["customer"]["customer_name"],
+        "period_start": data["period"]["start"],
+        "period_end": data["period"]["end"],
+        "period_final": data["period"]["final"],
+        "generated_at": data["generated_at"],
+    }
+    rows = [{**common, **p} for p in ai["providers"]]
+    rows += [{**common, "provider": name, "status": rules.NOT_CONFIGURED, "badge": rules.NOT_CONFIGURED}
+             for name in ai["not_configured"]]
+    rows.append({
+        **common,
+        "provider": TOTAL_ROW,
+        "cost_usd": ai["cost_usd"],
+        **{field: ai[field] for field in TOKEN_FIELDS},
+        "status": ai["status"],
+        "workspace_runtime_hours": data["workspace_runtime_hours"],
+        "billing_mode": billing["billing_mode"],
+        "creation_allowed": billing["creation_allowed"],
+        "next_action": billing["next_action"],
+        "billing_gates": "; ".join(f"{g['gate']}: {'pass' if g['passed'] else 'fail'}" for g in billing["gates"]),
+    })
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
+    return out.getvalue()

@@ -1,0 +1,72 @@
+"""Reporting periods: whole UTC days, start inclusive, end exclusive."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+
+
+class PeriodError(ValueError):
+    """A period text that is not YYYY-MM or YYYY-MM-DD..YYYY-MM-DD."""
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Period:
+    first_day: date
+    last_day: date  # inclusive
+
+    def __post_init__(self) -> None:
+        if self.last_day < self.first_day:
+            raise PeriodError(f"period ends ({self.last_day}) before it starts ({self.first_day})")
+
+    @property
+    def start(self) -> datetime:
+        return _midnight(self.first_day)
+
+    @property
+    def end(self) -> datetime:
+        """The exclusive end: midnight UTC after the last day."""
+        return _midnight(self.last_day + timedelta(days=1))
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    @property
+    def label(self) -> str:
+        if self.first_day.day == 1 and self == Period.month(self.first_day.year, self.first_day.month):
+            return self.first_day.strftime("%Y-%m")
+        return f"{self.first_day.isoformat()}..{self.last_day.isoformat()}"
+
+    @classmethod
+    def month(cls, year: int, month: int) -> Period:
+        first = date(year, month, 1)
+        following = date(year + month // 12, month % 12 + 1, 1)
+        return cls(first, following - timedelta(days=1))
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """`YYYY-MM` (a calendar month) or `YYYY-MM-DD..YYYY-MM-DD` (end inclusive)."""
+        text = text.strip()
+        try:
+            if m := _MONTH.match(text):
+                return cls.month(int(m[1]), int(m[2]))
+            if m := _RANGE.match(text):
+                return cls(date.fromisoformat(m[1]), date.fromisoformat(m[2]))
+        except ValueError as error:
+            raise PeriodError(f"period {text!r}: {error}") from None
+        raise PeriodError(f"period {text!r} is neither YYYY-MM nor YYYY-MM-DD..YYYY-MM-DD")
+
+    def previous(self) -> Period:
+        """The period of equal length just before this one."""
+        return Period(self.first_day - timedelta(days=self.days), self.first_day - timedelta(days=1))
+
+    def has_ended(self, now: datetime) -> bool:
+        return now >= self.end

@@ -1,0 +1,120 @@
+"""The small pure decisions of SPEC §4: reconciliation lag and badges, final totals, billing readiness."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+CURRENT, LAGGING, STALE, MISMATCH, NOT_CONFIGURED = "current", "lagging", "stale", "mismatch", "not configured"
+FINAL, PROVISIONAL = "final", "provisional"
+NONE, SETUP, FUNDING, SUPPORT = "none", "setup", "funding", "support"
+MICRO_USD = Decimal("0.000001")
+
+
+def usd(amount: Decimal | None) -> Decimal:
+    """Money rounded to 6 decimal places, half up (the precision of every total we show or export)."""
+    return (amount or Decimal(0)).quantize(MICRO_USD, rounding=ROUND_HALF_UP)
+
+
+def reconciled_through(first_open_day: date | None, today: date) -> date:
+    """The day before the first open day, or yesterday when no day is open."""
+    yesterday = today - timedelta(days=1)
+    if first_open_day is None or first_open_day > yesterday:
+        return yesterday
+    return first_open_day - timedelta(days=1)
+
+
+def lag_days(through: date, today: date) -> int:
+    """Days from reconciled-through to yesterday."""
+    return max(0, ((today - timedelta(days=1)) - through).days)
+
+
+def badge(lag: int, mismatch_in_period: bool, configured: bool = True) -> str:
+    if not configured:
+        return NOT_CONFIGURED
+    if mismatch_in_period:
+        return MISMATCH
+    if lag == 0:
+        return CURRENT
+    return LAGGING if lag <= 3 else STALE
+
+
+def total_status(period_ended: bool, usage_days: int, matched_days: int) -> str:
+    """Final only when the period has ended and every day with usage in it is matched."""
+    return FINAL if period_ended and matched_days == usage_days else PROVISIONAL
+
+
+@dataclass(frozen=True)
+class BillingSnapshot:
+    as_of: datetime
+    billing_mode: str
+    payment_verified: bool = False
+    trial_status: str | None = None
+    trial_ends_at: datetime | None = None
+    prepaid_workspace_hours: float | None = None
+    prepaid_ai_usd: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Gate:
+    gate: str
+    passed: bool
+    detail: str
+    action: str  # the next action this gate asks for while it fails
+
+
+@dataclass(frozen=True)
+class Readiness:
+    billing_mode: str
+    creation_allowed: bool
+    next_action: str
+    reason: str
+    gates: tuple[Gate, ...]
+
+
+def _account_gate(status: str) -> Gate:
+    action = {"active": NONE, "onboarding": SETUP}.get(status, SUPPORT)
+    detail = "account is active" if status == "active" else f"account is {status or 'without a status'}"
+    return Gate("account active", status == "active", detail, action)
+
+
+def _mode_gates(snapshot: BillingSnapshot, now: datetime) -> list[Gate]:
+    mode = snapshot.billing_mode
+    if mode == "paid":
+        verified = bool(snapshot.payment_verified)
+        detail = "payment method verified" if verified else "payment method not verified yet"
+        return [Gate("payment verified", verified, detail, SETUP)]
+    if mode == "trial":
+        status = snapshot.trial_status
+        approved = Gate(
+            "trial approved", status == "approved", f"trial is {status or 'not requested'}",
+            SUPPORT if status == "pending" else SETUP,
+        )
+        ends = snapshot.trial_ends_at
+        running = ends is None or ends > now
+        detail = "trial has no end date" if ends is None else (
+            f"trial {'ends' if running else 'ended'} {ends:%Y-%m-%d %H:%M} UTC")
+        return [approved, Gate("trial not ended", running, detail, SETUP)]
+    if mode == "prepaid":
+        hours, ai = snapshot.prepaid_workspace_hours or 0.0, snapshot.prepaid_ai_usd or Decimal(0)
+        return [
+            Gate("prepaid workspace hours", hours > 0,
+                 f"{hours:,.2f} workspace hours left" if hours > 0 else "prepaid workspace hours are empty", FUNDING),
+            Gate("prepaid AI balance", ai > 0,
+                 f"${usd(ai):,.2f} AI balance left" if ai > 0 else "prepaid AI balance is empty", FUNDING),
+        ]
+    return []
+
+
+def billing_readiness(account_status: str, snapshot: BillingSnapshot | None, now: datetime) -> Readiness:
+    """Whether workspace creation is allowed as of now, every gate, and the next action."""
+    mode = snapshot.billing_mode if snapshot else "none"
+    configured = mode in ("paid", "trial", "prepaid")
+    detail = f"billing mode is {mode}" if snapshot else "no billing account on record"
+    gates = [_account_gate(account_status), Gate("billing set up", configured, detail, SETUP)]
+    if snapshot and configured:
+        gates += _mode_gates(snapshot, now)
+    failing = [g for g in gates if not g.passed]
+    if not failing:
+        return Readiness(mode, True, NONE, "every gate passes", tuple(gates))
+    return Readiness(mode, False, failing[0].action, failing[0].detail, tuple(gates))
