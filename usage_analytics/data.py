@@ -98,22 +98,28 @@ class Store:
         """The rows of queries/<name>.sql for these parameters."""
         query = sql.load(name)
         bound = query.bind(params)
+        broken = sorted(query.datasets() & set(self.problems))
+        if broken:
+            raise DataError("; ".join(self.problems[dataset] for dataset in broken))
         with self._lock:  # cursor() itself is not thread-safe; the query runs outside the lock
             cursor = self._con.cursor()
         try:
             return cursor.sql(query.text, params=bound).to_arrow_table().to_pandas()
-        except duckdb.CatalogException as error:
-            raise self._explain(name, error) from None
         except duckdb.Error as error:
             raise DataError(f"query {name}: {str(error).splitlines()[0]}") from None
         finally:
             cursor.close()
 
-    def _explain(self, name: str, error: Exception) -> DataError:
-        broken = [ds for ds in self.problems if f'"{ds}"' in str(error) or f" {ds} " in f" {error} "]
-        if broken:
-            return DataError("; ".join(self.problems[ds] for ds in broken))
-        return DataError(f"query {name}: {str(error).splitlines()[0]}")
+    def result_types(self, name: str, **params: object) -> list[tuple[str, str]]:
+        """(column, DuckDB type) of a query's result, for checking its header."""
+        query = sql.load(name)
+        with self._lock:
+            cursor = self._con.cursor()
+        try:
+            relation = cursor.sql(query.text, params=query.bind(params))
+            return [(column, str(kind)) for column, kind in zip(relation.columns, relation.types)]
+        finally:
+            cursor.close()
 
     def close(self) -> None:
         self._con.close()

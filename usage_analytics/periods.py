@@ -24,7 +24,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.last_day < self.first_day:
-            raise PeriodError(f"period ends ({self.last_day}) before it starts ({self.first_day})")
+            raise PeriodError(f"period {self.first_day}..{self.last_day} ends before it starts")
 
     @property
     def start(self) -> datetime:
@@ -55,13 +55,16 @@ class Period:
     def parse(cls, text: str) -> Period:
         """`YYYY-MM` (a calendar month) or `YYYY-MM-DD..YYYY-MM-DD` (end inclusive)."""
         text = text.strip()
-        try:
-            if m := _MONTH.match(text):
-                return cls.month(int(m[1]), int(m[2]))
-            if m := _RANGE.match(text):
-                return cls(date.fromisoformat(m[1]), date.fromisoformat(m[2]))
-        except ValueError as error:
-            raise PeriodError(f"period {text!r}: {error}") from None
+        if m := _MONTH.match(text):
+            if not 1 <= int(m[2]) <= 12:
+                raise PeriodError(f"period {text!r}: month must be in 1..12")
+            return cls.month(int(m[1]), int(m[2]))
+        if m := _RANGE.match(text):
+            try:
+                first, last = date.fromisoformat(m[1]), date.fromisoformat(m[2])
+            except ValueError as error:
+                raise PeriodError(f"period {text!r}: {error}") from None
+            return cls(first, last)
         raise PeriodError(f"period {text!r} is neither YYYY-MM nor YYYY-MM-DD..YYYY-MM-DD")
 
     def previous(self) -> Period:

@@ -8,10 +8,12 @@ from functools import cache
 from pathlib import Path
 
 from .config import PROJECT_ROOT
+from .contract import DATASETS
 
 QUERIES_DIR = PROJECT_ROOT / "queries"
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
+_SOURCE = re.compile(r"\b(?:from|join)\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 
 
 class QueryError(ValueError):
@@ -28,6 +30,10 @@ class Query:
 
     def used_params(self) -> set[str]:
         return set(_PARAM.findall(_COMMENT.sub("", self.text)))
+
+    def datasets(self) -> set[str]:
+        """The dataset views this query reads."""
+        return {name for name in _SOURCE.findall(_COMMENT.sub("", self.text)) if name in DATASETS}
 
     def bind(self, params: dict[str, object]) -> dict[str, object]:
         """The call's parameters, checked against the header; aware datetimes become naive UTC."""

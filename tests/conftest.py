@@ -1,0 +1,76 @@
+"""Fixtures built in code: literal rows written as parquet into a temp folder."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from usage_analytics.contract import DATASETS
+from usage_analytics.data import Store
+from usage_analytics.sample import write_dataset
+
+UTC = timezone.utc
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def at(text: str) -> datetime:
+    """An aware UTC datetime from 'YYYY-MM-DD HH:MM'."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def session(workspace: str, start: str, end: str | None, customer: str = "cus_a", template: str = "standard") -> dict:
+    return {"customer_id": customer, "workspace_id": workspace, "user_id": "usr_1", "template": template,
+            "started_at": at(start), "ended_at": at(end) if end else None}
+
+
+def usage(bucket: str, provider: str = "openai", cost: str = "1.000000", customer: str = "cus_a",
+          model: str = "m1", requests: int = 1, tokens: tuple[int, int, int] = (100, 10, 20)) -> dict:
+    return {"customer_id": customer, "bucket_start": at(bucket), "provider": provider, "model": model,
+            "provider_project_id": f"proj_secret_{provider}", "requests": requests, "input_tokens": tokens[0],
+            "cached_input_tokens": tokens[1], "output_tokens": tokens[2], "cost_usd": Decimal(cost)}
+
+
+def link(provider: str, customer: str = "cus_a") -> dict:
+    return {"customer_id": customer, "provider": provider, "provider_project_id": f"proj_secret_{provider}",
+            "linked_at": at("2026-01-01 00:00")}
+
+
+def recon(day: str, status: str, provider: str = "openai", customer: str = "cus_a") -> dict:
+    matched = status == "matched"
+    return {"customer_id": customer, "provider": provider, "usage_date": at(day + " 00:00").date(), "status": status,
+            "metered_cost_usd": Decimal("1"), "provider_cost_usd": Decimal("1") if status != "pending" else None,
+            "reconciled_at": at(day + " 00:00") if matched else None}
+
+
+def customer(customer_id: str = "cus_a", name: str = "Customer A", status: str = "active") -> dict:
+    return {"customer_id": customer_id, "customer_name": name, "created_at": at("2025-06-01 00:00"),
+            "account_status": status}
+
+
+@pytest.fixture
+def exports(tmp_path):
+    """write(**rows_by_dataset) -> a Store over them; datasets not given hold no rows."""
+    stores = []
+
+    def write(**datasets: list[dict]) -> Store:
+        unknown = set(datasets) - set(DATASETS)
+        assert not unknown, unknown
+        datasets.setdefault("customers", [customer()])
+        for name in DATASETS:
+            write_dataset(tmp_path, name, datasets.get(name, []))
+        stores.append(Store(tmp_path))
+        return stores[-1]
+
+    yield write
+    for store in stores:
+        store.close()
+
+
+@pytest.fixture(scope="session")
+def sample_store():
+    """The bundled sample under data/, as the app and the CLI read it."""
+    store = Store(ROOT / "data")
+    yield store
+    store.close()

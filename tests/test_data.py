@@ -1,0 +1,123 @@
+"""The data layer: views over the exports, clear messages for bad input, no extra column read."""
+import os
+import subprocess
+import sys
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import ROOT, at, customer, link, usage
+from usage_analytics import handoff
+from usage_analytics.contract import DATASETS
+from usage_analytics.data import DataError, Store
+from usage_analytics.periods import Period
+from usage_analytics.sample import write_dataset
+from usage_analytics.summary import customer_summary
+
+SENTINEL = "SENTINEL-7f3a-do-not-show"
+
+
+def test_views_hold_exactly_the_contract_columns(sample_store):
+    for name, dataset in DATASETS.items():
+        columns = sample_store._con.execute(f'select * from "{name}" limit 0').description
+        assert tuple(c[0] for c in columns) == dataset.column_names
+
+
+def test_hive_style_month_folders_are_read(sample_store):
+    files = sample_store.files["ai_usage"]
+    assert any("month=" in str(f) for f in files) and len(files) >= 6
+
+
+def test_a_missing_dataset_folder_is_named_and_other_datasets_keep_working(tmp_path):
+    write_dataset(tmp_path, "customers", [customer()])
+    store = Store(tmp_path)
+    try:
+        assert "dataset ai_usage: folder" in store.problems["ai_usage"]
+        assert store.run("customer_account", customer_id="cus_a").customer_name.tolist() == ["Customer A"]
+        with pytest.raises(DataError, match=r"dataset ai_usage: folder .*ai_usage is missing; "
+                                            r"dataset provider_links: folder .*provider_links is missing"):
+            store.run("ai_unlinked_providers", customer_id="cus_a", period_start=at("2026-03-01 00:00"),
+                      period_end=at("2026-04-01 00:00"), now=at("2026-05-01 00:00"))
+    finally:
+        store.close()
+
+
+def test_a_file_missing_a_column_is_named_with_the_column(exports, tmp_path):
+    exports().close()
+    table = pa.table({"customer_id": ["cus_a"], "provider": ["openai"], "linked_at": [at("2026-01-01 00:00")]})
+    pq.write_table(table, tmp_path / "provider_links" / "late.parquet")
+    store = Store(tmp_path)
+    try:
+        message = store.problems["provider_links"]
+        assert "late.parquet" in message and "has no column provider_project_id" in message
+    finally:
+        store.close()
+
+
+def test_a_corrupt_file_is_named(exports, tmp_path):
+    exports().close()
+    (tmp_path / "ai_usage" / "junk.parquet").write_bytes(os.urandom(64))
+    store = Store(tmp_path)
+    try:
+        assert "dataset ai_usage: file" in store.problems["ai_usage"]
+        assert "junk.parquet is not readable parquet" in store.problems["ai_usage"]
+    finally:
+        store.close()
+
+
+def test_extra_and_forbidden_columns_are_never_read_into_a_pack(exports, tmp_path):
+    exports().close()
+    rows = [usage("2026-03-02 10:00")]
+    table = pq.read_table(write_dataset(tmp_path, "ai_usage", rows))
+    for column in ("prompt", "api_key", "response"):
+        table = table.append_column(column, pa.array([SENTINEL]))
+    pq.write_table(table, tmp_path / "ai_usage" / "part-0.parquet")
+    write_dataset(tmp_path, "provider_links", [link("openai")])
+    store = Store(tmp_path)
+    try:
+        data = handoff.pack(customer_summary(store, "cus_a", Period.parse("2026-03"), at("2026-04-02 00:00")))
+        text = handoff.to_json(data) + handoff.to_csv(data)
+        assert data["managed_ai"]["cost_usd"] == "1.000000"
+        assert SENTINEL not in text and "proj_secret" not in text
+    finally:
+        store.close()
+
+
+def test_timestamps_with_a_zone_and_naive_ones_are_read_as_utc(exports, tmp_path):
+    exports().close()
+    ny = pa.timestamp("us", tz="America/New_York")
+    table = pa.table({
+        "customer_id": ["cus_a", "cus_a"], "workspace_id": ["ws1", "ws2"], "user_id": ["u", "u"],
+        "template": ["standard", "standard"],
+        "started_at": pa.array([at("2026-03-10 22:00"), at("2026-03-10 23:00")], ny),  # instants in UTC
+        "ended_at": pa.array([at("2026-03-11 01:00"), None], ny),
+    })
+    pq.write_table(table, tmp_path / "workspace_sessions" / "part-0.parquet")
+    naive = table.set_column(4, "started_at", pa.array([at("2026-03-12 22:00").replace(tzinfo=None)] * 2,
+                                                       pa.timestamp("ns")))
+    naive = naive.set_column(5, "ended_at", pa.array([at("2026-03-13 02:00").replace(tzinfo=None)] * 2,
+                                                     pa.timestamp("ns")))
+    naive = naive.set_column(1, "workspace_id", pa.array(["ws3", "ws3"]))
+    pq.write_table(naive, tmp_path / "workspace_sessions" / "naive.parquet")
+    store = Store(tmp_path)
+    try:
+        rows = store.run("runtime_by_workspace_day", customer_id="cus_a", period_start=at("2026-03-01 00:00"),
+                         period_end=at("2026-04-01 00:00"), now=at("2026-03-11 02:00"))
+        assert [(r.day.day, r.workspace_id, r.runtime_hours) for r in rows.itertuples()] == [
+            (10, "ws1", 2.0), (10, "ws2", 1.0), (11, "ws1", 1.0), (11, "ws2", 2.0)]
+        later = store.run("runtime_by_workspace_day", customer_id="cus_a", period_start=at("2026-03-12 00:00"),
+                          period_end=at("2026-03-14 00:00"), now=at("2026-03-20 00:00"))
+        assert [(r.day.day, r.workspace_id, r.runtime_hours) for r in later.itertuples()] == [
+            (12, "ws2", 24.0), (12, "ws3", 2.0), (13, "ws2", 24.0), (13, "ws3", 2.0)]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata"])
+def test_the_host_time_zone_changes_nothing(zone):
+    command = [sys.executable, "-m", "usage_analytics", "handoff", "--customer", "cus_acme_robotics",
+               "--period", "2026-10-31..2026-11-02", "--format", "csv"]
+    outputs = [subprocess.run(command, cwd=ROOT, env={**os.environ, "TZ": tz}, capture_output=True, text=True,
+                              check=True).stdout for tz in ("UTC", zone)]
+    assert outputs[0] == outputs[1]

@@ -1,0 +1,61 @@
+"""Every queries/*.sql: header present, declared params == used params, result columns == header."""
+import re
+from datetime import datetime, timezone
+
+import pytest
+
+from usage_analytics import sql
+
+SAMPLE_VALUES = {
+    "VARCHAR": "cus_acme_robotics",
+    "TIMESTAMP": datetime(2026, 11, 1, tzinfo=timezone.utc),
+}
+NAMES = sql.names()
+
+
+def test_there_are_queries():
+    assert len(NAMES) >= 6
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_header_declares_exactly_the_params_used(name):
+    query = sql.load(name)
+    assert query.description
+    assert query.used_params() == set(query.params), "params declared in the header differ from those used"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_result_columns_and_types_match_the_header(name, sample_store):
+    query = sql.load(name)
+    params = {key: SAMPLE_VALUES[kind] for key, kind in query.params.items()}
+    if "period_start" in params:
+        params["period_start"] = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    actual = sample_store.result_types(name, **params)
+    assert [c for c, _ in actual] == [c for c, _ in query.returns]
+    for (column, declared), (_, real) in zip(query.returns, actual):
+        assert real == declared or real.startswith(declared + "("), f"{column}: header says {declared}, is {real}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_query_style(name):
+    text = sql.load(name).text
+    body = re.sub(r"--[^\n]*", "", text)
+    assert "select *" not in body.replace("select * from final", ""), "name the columns; only final may be *"
+    assert re.search(r"select \* from final\s*(order by [^;]*)?$", body.strip()), "end in select * from final"
+    assert ".parquet" not in body and "read_parquet" not in body, "queries use the dataset views"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_query_reads_at_least_one_dataset_view(name):
+    assert sql.load(name).datasets()
+
+
+def test_calling_with_wrong_params_names_them(sample_store):
+    with pytest.raises(sql.QueryError, match=r"missing params \['now'\], unexpected \['when'\]"):
+        sample_store.run("billing_snapshot", customer_id="cus_x", when=datetime(2026, 1, 1))
+
+
+def test_header_parsing_rejects_a_file_without_returns():
+    with pytest.raises(sql.QueryError, match="needs a description"):
+        sql.parse("broken", "-- Something.\n-- params: $a VARCHAR\nselect $a\n")
+    assert sql.parse("ok", "-- Thing.\n-- params: none\n-- returns: x INTEGER\nselect 1 as x\n").params == {}
