@@ -121,3 +121,32 @@ def test_the_host_time_zone_changes_nothing(zone):
     outputs = [subprocess.run(command, cwd=ROOT, env={**os.environ, "TZ": tz}, capture_output=True, text=True,
                               check=True).stdout for tz in ("UTC", zone)]
     assert outputs[0] == outputs[1]
+
+
+def test_hidden_and_in_progress_files_are_skipped(exports, tmp_path):
+    exports(provider_links=[link("openai")], ai_usage=[usage("2026-03-02 10:00")]).close()
+    for hidden in ("_temporary/part-9.parquet", ".part-8.parquet"):
+        write_dataset(tmp_path, "ai_usage", [usage("2026-03-02 11:00")], part=hidden.removesuffix(".parquet"))
+    store = Store(tmp_path)
+    try:
+        assert [f.name for f in store.files["ai_usage"]] == ["part-0.parquet"]
+    finally:
+        store.close()
+
+
+def test_queries_from_many_threads_get_their_own_rows(sample_store):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids = sample_store.run("customer_account", customer_id="cus_acme_robotics")  # warm
+    customers = ["cus_acme_robotics", "cus_northwind_traders", "cus_globex_systems", "cus_hooli_cloud"] * 6
+    month = Period.parse("2026-11")
+
+    def hours(customer_id):
+        rows = sample_store.run("runtime_by_workspace_day", customer_id=customer_id, period_start=month.start,
+                                period_end=month.end, now=at("2026-11-24 12:00"))
+        return customer_id, round(rows["runtime_hours"].sum(), 6)
+
+    expected = dict(hours(c) for c in set(customers))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(hours, customers)) == [(c, expected[c]) for c in customers]
+    assert len(set(expected.values())) == 4 and not ids.empty

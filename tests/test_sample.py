@@ -68,3 +68,15 @@ def test_the_sample_has_the_situations_the_demo_needs(sample_store):
     runtime = sample_store.run("runtime_by_workspace_day", customer_id="cus_northwind_traders",
                                period_start=month.start, period_end=month.end, now=NOW)
     assert runtime["runtime_hours"].sum() > 100 and runtime["is_running"].any()
+
+
+def test_regenerating_replaces_the_old_sample_and_never_touches_real_exports(tmp_path):
+    sample.generate(tmp_path / "s", datetime(2026, 3, 10, tzinfo=timezone.utc), customers=2)
+    sample.generate(tmp_path / "s", NOW, customers=2)
+    months = {p.name for p in (tmp_path / "s" / "ai_usage").iterdir()}
+    assert months == {"month=2026-06", "month=2026-07", "month=2026-08", "month=2026-09", "month=2026-10",
+                      "month=2026-11"}
+    (tmp_path / "real" / "customers").mkdir(parents=True)
+    with pytest.raises(FileExistsError, match="not a generated sample"):
+        sample.generate(tmp_path / "real", NOW, customers=2)
+    assert (tmp_path / "real" / "customers").is_dir()

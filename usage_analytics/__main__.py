@@ -60,9 +60,10 @@ def _sample_data(args: argparse.Namespace) -> int:
     from . import sample
 
     now = config.parse_timestamp(args.now, "--now") if args.now else datetime.now(timezone.utc)
-    if args.out.exists() and any(args.out.iterdir()) and not (args.out / config.SAMPLE_MANIFEST).exists():
-        raise UsageError(f"{args.out} holds files that are not a generated sample; choose an empty folder")
-    manifest = sample.generate(args.out, now, seed=args.seed, customers=args.customers)
+    try:
+        manifest = sample.generate(args.out, now, seed=args.seed, customers=args.customers)
+    except FileExistsError as error:
+        raise UsageError(str(error)) from None
     rows = ", ".join(f"{name} {count}" for name, count in manifest["rows"].items())
     print(f"wrote {args.out} (now {manifest['now']}): {rows}")
     return 0

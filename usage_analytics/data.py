@@ -63,7 +63,9 @@ class Store:
         folder = self.data_dir / dataset.name
         if not folder.is_dir():
             raise DataError(f"dataset {dataset.name}: folder {folder} is missing")
-        files = sorted(folder.rglob("*.parquet"))
+        # Paths starting with . or _ are hidden or in-progress output by convention (Spark, Hive).
+        files = sorted(f for f in folder.rglob("*.parquet")
+                       if not any(part.startswith((".", "_")) for part in f.relative_to(folder).parts))
         self.files[dataset.name] = files
         view = _identifier(dataset.name)
         if not files:

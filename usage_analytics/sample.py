@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -257,6 +258,10 @@ def generate(out: Path, now: datetime, seed: int = 7, customers: int = 40) -> di
     month = now.month - 5
     start = date(now.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
     out = Path(out)
+    if out.is_dir() and any(out.iterdir()) and not (out / SAMPLE_MANIFEST).is_file():
+        raise FileExistsError(f"{out} holds files that are not a generated sample; choose an empty folder")
+    for name in DATASETS:  # a previous sample's months must not linger
+        shutil.rmtree(out / name, ignore_errors=True)
     rows: dict[str, list[dict]] = {name: [] for name in DATASETS}
     for index in range(customers):
         c = _Customer(index, NAMES[index % len(NAMES)] + ("" if index < len(NAMES) else f" {index // len(NAMES) + 1}"),
