@@ -28,15 +28,10 @@ usage as (
 ),
 
 day_status as (
-    -- Several rows for one day: the day is matched only when all are; a mismatch beats pending.
     select
         r.usage_date as day,
         r.provider,
-        case
-            when bool_and(r.status = 'matched') then 'matched'
-            when bool_or(r.status = 'mismatch') then 'mismatch'
-            else 'pending'
-        end as status
+        reconciliation_day_status(r.status) as status
     from reconciliation as r
     where r.customer_id = $customer_id
         and r.usage_date >= cast($period_start as date)

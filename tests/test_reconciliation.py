@@ -103,3 +103,19 @@ def test_mismatch_wins_over_lag_and_not_configured_wins_over_all():
     assert rules.badge(0, mismatch_in_period=True) == "mismatch"
     assert rules.badge(9, mismatch_in_period=True) == "mismatch"
     assert rules.badge(0, mismatch_in_period=True, configured=False) == "not configured"
+
+
+@pytest.mark.parametrize("statuses, expected", [
+    (["matched"], "matched"),
+    (["matched", "matched"], "matched"),
+    (["matched", "pending"], "pending"),
+    (["pending", "mismatch", "matched"], "mismatch"),
+    (["something-new"], "pending"),  # an unknown status is never taken as matched
+])
+def test_a_day_with_several_reconciliation_rows(exports, statuses, expected):
+    store = exports(provider_links=[link("openai")], ai_usage=[usage("2026-03-10 10:00")],
+                    reconciliation=[recon("2026-03-10", s) for s in statuses])
+    daily = customer_summary(store, "cus_a", Period.parse("2026-03-10..2026-03-10"), NOW).ai_daily
+    assert list(daily["reconciliation_status"]) == [expected]
+    assert providers_of(store, Period.parse("2026-03-10..2026-03-10"))["openai"][3] == (
+        "final" if expected == "matched" else "provisional")

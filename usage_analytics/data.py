@@ -53,6 +53,8 @@ class Store:
         self.files: dict[str, list[Path]] = {}
         self._con = duckdb.connect(":memory:")
         self._lock = threading.Lock()
+        for macro in sorted(sql.MACROS_DIR.glob("*.sql")):  # shared rules, e.g. a day's reconciliation status
+            self._con.execute(macro.read_text())
         for dataset in DATASETS.values():
             try:
                 self._register(dataset)

@@ -11,6 +11,7 @@ from .config import PROJECT_ROOT
 from .contract import DATASETS
 
 QUERIES_DIR = PROJECT_ROOT / "queries"
+MACROS_DIR = QUERIES_DIR / "macros"
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 _SOURCE = re.compile(r"\b(?:from|join)\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
