@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pandas as pd
@@ -98,8 +100,9 @@ class Store:
             if missing:
                 raise DataError(f"dataset {dataset.name}: file {path} has no column {', '.join(missing)}")
 
-    def run(self, name: str, **params: object) -> pd.DataFrame:
-        """The rows of queries/<name>.sql for these parameters."""
+    @contextmanager
+    def _relation(self, name: str, params: dict[str, object]) -> Iterator[duckdb.DuckDBPyRelation]:
+        """queries/<name>.sql bound to params, on a cursor of its own (sessions run on threads)."""
         query = sql.load(name)
         bound = query.bind(params)
         broken = sorted(query.datasets() & set(self.problems))
@@ -108,22 +111,21 @@ class Store:
         with self._lock:  # cursor() itself is not thread-safe; the query runs outside the lock
             cursor = self._con.cursor()
         try:
-            return cursor.sql(query.text, params=bound).to_arrow_table().to_pandas()
+            yield cursor.sql(query.text, params=bound)
         except duckdb.Error as error:
             raise DataError(f"query {name}: {str(error).splitlines()[0]}") from None
         finally:
             cursor.close()
 
+    def run(self, name: str, **params: object) -> pd.DataFrame:
+        """The rows of queries/<name>.sql for these parameters (DECIMAL columns hold exact Decimals)."""
+        with self._relation(name, params) as relation:
+            return relation.to_arrow_table().to_pandas()
+
     def result_types(self, name: str, **params: object) -> list[tuple[str, str]]:
         """(column, DuckDB type) of a query's result, for checking its header."""
-        query = sql.load(name)
-        with self._lock:
-            cursor = self._con.cursor()
-        try:
-            relation = cursor.sql(query.text, params=query.bind(params))
+        with self._relation(name, params) as relation:
             return [(column, str(kind)) for column, kind in zip(relation.columns, relation.types)]
-        finally:
-            cursor.close()
 
     def close(self) -> None:
         self._con.close()

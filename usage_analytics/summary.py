@@ -89,31 +89,39 @@ def billing(store: Store, account_status: str, customer_id: str, now: datetime) 
         snapshot = rules.BillingSnapshot(
             as_of=_aware(row.as_of),
             billing_mode=row.billing_mode,
-            payment_verified=bool(row.payment_verified) if pd.notna(row.payment_verified) else False,
-            trial_status=row.trial_status if pd.notna(row.trial_status) else None,
+            payment_verified=bool(_value(row.payment_verified)),
+            trial_status=_value(row.trial_status),
             trial_ends_at=_aware(row.trial_ends_at),
-            prepaid_workspace_hours=float(row.prepaid_workspace_hours) if pd.notna(row.prepaid_workspace_hours) else None,
-            prepaid_ai_usd=row.prepaid_ai_usd if pd.notna(row.prepaid_ai_usd) else None,
+            prepaid_workspace_hours=_float(row.prepaid_workspace_hours),
+            prepaid_ai_usd=_value(row.prepaid_ai_usd),
         )
     return rules.billing_readiness(account_status, snapshot, now)
 
 
+def _value(value):
+    """A cell's value, None for a null (pandas gives NaN, NaT or NA)."""
+    return None if value is None or pd.isna(value) else value
+
+
+def _float(value) -> float | None:
+    value = _value(value)
+    return None if value is None else float(value)  # a plain float, so rules give plain bools
+
+
 def _aware(value) -> datetime | None:
-    if value is None or pd.isna(value):
-        return None
-    return value.to_pydatetime().replace(tzinfo=timezone.utc)  # views hold naive UTC
+    value = _value(value)
+    return value.to_pydatetime().replace(tzinfo=timezone.utc) if value is not None else None  # views hold naive UTC
 
 
 def providers(store: Store, customer_id: str, period: Period, now: datetime, ai_daily: pd.DataFrame) -> tuple[ProviderUsage, ...]:
     """Every linked provider with its totals, reconciliation badge and final/provisional status."""
-    summary = store.run("reconciliation_summary", customer_id=customer_id,
-                        period_start=period.start, period_end=period.end, now=now)
+    reconciliation = store.run("reconciliation_summary", customer_id=customer_id,
+                               period_start=period.start, period_end=period.end, now=now)
     today = now.date()
     result = []
-    for row in summary.itertuples():
+    for row in reconciliation.itertuples():
         rows = ai_daily[ai_daily["provider"] == row.provider]
-        first_open = row.first_open_day if pd.notna(row.first_open_day) else None
-        through = rules.reconciled_through(first_open, today)
+        through = rules.reconciled_through(_value(row.first_open_day), today)
         lag = rules.lag_days(through, today)
         result.append(ProviderUsage(
             provider=row.provider,
