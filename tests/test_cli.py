@@ -201,3 +201,14 @@ def test_a_bad_setting_or_data_folder_is_one_line(tmp_path):
 def test_billing_rule_sanity_on_the_pack():
     assert rules.usd(Decimal("0.0000005")) == Decimal("0.000001")  # half up
     assert date(2026, 11, 24) == NOW.date()
+
+
+def test_even_a_bug_is_one_line_without_a_traceback(monkeypatch, capsys):
+    import usage_analytics.__main__ as cli
+
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(cli, "customer_summary", broken)
+    assert main(["handoff", "--customer", "cus_acme_robotics", "--period", "2026-10"]) == 70
+    assert capsys.readouterr().err == "error: unexpected KeyError: 'boom'\n"

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
-from . import config, handoff
+from . import config, handoff, sample
 from .data import DataError, connect
 from .periods import Period, PeriodError
 from .sql import QueryError
@@ -55,10 +56,6 @@ def _handoff(args: argparse.Namespace) -> int:
 
 
 def _sample_data(args: argparse.Namespace) -> int:
-    from datetime import datetime, timezone
-
-    from . import sample
-
     now = config.parse_timestamp(args.now, "--now") if args.now else datetime.now(timezone.utc)
     try:
         manifest = sample.generate(args.out, now, seed=args.seed, customers=args.customers)
@@ -79,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     except (UnknownCustomer, DataError, QueryError, OSError) as error:
         print(f"error: {str(error).splitlines()[0] if str(error) else type(error).__name__}", file=sys.stderr)
         return 1
+    except Exception as error:  # a bug: still one line for the user, never a traceback
+        print(f"error: unexpected {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}",
+              file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":
