@@ -49,9 +49,13 @@ def test_billing_readiness(status, snapshot, allowed, action, failing):
     assert result.gates[0].gate == "account active" and result.gates[1].gate == "billing set up"
 
 
-def test_funding_reason_names_the_empty_balance():
+def test_funding_reason_names_the_empty_balance_or_both():
     result = billing_readiness("active", snap("prepaid", prepaid_workspace_hours=4.0, prepaid_ai_usd=Decimal(0)), NOW)
     assert result.reason == "prepaid AI balance is empty"
+    both = billing_readiness("active", snap("prepaid", prepaid_workspace_hours=0.0, prepaid_ai_usd=Decimal(0)), NOW)
+    assert both.reason == "prepaid workspace hours are empty; prepaid AI balance is empty"
+    suspended = billing_readiness("suspended", snap("prepaid", prepaid_workspace_hours=0.0), NOW)
+    assert (suspended.next_action, suspended.reason) == ("support", "account is suspended")
 
 
 def test_every_gate_is_listed_for_the_mode():

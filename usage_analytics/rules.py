@@ -117,4 +117,6 @@ def billing_readiness(account_status: str, snapshot: BillingSnapshot | None, now
     failing = [g for g in gates if not g.passed]
     if not failing:
         return Readiness(mode, True, NONE, "every gate passes", tuple(gates))
-    return Readiness(mode, False, failing[0].action, failing[0].detail, tuple(gates))
+    action = failing[0].action  # the first failing gate decides; its siblings explain too
+    reason = "; ".join(g.detail for g in failing if g.action == action)
+    return Readiness(mode, False, action, reason, tuple(gates))
