@@ -212,3 +212,26 @@ def test_even_a_bug_is_one_line_without_a_traceback(monkeypatch, capsys):
     monkeypatch.setattr(cli, "customer_summary", broken)
     assert main(["handoff", "--customer", "cus_acme_robotics", "--period", "2026-10"]) == 70
     assert capsys.readouterr().err == "error: unexpected KeyError: 'boom'\n"
+
+
+def test_analytics_now_drives_a_running_session_end_to_end(tmp_path):
+    from conftest import at, customer, session
+    from usage_analytics.contract import DATASETS
+    from usage_analytics.sample import write_dataset
+
+    rows = {"customers": [customer()], "workspace_sessions": [
+        session("ws1", "2026-03-31 20:00", None),  # running
+        session("ws2", "2026-03-31 23:00", "2026-04-01 01:30"),  # crosses the month edge
+    ]}
+    for name in DATASETS:
+        write_dataset(tmp_path, name, rows.get(name, []))
+
+    def hours(now, period):
+        result = run_cli("handoff", "--customer", "cus_a", "--period", period,
+                         env={"USAGE_DATA_DIR": str(tmp_path), "ANALYTICS_NOW": now})
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)["workspace_runtime_hours"], json.loads(result.stdout)["period"]["final"]
+
+    assert hours("2026-03-31T22:30:00Z", "2026-03") == (2.5, False)  # ws1 to now; ws2 not started
+    assert hours("2026-04-01T03:00:00Z", "2026-03") == (4 + 1, True)  # both stop at the period end
+    assert hours("2026-04-01T03:00:00Z", "2026-04") == (3 + 1.5, False)  # ws1 to now, ws2's April part
