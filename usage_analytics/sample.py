@@ -30,7 +30,15 @@ MODELS = {
                   "claude-opus-4": (15.00, 1.50, 75.00)},
     "google": {"gemini-2.5-pro": (1.25, 0.31, 10.00), "gemini-2.5-flash": (0.30, 0.075, 2.50)},
 }
-TEMPLATES = (("standard", 0.6), ("large", 0.3), ("gpu", 0.1))
+TEMPLATES, TEMPLATE_WEIGHTS = ("standard", "large", "gpu"), (0.6, 0.3, 0.1)
+TRIALS = {  # profile variant -> (trial_status, trial end in days from now; None: no end date)
+    "approved": ("approved", 12), "open_ended": ("approved", None), "pending": ("pending", None),
+    "expired": ("expired", -9), "ended": ("approved", -2),
+}
+PREPAID = {  # profile variant -> (workspace hours, AI USD)
+    "healthy": (480.0, "2500"), "low": (3.5, "4.2"), "empty": (0.0, "0"),
+    "empty_hours": (0.0, "850"), "empty_ai": (120.0, "0"),
+}
 
 NAMES = (
     "Acme Robotics", "Northwind Traders", "Globex Systems", "Initech Labs", "Umbrella Analytics",
@@ -48,7 +56,7 @@ NAMES = (
 class Profile:
     """One customer's scripted situation; the table below covers every branch of the rules."""
     status: str = "active"
-    billing: str = "paid"  # paid | paid_unverified | trial_* | prepaid_* | none | missing
+    billing: str = "paid"  # paid | paid_unverified | trial_<TRIALS key> | prepaid_<PREPAID key> | none | missing
     size: int = 8  # workspaces
     providers: tuple[str, ...] = ("openai", "anthropic", "google")
     recon: str = "normal"  # normal | current | mismatch | stale | gaps
@@ -107,14 +115,13 @@ class _Customer:
     """Generates one customer's rows from its profile and its own random stream."""
 
     def __init__(self, index: int, name: str, profile: Profile, now: datetime, start: date, seed: int):
-        self.id, self.name, self.p, self.now, self.start = customer_id(name), name, profile, now, start
+        self.index, self.id, self.name, self.p, self.now = index, customer_id(name), name, profile, now
         self.rng = random.Random(f"{seed}:{self.id}")
         self.created_at = (now - timedelta(days=profile.age_days, hours=self.rng.randint(0, 23))).replace(
             minute=0, second=0, microsecond=0)
         self.first_day = max(start, self.created_at.date() + timedelta(days=1))
         self.offset = self.rng.choice((-8, -5, 0, 1, 5.5, 9))  # office hours in UTC differ per customer
         self.usage_end = now if profile.status != "suspended" else now - timedelta(days=self.rng.randint(18, 30))
-        self.index = index
 
     def customer(self) -> dict:
         return {"customer_id": self.id, "customer_name": self.name, "created_at": self.created_at,
@@ -133,29 +140,18 @@ class _Customer:
         if kind == "paid":
             latest["payment_verified"] = True
         elif mode == "trial":
-            status = {"approved": "approved", "open": "approved", "pending": "pending", "expired": "expired",
-                      "ended": "approved"}[variant.split("_")[0]]
-            ends = {"approved": now + timedelta(days=12), "open": None, "pending": None,
-                    "expired": now - timedelta(days=9), "ended": now - timedelta(days=2)}[variant.split("_")[0]]
+            status, ends_in_days = TRIALS[variant]
+            ends = None if ends_in_days is None else now + timedelta(days=ends_in_days)
             latest.update(trial_status=status, trial_ends_at=ends)
         elif mode == "prepaid":
-            hours, ai = {"healthy": (480.0, "2500"), "low": (3.5, "4.2"), "empty": (0.0, "0")}.get(variant, (0, 0))
-            if variant == "empty_hours":
-                hours, ai = 0.0, "850"
-            if variant == "empty_ai":
-                hours, ai = 120.0, "0"
+            hours, ai = PREPAID[variant]
             latest.update(prepaid_workspace_hours=hours, prepaid_ai_usd=Decimal(ai))
         return [first, latest] if latest_at > self.created_at else [latest]
 
     def workspaces(self) -> list[tuple[str, str, str]]:
         result = []
         for n in range(self.p.size):
-            r, template = self.rng.random(), "standard"
-            for name, share in TEMPLATES:
-                if r < share:
-                    template = name
-                    break
-                r -= share
+            template = self.rng.choices(TEMPLATES, TEMPLATE_WEIGHTS)[0]
             result.append((f"ws_{self.index:02d}{n:03d}", f"usr_{self.index:02d}{n % max(1, self.p.size // 2 + 1):02d}",
                            template))
         return result
