@@ -50,9 +50,22 @@ def customer(customer_id: str = "cus_a", name: str = "Customer A", status: str =
 
 
 @pytest.fixture
-def exports(tmp_path):
-    """write(**rows_by_dataset) -> a Store over them; datasets not given hold no rows."""
+def open_store(tmp_path):
+    """open_store() -> a Store over tmp_path as its files are now; closed when the test ends."""
     stores = []
+
+    def open_() -> Store:
+        stores.append(Store(tmp_path))
+        return stores[-1]
+
+    yield open_
+    for store in stores:
+        store.close()
+
+
+@pytest.fixture
+def exports(tmp_path, open_store):
+    """write(**rows_by_dataset) -> a Store over them; datasets not given hold no rows."""
 
     def write(**datasets: list[dict]) -> Store:
         unknown = set(datasets) - set(DATASETS)
@@ -60,12 +73,9 @@ def exports(tmp_path):
         datasets.setdefault("customers", [customer()])
         for name in DATASETS:
             write_dataset(tmp_path, name, datasets.get(name, []))
-        stores.append(Store(tmp_path))
-        return stores[-1]
+        return open_store()
 
-    yield write
-    for store in stores:
-        store.close()
+    return write
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import pyarrow.parquet as pq
 
 from conftest import at, link, usage
 from usage_analytics import summary as summary_module
-from usage_analytics.data import Store
 from usage_analytics.periods import Period
 
 MARCH = Period.parse("2026-03")
@@ -76,9 +75,8 @@ def test_a_thousand_micro_dollars_add_up_exactly(exports):
     assert str(s.ai_cost_usd) == "0.001000"
 
 
-def test_money_stored_as_double_is_summed_exactly_too(tmp_path, exports):
-    store = exports(provider_links=[link("openai")])
-    store.close()
+def test_money_stored_as_double_is_summed_exactly_too(tmp_path, exports, open_store):
+    exports(provider_links=[link("openai")])
     # Rewrite ai_usage with cost_usd as DOUBLE, as the contract allows: 0.000001 is not exact in binary.
     rows = 1000
     table = pa.table({
@@ -92,8 +90,5 @@ def test_money_stored_as_double_is_summed_exactly_too(tmp_path, exports):
     for old in (tmp_path / "ai_usage").glob("*.parquet"):
         old.unlink()
     pq.write_table(table, tmp_path / "ai_usage" / "double.parquet")
-    store = Store(tmp_path)
-    try:
-        assert summarise(store).ai_cost_usd == Decimal("0.001000")
-    finally:
-        store.close()
+    store = open_store()
+    assert summarise(store).ai_cost_usd == Decimal("0.001000")

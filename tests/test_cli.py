@@ -215,7 +215,7 @@ def test_even_a_bug_is_one_line_without_a_traceback(monkeypatch, capsys):
 
 
 def test_analytics_now_drives_a_running_session_end_to_end(tmp_path):
-    from conftest import at, customer, session
+    from conftest import customer, session
     from usage_analytics.contract import DATASETS
     from usage_analytics.sample import write_dataset
 
@@ -230,7 +230,8 @@ def test_analytics_now_drives_a_running_session_end_to_end(tmp_path):
         result = run_cli("handoff", "--customer", "cus_a", "--period", period,
                          env={"USAGE_DATA_DIR": str(tmp_path), "ANALYTICS_NOW": now})
         assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)["workspace_runtime_hours"], json.loads(result.stdout)["period"]["final"]
+        pack = json.loads(result.stdout)
+        return pack["workspace_runtime_hours"], pack["period"]["final"]
 
     assert hours("2026-03-31T22:30:00Z", "2026-03") == (2.5, False)  # ws1 to now; ws2 not started
     assert hours("2026-04-01T03:00:00Z", "2026-03") == (4 + 1, True)  # both stop at the period end

@@ -1,6 +1,5 @@
 """Settings from the environment, and periods."""
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT, at, customer, link, usage
 from usage_analytics import handoff
 from usage_analytics.contract import DATASETS
-from usage_analytics.data import DataError, Store
+from usage_analytics.data import DataError
 from usage_analytics.periods import Period
 from usage_analytics.sample import write_dataset
 from usage_analytics.summary import customer_summary
@@ -29,63 +29,51 @@ def test_hive_style_month_folders_are_read(sample_store):
     assert any("month=" in str(f) for f in files) and len(files) >= 6
 
 
-def test_a_missing_dataset_folder_is_named_and_other_datasets_keep_working(tmp_path):
+def test_a_missing_dataset_folder_is_named_and_other_datasets_keep_working(tmp_path, open_store):
     write_dataset(tmp_path, "customers", [customer()])
-    store = Store(tmp_path)
-    try:
-        assert "dataset ai_usage: folder" in store.problems["ai_usage"]
-        assert store.run("customer_account", customer_id="cus_a").customer_name.tolist() == ["Customer A"]
-        with pytest.raises(DataError, match=r"dataset ai_usage: folder .*ai_usage is missing; "
-                                            r"dataset provider_links: folder .*provider_links is missing"):
-            store.run("ai_unlinked_providers", customer_id="cus_a", period_start=at("2026-03-01 00:00"),
-                      period_end=at("2026-04-01 00:00"), now=at("2026-05-01 00:00"))
-    finally:
-        store.close()
+    store = open_store()
+    assert "dataset ai_usage: folder" in store.problems["ai_usage"]
+    assert store.run("customer_account", customer_id="cus_a").customer_name.tolist() == ["Customer A"]
+    with pytest.raises(DataError, match=r"dataset ai_usage: folder .*ai_usage is missing; "
+                                        r"dataset provider_links: folder .*provider_links is missing"):
+        store.run("ai_unlinked_providers", customer_id="cus_a", period_start=at("2026-03-01 00:00"),
+                  period_end=at("2026-04-01 00:00"), now=at("2026-05-01 00:00"))
 
 
-def test_a_file_missing_a_column_is_named_with_the_column(exports, tmp_path):
-    exports().close()
+def test_a_file_missing_a_column_is_named_with_the_column(exports, tmp_path, open_store):
+    exports()  # every dataset present, with no rows
     table = pa.table({"customer_id": ["cus_a"], "provider": ["openai"], "linked_at": [at("2026-01-01 00:00")]})
     pq.write_table(table, tmp_path / "provider_links" / "late.parquet")
-    store = Store(tmp_path)
-    try:
-        message = store.problems["provider_links"]
-        assert "late.parquet" in message and "has no column provider_project_id" in message
-    finally:
-        store.close()
+    store = open_store()
+    message = store.problems["provider_links"]
+    assert "late.parquet" in message and "has no column provider_project_id" in message
 
 
-def test_a_corrupt_file_is_named(exports, tmp_path):
-    exports().close()
+def test_a_corrupt_file_is_named(exports, tmp_path, open_store):
+    exports()  # every dataset present, with no rows
     (tmp_path / "ai_usage" / "junk.parquet").write_bytes(os.urandom(64))
-    store = Store(tmp_path)
-    try:
-        assert "dataset ai_usage: file" in store.problems["ai_usage"]
-        assert "junk.parquet is not readable parquet" in store.problems["ai_usage"]
-    finally:
-        store.close()
+    store = open_store()
+    assert "dataset ai_usage: file" in store.problems["ai_usage"]
+    assert "junk.parquet is not readable parquet" in store.problems["ai_usage"]
 
 
-def test_extra_and_forbidden_columns_are_never_read_into_a_pack(exports, tmp_path):
-    exports().close()
+def test_extra_and_forbidden_columns_are_never_read_into_a_pack(exports, tmp_path, open_store):
+    exports()  # every dataset present, with no rows
     rows = [usage("2026-03-02 10:00")]
     table = pq.read_table(write_dataset(tmp_path, "ai_usage", rows))
     for column in ("prompt", "api_key", "response"):
         table = table.append_column(column, pa.array([SENTINEL]))
     pq.write_table(table, tmp_path / "ai_usage" / "part-0.parquet")
     write_dataset(tmp_path, "provider_links", [link("openai")])
-    store = Store(tmp_path)
-    try:
-        data = handoff.pack(customer_summary(store, "cus_a", Period.parse("2026-03"), at("2026-04-02 00:00")))
-        text = handoff.to_json(data) + handoff.to_csv(data)
-        assert data["managed_ai"]["cost_usd"] == "1.000000"
-        assert SENTINEL not in text and "proj_secret" not in text
-    finally:
-        store.close()
+    store = open_store()
+    data = handoff.pack(customer_summary(store, "cus_a", Period.parse("2026-03"), at("2026-04-02 00:00")))
+    text = handoff.to_json(data) + handoff.to_csv(data)
+    assert data["managed_ai"]["cost_usd"] == "1.000000"
+    assert SENTINEL not in text and "proj_secret" not in text
 
 
-def test_timestamps_with_a_zone_and_naive_ones_are_read_as_utc(exports, tmp_path):
-    exports().close()
+def test_timestamps_with_a_zone_and_naive_ones_are_read_as_utc(exports, tmp_path, open_store):
+    exports()  # every dataset present, with no rows
     ny = pa.timestamp("us", tz="America/New_York")
     table = pa.table({
         "customer_id": ["cus_a", "cus_a"], "workspace_id": ["ws1", "ws2"], "user_id": ["u", "u"],
@@ -100,18 +88,15 @@ def test_timestamps_with_a_zone_and_naive_ones_are_read_as_utc(exports, tmp_path
                                                      pa.timestamp("ns")))
     naive = naive.set_column(1, "workspace_id", pa.array(["ws3", "ws3"]))
     pq.write_table(naive, tmp_path / "workspace_sessions" / "naive.parquet")
-    store = Store(tmp_path)
-    try:
-        rows = store.run("runtime_by_workspace_day", customer_id="cus_a", period_start=at("2026-03-01 00:00"),
-                         period_end=at("2026-04-01 00:00"), now=at("2026-03-11 02:00"))
-        assert [(r.day.day, r.workspace_id, r.runtime_hours) for r in rows.itertuples()] == [
-            (10, "ws1", 2.0), (10, "ws2", 1.0), (11, "ws1", 1.0), (11, "ws2", 2.0)]
-        later = store.run("runtime_by_workspace_day", customer_id="cus_a", period_start=at("2026-03-12 00:00"),
-                          period_end=at("2026-03-14 00:00"), now=at("2026-03-20 00:00"))
-        assert [(r.day.day, r.workspace_id, r.runtime_hours) for r in later.itertuples()] == [
-            (12, "ws2", 24.0), (12, "ws3", 2.0), (13, "ws2", 24.0), (13, "ws3", 2.0)]
-    finally:
-        store.close()
+    store = open_store()
+    rows = store.run("runtime_by_workspace_day", customer_id="cus_a", period_start=at("2026-03-01 00:00"),
+                     period_end=at("2026-04-01 00:00"), now=at("2026-03-11 02:00"))
+    assert [(r.day.day, r.workspace_id, r.runtime_hours) for r in rows.itertuples()] == [
+        (10, "ws1", 2.0), (10, "ws2", 1.0), (11, "ws1", 1.0), (11, "ws2", 2.0)]
+    later = store.run("runtime_by_workspace_day", customer_id="cus_a", period_start=at("2026-03-12 00:00"),
+                      period_end=at("2026-03-14 00:00"), now=at("2026-03-20 00:00"))
+    assert [(r.day.day, r.workspace_id, r.runtime_hours) for r in later.itertuples()] == [
+        (12, "ws2", 24.0), (12, "ws3", 2.0), (13, "ws2", 24.0), (13, "ws3", 2.0)]
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata"])
@@ -123,15 +108,12 @@ def test_the_host_time_zone_changes_nothing(zone):
     assert outputs[0] == outputs[1]
 
 
-def test_hidden_and_in_progress_files_are_skipped(exports, tmp_path):
+def test_hidden_and_in_progress_files_are_skipped(exports, tmp_path, open_store):
     exports(provider_links=[link("openai")], ai_usage=[usage("2026-03-02 10:00")]).close()
     for hidden in ("_temporary/part-9.parquet", ".part-8.parquet"):
         write_dataset(tmp_path, "ai_usage", [usage("2026-03-02 11:00")], part=hidden.removesuffix(".parquet"))
-    store = Store(tmp_path)
-    try:
-        assert [f.name for f in store.files["ai_usage"]] == ["part-0.parquet"]
-    finally:
-        store.close()
+    store = open_store()
+    assert [f.name for f in store.files["ai_usage"]] == ["part-0.parquet"]
 
 
 def test_queries_from_many_threads_get_their_own_rows(sample_store):

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import config, handoff, sample
-from .data import DataError, connect
+from .data import DataError, connect, first_line
 from .periods import Period, PeriodError
 from .sql import QueryError
 from .summary import UnknownCustomer, customer_summary
@@ -74,11 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except (UnknownCustomer, DataError, QueryError, OSError) as error:
-        print(f"error: {str(error).splitlines()[0] if str(error) else type(error).__name__}", file=sys.stderr)
+        print(f"error: {first_line(error)}", file=sys.stderr)
         return 1
     except Exception as error:  # a bug: still one line for the user, never a traceback
-        print(f"error: unexpected {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}",
-              file=sys.stderr)
+        print(f"error: unexpected {type(error).__name__}: {first_line(error)}", file=sys.stderr)
         return 70
 
 

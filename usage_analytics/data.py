@@ -33,6 +33,11 @@ class DataError(RuntimeError):
     """A dataset cannot be used; the message names the dataset, and the file and column where known."""
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (DuckDB adds hints below it), or its type when it has none."""
+    return (str(error).splitlines() or [type(error).__name__])[0]
+
+
 def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -92,8 +97,8 @@ class Store:
                     "select name from parquet_schema($file)", {"file": str(path)}
                 ).fetchall()
             except duckdb.Error as error:
-                first_line = str(error).splitlines()[0]
-                raise DataError(f"dataset {dataset.name}: file {path} is not readable parquet ({first_line})") from None
+                raise DataError(
+                    f"dataset {dataset.name}: file {path} is not readable parquet ({first_line(error)})") from None
             present[str(path)] = {name for (name,) in rows}
         for path, names in present.items():
             missing = [c for c in dataset.column_names if c not in names]
@@ -113,7 +118,7 @@ class Store:
         try:
             yield cursor.sql(query.text, params=bound)
         except duckdb.Error as error:
-            raise DataError(f"query {name}: {str(error).splitlines()[0]}") from None
+            raise DataError(f"query {name}: {first_line(error)}") from None
         finally:
             cursor.close()
 
