@@ -1,16 +1,20 @@
--- Managed-AI usage per UTC day, provider and model for one customer in a period, as of $now, counting
--- linked providers only (a provider_links row means reconciliation is configured). Each row carries
--- that day's reconciliation status: matched, pending, mismatch, or missing (no reconciliation row).
+-- Managed-AI usage per UTC day, provider and model for one customer (all customers when $customer_id
+-- is null) in a period, as of $now, counting linked providers only (a provider_links row means
+-- reconciliation is configured). Each row carries that day's reconciliation status: matched, pending,
+-- mismatch, or missing (no reconciliation row).
 -- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
--- returns: day DATE, provider VARCHAR, model VARCHAR, requests BIGINT, input_tokens BIGINT, cached_input_tokens BIGINT, output_tokens BIGINT, cost_usd DECIMAL, reconciliation_status VARCHAR
+-- returns: customer_id VARCHAR, day DATE, provider VARCHAR, model VARCHAR, requests BIGINT, input_tokens BIGINT, cached_input_tokens BIGINT, output_tokens BIGINT, cost_usd DECIMAL, reconciliation_status VARCHAR
 with linked as (
-    select distinct l.provider
+    select distinct
+        l.customer_id,
+        l.provider
     from provider_links as l
-    where l.customer_id = $customer_id
+    where ($customer_id is null or l.customer_id = $customer_id)
 ),
 
 usage as (
     select
+        u.customer_id,
         cast(u.bucket_start as date) as day,
         u.provider,
         u.model,
@@ -20,8 +24,8 @@ usage as (
         cast(sum(u.output_tokens) as bigint) as output_tokens,
         sum(u.cost_usd) as cost_usd
     from ai_usage as u
-    semi join linked as l on u.provider = l.provider
-    where u.customer_id = $customer_id
+    semi join linked as l on u.customer_id = l.customer_id and u.provider = l.provider
+    where ($customer_id is null or u.customer_id = $customer_id)
         and u.bucket_start >= $period_start
         and u.bucket_start < least($period_end, $now)
     group by all
@@ -29,11 +33,12 @@ usage as (
 
 day_status as (
     select
+        r.customer_id,
         r.usage_date as day,
         r.provider,
         reconciliation_day_status(r.status) as status
     from reconciliation as r
-    where r.customer_id = $customer_id
+    where ($customer_id is null or r.customer_id = $customer_id)
         and r.usage_date >= cast($period_start as date)
         and r.usage_date < cast($period_end as date)
     group by all
@@ -41,6 +46,7 @@ day_status as (
 
 final as (
     select
+        u.customer_id,
         u.day,
         u.provider,
         u.model,
@@ -51,8 +57,8 @@ final as (
         u.cost_usd,
         coalesce(s.status, 'missing') as reconciliation_status
     from usage as u
-    left join day_status as s on u.day = s.day and u.provider = s.provider
+    left join day_status as s on u.customer_id = s.customer_id and u.day = s.day and u.provider = s.provider
 )
 
 select * from final
-order by day, provider, model
+order by customer_id, day, provider, model

@@ -1,61 +1,69 @@
--- Per linked provider of one customer: the first open day (the earliest day with usage, up to today,
--- that is not matched: pending, mismatch, or usage with no reconciliation row), and how many days
--- with usage inside the period are matched or mismatched. Rules turn this into lag and badges.
+-- Per customer (one, or all when $customer_id is null) and linked provider: the first open day (the
+-- earliest day with usage, up to today, that is not matched: pending, mismatch, or usage with no
+-- reconciliation row), and how many days with usage inside the period are matched or mismatched. Rules
+-- turn this into lag and badges.
 -- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
--- returns: provider VARCHAR, first_open_day DATE, period_usage_days BIGINT, period_matched_days BIGINT, period_mismatch_days BIGINT
+-- returns: customer_id VARCHAR, provider VARCHAR, first_open_day DATE, period_usage_days BIGINT, period_matched_days BIGINT, period_mismatch_days BIGINT
 with linked as (
-    select distinct l.provider
+    select distinct
+        l.customer_id,
+        l.provider
     from provider_links as l
-    where l.customer_id = $customer_id
+    where ($customer_id is null or l.customer_id = $customer_id)
 ),
 
 usage_days as (
     select distinct
+        u.customer_id,
         u.provider,
         cast(u.bucket_start as date) as day
     from ai_usage as u
-    where u.customer_id = $customer_id
+    where ($customer_id is null or u.customer_id = $customer_id)
         and u.bucket_start < $now
     union
     select distinct
+        r.customer_id,
         r.provider,
         r.usage_date as day
     from reconciliation as r
-    where r.customer_id = $customer_id
+    where ($customer_id is null or r.customer_id = $customer_id)
         and r.usage_date <= cast($now as date)
 ),
 
 day_status as (
     select
+        r.customer_id,
         r.usage_date as day,
         r.provider,
         reconciliation_day_status(r.status) as status
     from reconciliation as r
-    where r.customer_id = $customer_id
+    where ($customer_id is null or r.customer_id = $customer_id)
     group by all
 ),
 
 days as (
     select
+        d.customer_id,
         d.provider,
         d.day,
         coalesce(s.status, 'missing') as status,
         d.day >= cast($period_start as date) and d.day < cast($period_end as date) as is_in_period
     from usage_days as d
-    left join day_status as s on d.day = s.day and d.provider = s.provider
+    left join day_status as s on d.customer_id = s.customer_id and d.day = s.day and d.provider = s.provider
 ),
 
 final as (
     select
+        l.customer_id,
         l.provider,
         min(d.day) filter (where d.status <> 'matched') as first_open_day,
         count(d.day) filter (where d.is_in_period) as period_usage_days,
         count(d.day) filter (where d.is_in_period and d.status = 'matched') as period_matched_days,
         count(d.day) filter (where d.is_in_period and d.status = 'mismatch') as period_mismatch_days
     from linked as l
-    left join days as d on l.provider = d.provider
-    group by l.provider
+    left join days as d on l.customer_id = d.customer_id and l.provider = d.provider
+    group by l.customer_id, l.provider
 )
 
 select * from final
-order by provider
+order by customer_id, provider

@@ -40,7 +40,10 @@ def test_only_linked_providers_count_and_unlinked_ones_are_named(exports):
     assert s.ai_total("requests") == 5
     unlinked = store.run("ai_unlinked_providers", customer_id="cus_a", period_start=MARCH.start,
                          period_end=MARCH.end, now=NOW)
-    assert list(unlinked.itertuples(index=False)) == [("anthropic", 1)]
+    assert list(unlinked.itertuples(index=False)) == [("cus_a", "anthropic", 1)]
+    everyone = store.run("ai_unlinked_providers", customer_id=None, period_start=MARCH.start,
+                         period_end=MARCH.end, now=NOW)  # None: every customer
+    assert list(everyone.itertuples(index=False)) == [("cus_a", "anthropic", 1), ("cus_b", "openai", 1)]
 
 
 def test_two_links_to_one_provider_do_not_double_count(exports):

@@ -6,7 +6,8 @@ import pytest
 
 from conftest import at, customer
 from usage_analytics.rules import BillingSnapshot, billing_readiness
-from usage_analytics.summary import billing
+from usage_analytics.periods import Period
+from usage_analytics.summary import customer_summary
 
 NOW = at("2026-03-20 12:00")
 
@@ -64,26 +65,32 @@ def test_every_gate_is_listed_for_the_mode():
                                              "prepaid AI balance"]
 
 
+def billing(store, customer_id, now):
+    """The readiness the pages and the handoff show for this customer as of now."""
+    return customer_summary(store, customer_id, Period.month(2026, 3), now).billing
+
+
 def _row(as_of, mode, **fields):
     return {"customer_id": "cus_a", "as_of": at(as_of), "billing_mode": mode, "payment_verified": False, **fields}
 
 
 def test_the_latest_snapshot_not_after_now_is_in_force(exports):
-    store = exports(customers=[customer()], billing_accounts=[
+    store = exports(customers=[customer(), customer("cus_b"), customer("cus_c")], billing_accounts=[
         _row("2026-03-01 00:00", "trial", trial_status="pending"),
         _row("2026-03-18 00:00", "paid", payment_verified=True),
         _row("2026-03-25 00:00", "none"),  # after now: not yet in force
         _row("2026-03-19 00:00", "paid", customer_id="cus_b"),
     ])
-    result = billing(store, "active", "cus_a", NOW)
+    result = billing(store, "cus_a", NOW)
     assert (result.billing_mode, result.creation_allowed, result.next_action) == ("paid", True, "none")
-    assert billing(store, "active", "cus_a", at("2026-03-10 00:00")).next_action == "support"
-    assert billing(store, "active", "cus_zzz", NOW).billing_mode == "none"
+    assert billing(store, "cus_a", at("2026-03-10 00:00")).next_action == "support"
+    assert billing(store, "cus_c", NOW).billing_mode == "none"  # no snapshot at all
+    assert billing(store, "cus_b", NOW).billing_mode == "paid"
 
 
 def test_a_trial_end_read_from_parquet_is_compared_in_utc(exports):
-    store = exports(billing_accounts=[
+    store = exports(customers=[customer()], billing_accounts=[
         _row("2026-03-01 00:00", "trial", trial_status="approved", trial_ends_at=at("2026-03-20 11:59")),
     ])
-    assert billing(store, "active", "cus_a", NOW).next_action == "setup"
-    assert billing(store, "active", "cus_a", at("2026-03-20 11:58")).creation_allowed
+    assert billing(store, "cus_a", NOW).next_action == "setup"
+    assert billing(store, "cus_a", at("2026-03-20 11:58")).creation_allowed

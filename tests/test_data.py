@@ -33,7 +33,7 @@ def test_a_missing_dataset_folder_is_named_and_other_datasets_keep_working(tmp_p
     write_dataset(tmp_path, "customers", [customer()])
     store = open_store()
     assert "dataset ai_usage: folder" in store.problems["ai_usage"]
-    assert store.run("customer_account", customer_id="cus_a").customer_name.tolist() == ["Customer A"]
+    assert store.run("customer_accounts", customer_id="cus_a").customer_name.tolist() == ["Customer A"]
     with pytest.raises(DataError, match=r"dataset ai_usage: folder .*ai_usage is missing; "
                                         r"dataset provider_links: folder .*provider_links is missing"):
         store.run("ai_unlinked_providers", customer_id="cus_a", period_start=at("2026-03-01 00:00"),
@@ -119,7 +119,7 @@ def test_hidden_and_in_progress_files_are_skipped(exports, tmp_path, open_store)
 def test_queries_from_many_threads_get_their_own_rows(sample_store):
     from concurrent.futures import ThreadPoolExecutor
 
-    ids = sample_store.run("customer_account", customer_id="cus_acme_robotics")  # warm
+    ids = sample_store.run("customer_accounts", customer_id="cus_acme_robotics")  # warm
     customers = ["cus_acme_robotics", "cus_northwind_traders", "cus_globex_systems", "cus_hooli_cloud"] * 6
     month = Period.parse("2026-11")
 

@@ -73,29 +73,30 @@ class CustomerSummary:
         return rules.FINAL if ended and all(p.status == rules.FINAL for p in self.providers) else rules.PROVISIONAL
 
 
+def accounts(store: Store, customer_id: str | None = None) -> dict[str, Account]:
+    """Customer accounts by id: one, or every customer when customer_id is None."""
+    rows = store.run("customer_accounts", customer_id=customer_id)
+    return {row.customer_id: Account(row.customer_id, row.customer_name, row.account_status, _aware(row.created_at))
+            for row in rows.itertuples()}
+
+
 def account(store: Store, customer_id: str) -> Account:
-    rows = store.run("customer_account", customer_id=customer_id)
-    if rows.empty:
+    found = accounts(store, customer_id)
+    if customer_id not in found:
         raise UnknownCustomer(f"customer {customer_id!r} is not in the customers dataset")
-    row = rows.iloc[0]
-    return Account(row.customer_id, row.customer_name, row.account_status, _aware(row.created_at))
+    return found[customer_id]
 
 
-def billing(store: Store, account_status: str, customer_id: str, now: datetime) -> rules.Readiness:
-    rows = store.run("billing_snapshot", customer_id=customer_id, now=now)
-    snapshot = None
-    if not rows.empty:
-        row = rows.iloc[0]
-        snapshot = rules.BillingSnapshot(
-            as_of=_aware(row.as_of),
-            billing_mode=row.billing_mode,
-            payment_verified=bool(_value(row.payment_verified)),
-            trial_status=_value(row.trial_status),
-            trial_ends_at=_aware(row.trial_ends_at),
-            prepaid_workspace_hours=_float(row.prepaid_workspace_hours),
-            prepaid_ai_usd=_value(row.prepaid_ai_usd),
-        )
-    return rules.billing_readiness(account_status, snapshot, now)
+def _snapshot(row) -> rules.BillingSnapshot:
+    return rules.BillingSnapshot(
+        as_of=_aware(row.as_of),
+        billing_mode=row.billing_mode,
+        payment_verified=bool(_value(row.payment_verified)),
+        trial_status=_value(row.trial_status),
+        trial_ends_at=_aware(row.trial_ends_at),
+        prepaid_workspace_hours=_float(row.prepaid_workspace_hours),
+        prepaid_ai_usd=_value(row.prepaid_ai_usd),
+    )
 
 
 def _value(value):
@@ -113,41 +114,72 @@ def _aware(value) -> datetime | None:
     return value.to_pydatetime().replace(tzinfo=timezone.utc) if value is not None else None  # views hold naive UTC
 
 
-def providers(store: Store, customer_id: str, period: Period, now: datetime, ai_daily: pd.DataFrame) -> tuple[ProviderUsage, ...]:
-    """Every linked provider with its totals, reconciliation badge and final/provisional status."""
-    reconciliation = store.run("reconciliation_summary", customer_id=customer_id,
-                               period_start=period.start, period_end=period.end, now=now)
+def _provider(row, ai_daily: pd.DataFrame, period: Period, now: datetime) -> ProviderUsage:
+    """One linked provider's totals, reconciliation badge and final/provisional status."""
+    rows = ai_daily[ai_daily["provider"] == row.provider]
     today = now.date()
-    result = []
-    for row in reconciliation.itertuples():
-        rows = ai_daily[ai_daily["provider"] == row.provider]
-        through = rules.reconciled_through(_value(row.first_open_day), today)
-        lag = rules.lag_days(through, today)
-        result.append(ProviderUsage(
-            provider=row.provider,
-            cost_usd=rules.usd(sum(rows["cost_usd"], Decimal(0))),
-            **{f: int(rows[f].sum()) for f in TOKEN_FIELDS},
-            status=rules.total_status(period.has_ended(now), int(row.period_usage_days), int(row.period_matched_days)),
-            badge=rules.badge(lag, int(row.period_mismatch_days) > 0),
-            reconciled_through=through,
-            lag_days=lag,
-        ))
-    return tuple(sorted(result, key=lambda p: (-p.cost_usd, p.provider)))
+    through = rules.reconciled_through(_value(row.first_open_day), today)
+    lag = rules.lag_days(through, today)
+    return ProviderUsage(
+        provider=row.provider,
+        cost_usd=rules.usd(sum(rows["cost_usd"], Decimal(0))),
+        **{f: int(rows[f].sum()) for f in TOKEN_FIELDS},
+        status=rules.total_status(period.has_ended(now), int(row.period_usage_days), int(row.period_matched_days)),
+        badge=rules.badge(lag, int(row.period_mismatch_days) > 0),
+        reconciled_through=through,
+        lag_days=lag,
+    )
+
+
+def _by_customer(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """A query result split per customer, each part without the customer_id column and re-indexed."""
+    return {customer_id: part.drop(columns="customer_id").reset_index(drop=True)
+            for customer_id, part in frame.groupby("customer_id", sort=False)}
+
+
+def summaries(store: Store, period: Period, now: datetime, customer_id: str | None = None) -> dict[str, CustomerSummary]:
+    """Everything the review flow shows per customer (one, or all when customer_id is None), as of now.
+
+    The same queries serve one customer and all of them, so an operator's table and a customer's
+    pages, downloads and command line can never disagree."""
+    found = accounts(store, customer_id)
+    if not found:
+        return {}
+    window = dict(customer_id=customer_id, period_start=period.start, period_end=period.end, now=now)
+    runtime = store.run("runtime_by_workspace_day", **window)
+    ai_daily = store.run("ai_usage_by_day", **window)
+    parts = {name: _by_customer(frame) for name, frame in (
+        ("runtime", runtime),
+        ("ai_daily", ai_daily),
+        ("reconciliation", store.run("reconciliation_summary", **window)),
+        ("unlinked", store.run("ai_unlinked_providers", **window)),
+        ("billing", store.run("billing_snapshot", customer_id=customer_id, now=now)),
+    )}
+    result = {}
+    for cid, acct in found.items():
+        def part(name: str, like: pd.DataFrame) -> pd.DataFrame:
+            return parts[name].get(cid, like.drop(columns="customer_id").iloc[0:0])
+        daily = part("ai_daily", ai_daily)
+        billing = parts["billing"].get(cid)
+        result[cid] = CustomerSummary(
+            account=acct,
+            period=period,
+            now=now,
+            runtime=part("runtime", runtime),
+            ai_daily=daily,
+            providers=tuple(sorted(
+                (_provider(row, daily, period, now) for row in parts["reconciliation"].get(cid, pd.DataFrame()).itertuples()),
+                key=lambda p: (-p.cost_usd, p.provider))),
+            not_configured=tuple(parts["unlinked"][cid]["provider"]) if cid in parts["unlinked"] else (),
+            billing=rules.billing_readiness(
+                acct.account_status, _snapshot(billing.iloc[0]) if billing is not None else None, now),
+        )
+    return result
 
 
 def customer_summary(store: Store, customer_id: str, period: Period, now: datetime) -> CustomerSummary:
     """Everything the review flow shows for one customer and period, evaluated as of now."""
-    acct = account(store, customer_id)
-    window = dict(customer_id=customer_id, period_start=period.start, period_end=period.end, now=now)
-    ai_daily = store.run("ai_usage_by_day", **window)
-    unlinked = store.run("ai_unlinked_providers", **window)
-    return CustomerSummary(
-        account=acct,
-        period=period,
-        now=now,
-        runtime=store.run("runtime_by_workspace_day", **window),
-        ai_daily=ai_daily,
-        providers=providers(store, customer_id, period, now, ai_daily),
-        not_configured=tuple(unlinked["provider"]),
-        billing=billing(store, acct.account_status, customer_id, now),
-    )
+    found = summaries(store, period, now, customer_id)
+    if customer_id not in found:
+        raise UnknownCustomer(f"customer {customer_id!r} is not in the customers dataset")
+    return found[customer_id]

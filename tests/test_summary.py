@@ -1,0 +1,26 @@
+"""One customer's summary and the all-customers summaries are the same numbers (operators vs pages)."""
+from datetime import datetime, timezone
+
+import pytest
+
+from usage_analytics import handoff
+from usage_analytics.periods import Period
+from usage_analytics.summary import UnknownCustomer, customer_summary, summaries
+
+NOW = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("period", [Period.month(2026, 10), Period.parse("2026-11-10..2026-11-24")])
+def test_all_customers_at_once_equals_each_customer_alone(sample_store, period):
+    everyone = summaries(sample_store, period, NOW)
+    assert len(everyone) == 40
+    for customer_id, summary in everyone.items():
+        alone = customer_summary(sample_store, customer_id, period, NOW)
+        assert handoff.pack(summary) == handoff.pack(alone), customer_id
+        assert summary.runtime.equals(alone.runtime) and summary.ai_daily.equals(alone.ai_daily)
+
+
+def test_one_unknown_customer_is_an_error_and_no_rows(sample_store):
+    assert summaries(sample_store, Period.month(2026, 10), NOW, "cus_nobody") == {}
+    with pytest.raises(UnknownCustomer, match="cus_nobody"):
+        customer_summary(sample_store, "cus_nobody", Period.month(2026, 10), NOW)
