@@ -1,6 +1,7 @@
 """DuckDB over the parquet exports: one view per dataset, run(query_name, **params)."""
 from __future__ import annotations
 
+import hashlib
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,6 +60,7 @@ class Store:
         self.problems: dict[str, str] = {}  # dataset -> why it cannot be used
         self.files: dict[str, list[Path]] = {}
         self._con = duckdb.connect(":memory:")
+        self._con.execute("set enable_progress_bar = false")  # never draw a bar on a server's stdout
         self._lock = threading.Lock()
         for macro in sorted(sql.MACROS_DIR.glob("*.sql")):  # shared rules, e.g. a day's reconciliation status
             self._con.execute(macro.read_text())
@@ -138,3 +140,15 @@ class Store:
 
 def connect(data_dir: Path) -> Store:
     return Store(data_dir)
+
+
+def fingerprint(data_dir: Path) -> str:
+    """Changes whenever a file under data_dir is added, removed, rewritten or touched (cache key)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(data_dir).rglob("*")):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]

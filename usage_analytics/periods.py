@@ -73,3 +73,32 @@ class Period:
 
     def has_ended(self, now: datetime) -> bool:
         return now >= self.end
+
+
+PRESETS = ("Calendar month", "Previous month", "Last 7 days", "Last 30 days", "Last 90 days", "Custom range")
+
+
+def recent_months(today: date, count: int = 13) -> list[Period]:
+    """The calendar month of today and the count - 1 before it, newest first."""
+    year, month = today.year, today.month
+    result = []
+    for _ in range(count):
+        result.append(Period.month(year, month))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return result
+
+
+def preset(choice: str, today: date, month: Period | None = None, custom: tuple[date, date] | None = None) -> Period:
+    """The period a picker choice means on a given UTC day; "Last N days" ends today, included."""
+    if choice == "Calendar month":
+        return month or Period.month(today.year, today.month)
+    if choice == "Previous month":
+        return recent_months(today, 2)[1]
+    if choice.startswith("Last ") and choice.endswith(" days"):
+        days = int(choice.split()[1])
+        return Period(today - timedelta(days=days - 1), today)
+    if choice == "Custom range":
+        if not custom:
+            raise PeriodError("choose the first and the last day of the range")
+        return Period(*custom)
+    raise PeriodError(f"unknown period choice {choice!r}")

@@ -70,6 +70,7 @@ class Readiness:
     next_action: str
     reason: str
     gates: tuple[Gate, ...]
+    snapshot: BillingSnapshot | None = None  # the snapshot in force, for its as-of time and balances
 
 
 def _account_gate(status: str) -> Gate:
@@ -116,7 +117,7 @@ def billing_readiness(account_status: str, snapshot: BillingSnapshot | None, now
         gates += _mode_gates(snapshot, now)
     failing = [g for g in gates if not g.passed]
     if not failing:
-        return Readiness(mode, True, NONE, "every gate passes", tuple(gates))
+        return Readiness(mode, True, NONE, "every gate passes", tuple(gates), snapshot)
     action = failing[0].action  # the first failing gate decides; its siblings explain too
     reason = "; ".join(g.detail for g in failing if g.action == action)
-    return Readiness(mode, False, action, reason, tuple(gates))
+    return Readiness(mode, False, action, reason, tuple(gates), snapshot)

@@ -1,0 +1,49 @@
+"""Billing handoff (/handoff, operators): the pack of SPEC §6 on screen, as CSV and JSON downloads."""
+import io
+
+import pandas as pd
+import streamlit as st
+
+from usage_analytics import handoff, ui
+
+
+def render(user, view) -> None:
+    if view.customer_id is None:
+        ui.empty("A handoff pack is for one customer: pick the customer in the sidebar. The Operators page "
+                 "compares every customer.")
+        return
+    found = view.summaries()
+    if found is None:
+        return
+    pack = handoff.pack(found[view.customer_id])
+    as_csv, as_json = handoff.to_csv(pack), handoff.to_json(pack)
+    ai, billing = pack["managed_ai"], pack["billing"]
+
+    runtime, cost, status, ready = st.columns(4)
+    runtime.metric("Workspace runtime", f"{pack['workspace_runtime_hours']:,.2f} h", border=True)
+    cost.metric("Managed-AI cost (USD)", ai["cost_usd"], border=True, help="Linked providers only, 6 places.")
+    status.metric("Managed-AI total", ai["status"], border=True,
+                  help="Final only when the period has ended and every linked provider is final.")
+    ready.metric("Workspace creation", "allowed" if billing["creation_allowed"] else "blocked", border=True,
+                 help=f"Next action: {billing['next_action']}")
+    if ai["status"] != "final":
+        st.warning("This pack is **provisional**: quote it as an estimate; the numbers may still change.",
+                   icon=":material/pending:")
+
+    name = f"handoff_{view.customer_id}_{view.period.label}"
+    csv_button, json_button, _ = st.columns([1, 1, 3])
+    csv_button.download_button("Download CSV", as_csv, f"{name}.csv", "text/csv", icon=":material/download:",
+                               use_container_width=True)
+    json_button.download_button("Download JSON", as_json, f"{name}.json", "application/json",
+                                icon=":material/download:", use_container_width=True)
+
+    st.subheader("The pack as it downloads", anchor=False)
+    # The CSV itself, read back as text: the screen shows exactly the bytes finance receives.
+    st.dataframe(pd.read_csv(io.StringIO(as_csv), dtype=str, keep_default_na=False), hide_index=True,
+                 use_container_width=True)
+    st.caption(f"Generated at {pack['generated_at']} for {pack['period']['start']} → {pack['period']['end']} "
+               "(end exclusive, UTC). The command line gives the same pack: "
+               f"`python -m usage_analytics handoff --customer {view.customer_id} --period {view.period.label} "
+               "--format csv`")
+    with st.expander("JSON"):
+        st.code(as_json, language="json")

@@ -1,0 +1,90 @@
+"""Managed AI (/managed-ai): cost, tokens and requests per day by provider and model; reconciled share."""
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+
+from usage_analytics import charts, rules, ui
+
+METRICS = {"cost_usd": "Cost (USD)", "input_tokens": "Input tokens", "cached_input_tokens": "Cached input tokens",
+           "output_tokens": "Output tokens", "requests": "Requests"}
+
+
+def _frame(found: dict) -> pd.DataFrame:
+    parts = [s.ai_daily.assign(customer=s.account.customer_name) for s in found.values() if not s.ai_daily.empty]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _provider_table(found: dict) -> pd.DataFrame:
+    rows = [{"customer": s.account.customer_name, "provider": p.provider, "cost_usd": float(p.cost_usd),
+             "status": p.status, "requests": p.requests, "input_tokens": p.input_tokens,
+             "cached_input_tokens": p.cached_input_tokens, "output_tokens": p.output_tokens, "badge": p.badge}
+            for s in found.values() for p in s.providers]
+    return pd.DataFrame(rows)
+
+
+def _not_configured(found: dict, every: bool) -> None:
+    missing = [(s.account.customer_name, provider) for s in found.values() for provider in s.not_configured]
+    if not missing:
+        return
+    if every:
+        names = ", ".join(f"{name} ({provider})" for name, provider in missing[:8])
+        st.warning(f"Reconciliation is not configured for {len(missing)} customer–provider pairs with usage, so "
+                   f"that usage is not attributed and not counted here: {names}{'…' if len(missing) > 8 else ''}.",
+                   icon=":material/link_off:")
+    else:
+        providers = ", ".join(provider for _, provider in missing)
+        st.warning(f"Reconciliation is not configured for **{providers}**: there is usage, but it is not "
+                   "attributed to this account until the provider is linked, so it is not shown as zero or "
+                   "counted here. Ask a platform operator to link it.", icon=":material/link_off:")
+
+
+def render(user, view) -> None:
+    found = view.summaries()
+    if found is None:
+        return
+    every = view.customer_id is None
+    _not_configured(found, every)
+    daily = _frame(found)
+    if daily.empty:
+        linked = any(s.providers for s in found.values())
+        ui.empty("No managed-AI usage from a linked provider in this period." if linked else
+                 "No provider is linked for reconciliation, so no managed-AI usage is attributed to this scope.")
+        return
+    cost = sum((s.ai_cost_usd for s in found.values()), Decimal(0))
+    matched = sum(daily.loc[daily["reconciliation_status"] == "matched", "cost_usd"], Decimal(0))
+    status = "final" if all(s.ai_status == "final" for s in found.values()) else "provisional"
+    total, share, tokens, requests = st.columns(4)
+    total.metric(f"Cost · {status}", ui.usd(cost), border=True, help=f"Exact: {ui.usd(cost, 6)}")
+    share.metric("Reconciled share", f"{float(matched / cost) if cost else 0:.1%}", border=True,
+                 help=f"{ui.usd(matched, 6)} of the cost is on days matched with the provider.")
+    tokens.metric("Tokens", f"{int(daily[['input_tokens', 'cached_input_tokens', 'output_tokens']].sum().sum()):,}",
+                  border=True)
+    requests.metric("Requests", f"{int(daily['requests'].sum()):,}", border=True)
+
+    pick, split, grain = st.columns([2, 2, 1])
+    metric = pick.selectbox("Measure", list(METRICS), format_func=METRICS.get, key="ai_metric")
+    choices = ["provider", "model"] + (["customer"] if every else [])
+    by = split.segmented_control("Split by", choices, default="provider", key="ai_split") or "provider"
+    per = grain.segmented_control("Per", ["day", "week"], default="day", key="ai_grain") or "day"
+    st.altair_chart(charts.ai_over_time(daily, metric, by, per), use_container_width=True)
+    st.caption("Solid bars: days matched with the provider. Light, dashed bars: not yet reconciled "
+               "(pending, mismatch or no reconciliation row) — those amounts may still change.")
+
+    st.subheader("By provider", anchor=False)
+    table = _provider_table(found)
+    if not every:
+        table = table.drop(columns="customer")
+    st.dataframe(table, hide_index=True, use_container_width=True, column_config={
+        "customer": "Customer", "provider": "Provider", "cost_usd": ui.MONEY_COLUMN, "status": "Final / provisional",
+        "requests": st.column_config.NumberColumn("Requests", format="localized"),
+        "input_tokens": st.column_config.NumberColumn("Input tokens", format="localized"),
+        "cached_input_tokens": st.column_config.NumberColumn("Cached input", format="localized"),
+        "output_tokens": st.column_config.NumberColumn("Output tokens", format="localized"),
+        "badge": "Reconciliation"})
+    by_model = daily.groupby(["provider", "model"], as_index=False).agg(
+        cost_usd=("cost_usd", lambda v: float(rules.usd(sum(v, Decimal(0))))), requests=("requests", "sum"),
+        input_tokens=("input_tokens", "sum"), output_tokens=("output_tokens", "sum"))
+    with st.expander("By model"):
+        st.dataframe(by_model.sort_values("cost_usd", ascending=False), hide_index=True, use_container_width=True,
+                     column_config={"cost_usd": ui.MONEY_COLUMN})

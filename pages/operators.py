@@ -1,0 +1,103 @@
+"""Operators (/operators): every customer's billing state, readiness, usage and reconciliation; trends."""
+import pandas as pd
+import streamlit as st
+
+from usage_analytics import charts, ui
+
+
+def _table(found: dict) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "customer": s.account.customer_name,
+        "customer_id": s.account.customer_id,
+        "account_status": s.account.account_status,
+        "billing_mode": s.billing.billing_mode,
+        "creation_allowed": s.billing.creation_allowed,
+        "next_action": s.billing.next_action,
+        "runtime_hours": round(s.runtime_hours, 2),
+        "active_workspaces": s.active_workspaces,
+        "ai_cost_usd": float(s.ai_cost_usd),
+        "ai_tokens": sum(s.ai_total(f) for f in ("input_tokens", "cached_input_tokens", "output_tokens")),
+        "ai_status": s.ai_status,
+        "reconciliation": ui.customer_badge(s),
+        "max_lag_days": max((p.lag_days for p in s.providers), default=None),
+        "not_configured": ", ".join(s.not_configured),
+    } for s in found.values()])
+
+
+def _filters(table: pd.DataFrame) -> pd.DataFrame:
+    search, actions, badges, blocked = st.columns([2, 2, 2, 1])
+    text = search.text_input("Search customers", placeholder="name or id", key="ops_search")
+    wanted_actions = actions.multiselect("Next action", ["none", "setup", "funding", "support"], key="ops_actions")
+    wanted_badges = badges.multiselect("Reconciliation", list(ui.BADGE_ORDER), key="ops_badges")
+    only_blocked = blocked.toggle("Blocked only", key="ops_blocked")
+    keep = pd.Series(True, index=table.index)
+    if text:
+        needle = text.strip().lower()
+        keep &= table["customer"].str.lower().str.contains(needle, regex=False) | \
+            table["customer_id"].str.lower().str.contains(needle, regex=False)
+    if wanted_actions:
+        keep &= table["next_action"].isin(wanted_actions)
+    if wanted_badges:
+        keep &= table["reconciliation"].isin(wanted_badges)
+    if only_blocked:
+        keep &= ~table["creation_allowed"]
+    return table[keep]
+
+
+def _trends(found: dict, table: pd.DataFrame) -> None:
+    st.subheader("Trends across customers", anchor=False)
+    runtime = [s.runtime for s in found.values() if not s.runtime.empty]
+    ai = [s.ai_daily for s in found.values() if not s.ai_daily.empty]
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Workspace runtime per day**")
+        if runtime:
+            st.altair_chart(charts.runtime_over_time(pd.concat(runtime, ignore_index=True)), use_container_width=True)
+        else:
+            ui.empty("No workspace ran in this period.")
+    with right:
+        st.markdown("**Managed-AI cost per day** (light, dashed: not yet reconciled)")
+        if ai:
+            st.altair_chart(charts.ai_over_time(pd.concat(ai, ignore_index=True)), use_container_width=True)
+        else:
+            ui.empty("No managed-AI usage from a linked provider in this period.")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Top customers by managed-AI cost**")
+        st.altair_chart(charts.bars(table, "customer", "ai_cost_usd", "cost (USD)", money=True),
+                        use_container_width=True)
+    with right:
+        st.markdown("**Top customers by workspace runtime**")
+        st.altair_chart(charts.bars(table, "customer", "runtime_hours", "runtime hours"), use_container_width=True)
+
+
+def render(user, view) -> None:
+    found = view.summaries()
+    if found is None:
+        return
+    if not found:
+        ui.empty("There are no customers in the exports yet.")
+        return
+    table = _table(found)
+    total, blocked, attention, cost = st.columns(4)
+    total.metric("Customers", len(table), border=True)
+    blocked.metric("Cannot create workspaces", int((~table["creation_allowed"]).sum()), border=True)
+    attention.metric("Reconciliation at risk", int(table["reconciliation"].isin(["mismatch", "stale"]).sum()),
+                     border=True, help="A mismatch in the period, or a provider more than 3 days behind.")
+    cost.metric("Managed-AI cost", ui.usd(sum(s.ai_cost_usd for s in found.values())), border=True)
+
+    shown = _filters(table)
+    st.dataframe(shown, hide_index=True, use_container_width=True, column_config={
+        "customer": "Customer", "customer_id": "Customer id", "account_status": "Account",
+        "billing_mode": "Billing mode", "creation_allowed": st.column_config.CheckboxColumn("Creation allowed"),
+        "next_action": "Next action",
+        "runtime_hours": st.column_config.NumberColumn("Runtime hours", format="%.2f"),
+        "active_workspaces": st.column_config.NumberColumn("Workspaces"),
+        "ai_cost_usd": st.column_config.NumberColumn("AI cost (USD)", format="$%.6f"),
+        "ai_tokens": st.column_config.NumberColumn("AI tokens", format="localized"),
+        "ai_status": "AI total", "reconciliation": "Reconciliation",
+        "max_lag_days": st.column_config.NumberColumn("Max lag (days)"),
+        "not_configured": "Not configured"})
+    st.caption(f"{len(shown)} of {len(table)} customers shown. Click a column header to sort. "
+               "Download the table with the button at its top right.")
+    _trends(found, table)

@@ -1,0 +1,109 @@
+"""Overview (/overview): KPI cards with change vs the previous period, and the review checklist."""
+import streamlit as st
+
+from usage_analytics import summary as core
+from usage_analytics import ui
+
+TOKENS = ("input_tokens", "cached_input_tokens", "output_tokens")
+
+
+def _totals(items: list) -> dict:
+    return {
+        "runtime": sum(s.runtime_hours for s in items),
+        "cost": sum((s.ai_cost_usd for s in items), 0),
+        "tokens": sum(s.ai_total(f) for s in items for f in TOKENS),
+        "workspaces": sum(s.active_workspaces for s in items),
+    }
+
+
+def _status_card(column, title: str, headline: str, text: str) -> None:
+    with column.container(border=True):
+        st.caption(title)
+        st.markdown(f"#### {headline}")
+        st.markdown(text)
+
+
+def _kpis(view, items, previous) -> None:
+    now, before = _totals(items), _totals(previous)
+    prev = view.period.previous()
+    status = "final" if items and all(s.ai_status == "final" for s in items) else "provisional"
+    runtime, cost, tokens = st.columns(3)
+    runtime.metric("Workspace runtime", ui.hours(now["runtime"]), ui.delta(now["runtime"], before["runtime"]),
+                   delta_color="off", border=True, help=f"{now['workspaces']} active workspaces")
+    cost.metric(f"Managed-AI cost · {status}", ui.usd(now["cost"]),
+                ui.delta(float(now["cost"]), float(before["cost"])), delta_color="off", border=True,
+                help=f"Exact: {ui.usd(now['cost'], 6)}. Linked providers only. Provisional until the period has "
+                     "ended and every day is matched.")
+    tokens.metric("Managed-AI tokens", ui.compact(now["tokens"]), ui.delta(now["tokens"], before["tokens"]),
+                  delta_color="off", border=True, help=f"{now['tokens']:,} input + cached input + output tokens.")
+    st.caption(f"Change vs the previous {prev.days} days ({prev.first_day:%Y-%m-%d} → {prev.last_day:%Y-%m-%d} UTC), "
+               "a period of equal length.")
+    recon, billing = st.columns(2)
+    if view.customer_id:
+        item = items[0]
+        lags = ", ".join(f"{p.provider} {ui.badge(p.badge)}" for p in item.providers) or "no linked provider"
+        _status_card(recon, "Reconciliation", ui.badge(ui.customer_badge(item)), lags)
+        allowed = item.billing.creation_allowed
+        _status_card(billing, f"Billing · {item.billing.billing_mode}",
+                     ":green-badge[creation allowed]" if allowed else ":red-badge[creation blocked]",
+                     "Next action: none." if allowed else
+                     f"Next action: **{item.billing.next_action}** — {item.billing.reason}.")
+    else:
+        counts = {label: sum(ui.customer_badge(s) == label for s in items) for label in ui.BADGE_ORDER}
+        _status_card(recon, "Reconciliation · customers by worst badge",
+                     f"{counts['mismatch'] + counts['stale']} need attention",
+                     " · ".join(f"{ui.badge(label)} {count}" for label, count in counts.items()))
+        blocked = [s for s in items if not s.billing.creation_allowed]
+        actions = {a: sum(s.billing.next_action == a for s in blocked) for a in ("setup", "funding", "support")}
+        _status_card(billing, "Billing · workspace creation", f"{len(blocked)} of {len(items)} blocked",
+                     " · ".join(f"{action}: {count}" for action, count in actions.items()))
+
+
+def _step(done: bool, title: str, text: str) -> None:
+    icon = ":green[:material/check_circle:]" if done else ":orange[:material/error:]"
+    st.markdown(f"{icon} **{title}** — {text}")
+
+
+def _checklist(view, items) -> None:
+    st.subheader("Review checklist", anchor=False)
+    with st.container(border=True):
+        _step(True, "1 · Scope", f"{view.customer_name}" + (f" (`{view.customer_id}`)" if view.customer_id else ""))
+        _step(True, "2 · Period", ui.period_text(view.period, view.now))
+        running = sum(bool(s.runtime["is_running"].any()) for s in items)
+        _step(True, "3 · Workspace runtime", f"{ui.hours(sum(s.runtime_hours for s in items))} across "
+              f"{sum(s.active_workspaces for s in items)} workspaces" + (" · running now" if running else ""))
+        view.link("runtime", "Review workspace runtime")
+        if view.customer_id:
+            item = items[0]
+            can_quote, sentence = core.final_quote(item)
+            _step(True, "4 · Managed AI", f"{ui.usd(item.ai_cost_usd)} · {item.ai_status}")
+            view.link("managed-ai", "Review managed AI")
+            _step(can_quote, "5 · Reconciliation", sentence)
+            view.link("reconciliation", "Review reconciliation")
+            billing = item.billing
+            verdict = "workspace creation is allowed" if billing.creation_allowed else \
+                f"workspace creation is blocked: {billing.reason}"
+            _step(billing.creation_allowed, "6 · Billing", f"{verdict}. Next action: **{billing.next_action}**.")
+        else:
+            _step(True, "4 · Managed AI", f"{ui.usd(sum((s.ai_cost_usd for s in items), 0))} across customers")
+            view.link("managed-ai", "Review managed AI")
+            behind = [s.account.customer_name for s in items if ui.customer_badge(s) in ("mismatch", "stale")]
+            _step(not behind, "5 · Reconciliation", f"{len(behind)} customers with a mismatch or stale provider"
+                  + (f": {', '.join(behind[:5])}{'…' if len(behind) > 5 else ''}" if behind else ""))
+            view.link("reconciliation", "Review reconciliation")
+            blocked = [s for s in items if not s.billing.creation_allowed]
+            _step(not blocked, "6 · Billing", f"{len(blocked)} customers cannot create workspaces")
+        view.link("billing", "Review billing")
+
+
+def render(user, view) -> None:
+    found = view.summaries()
+    if found is None:
+        return
+    previous = view.summaries(view.period.previous()) or {}
+    items = list(found.values())
+    if not items:
+        ui.empty("There are no customers in the exports yet.")
+        return
+    _kpis(view, items, list(previous.values()))
+    _checklist(view, items)

@@ -1,0 +1,84 @@
+"""Reconciliation (/reconciliation): lag badge per provider, a calendar heat map, and can we quote final."""
+import pandas as pd
+import streamlit as st
+
+from usage_analytics import charts, ui
+from usage_analytics import summary as core
+
+
+def _badges(item) -> None:
+    for p in item.providers:
+        with st.container(border=True):
+            name, badge, lag, status = st.columns([1.2, 1, 3, 1.2])
+            name.markdown(f"**{p.provider}**")
+            badge.markdown(ui.badge(p.badge))
+            lag.markdown(ui.lag_text(p))
+            status.markdown(f"total: **{p.status}**")
+    for provider in item.not_configured:
+        with st.container(border=True):
+            name, badge, text = st.columns([1.2, 1, 4.2])
+            name.markdown(f"**{provider}**")
+            badge.markdown(ui.badge("not configured"))
+            text.markdown("usage exists but reconciliation is not configured, so it is not attributed")
+
+
+def _all_customers_table(found: dict) -> pd.DataFrame:
+    rows = [{"customer": s.account.customer_name, "customer_id": s.account.customer_id, "provider": p.provider,
+             "badge": p.badge, "reconciled_through": p.reconciled_through, "lag_days": p.lag_days,
+             "total": p.status} for s in found.values() for p in s.providers]
+    rows += [{"customer": s.account.customer_name, "customer_id": s.account.customer_id, "provider": provider,
+              "badge": "not configured"} for s in found.values() for provider in s.not_configured]
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    table["rank"] = table["badge"].map(ui.BADGE_ORDER.index)
+    return table.sort_values(["rank", "lag_days", "customer"], ascending=[True, False, True]).drop(columns="rank")
+
+
+def _calendar(found: dict, every: bool) -> None:
+    st.subheader("Status per provider and day", anchor=False)
+    parts = [s.ai_daily.assign(row=f"{s.account.customer_name} · " if every else "") for s in found.values()
+             if not s.ai_daily.empty]
+    if not parts:
+        ui.empty("No day in this period has managed-AI usage from a linked provider, so there is nothing to "
+                 "reconcile yet.")
+        return
+    daily = pd.concat(parts, ignore_index=True)
+    daily["row"] = daily["row"] + daily["provider"]
+    st.altair_chart(charts.reconciliation_calendar(charts.calendar_days(daily, "row"), "row"),
+                    use_container_width=True)
+    st.caption("One cell per UTC day with usage. Matched: the provider's figure agrees with ours. Pending: "
+               "not matched yet. Missing: usage with no reconciliation row. Mismatch: the figures disagree.")
+
+
+def _projects(view) -> None:
+    links = view.provider_projects()
+    with st.expander(f"Provider projects (operators only) · {len(links)} links"):
+        st.dataframe(links, hide_index=True, use_container_width=True)
+
+
+def render(user, view) -> None:
+    found = view.summaries()
+    if found is None:
+        return
+    every = view.customer_id is None
+    if every:
+        table = _all_customers_table(found)
+        counts = table["badge"].value_counts() if not table.empty else pd.Series(dtype=int)
+        cols = st.columns(len(ui.BADGE_ORDER))
+        for col, label in zip(cols, ui.BADGE_ORDER):
+            col.metric(label, int(counts.get(label, 0)), border=True, help="customer–provider pairs")
+        shown = st.multiselect("Show badges", ui.BADGE_ORDER, default=["mismatch", "stale"], key="recon_badges")
+        st.dataframe(table[table["badge"].isin(shown)] if not table.empty else table, hide_index=True,
+                     use_container_width=True)
+    else:
+        item = found[view.customer_id]
+        can_quote, sentence = core.final_quote(item)
+        (st.success if can_quote else st.warning)(sentence, icon=":material/gavel:")
+        if item.providers or item.not_configured:
+            _badges(item)
+        else:
+            ui.empty("No provider is linked and no managed-AI usage was metered: reconciliation is not configured.")
+    _calendar(found, every)
+    if user.is_operator:
+        _projects(view)

@@ -1,0 +1,59 @@
+"""Workspace runtime (/runtime): hours per day or week, by template and by workspace; top workspaces."""
+import pandas as pd
+import streamlit as st
+
+from usage_analytics import charts, ui
+
+
+def _frame(found: dict) -> pd.DataFrame:
+    parts = [s.runtime.assign(customer=s.account.customer_name) for s in found.values() if not s.runtime.empty]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _top_table(runtime: pd.DataFrame, all_customers: bool) -> pd.DataFrame:
+    keys = (["customer"] if all_customers else []) + ["workspace_id", "template"]
+    table = runtime.groupby(keys, as_index=False).agg(runtime_hours=("runtime_hours", "sum"),
+                                                      active_days=("day", "nunique"),
+                                                      is_running=("is_running", "any"))
+    return table.sort_values("runtime_hours", ascending=False).head(25).round({"runtime_hours": 2})
+
+
+def render(user, view) -> None:
+    found = view.summaries()
+    if found is None:
+        return
+    runtime = _frame(found)
+    if runtime.empty:
+        ui.empty("No workspace ran in this period, so there is no runtime to show. Running workspaces count up "
+                 "to now; a period that has not started yet is empty.")
+        return
+    every = view.customer_id is None
+    running = runtime.loc[runtime["is_running"], "workspace_id"].nunique()
+    total, active, templates, live = st.columns(4)
+    total.metric("Runtime", ui.hours(runtime["runtime_hours"].sum()), border=True)
+    active.metric("Active workspaces", f"{runtime['workspace_id'].nunique():,}", border=True,
+                  help="Workspaces with any runtime in the period.")
+    templates.metric("Templates", f"{runtime['template'].nunique()}", border=True)
+    live.metric("Running now", f"{running}", border=True, help="Sessions without an end yet count up to now.")
+
+    grain = st.segmented_control("Show per", ["day", "week"], default="day", key="runtime_grain") or "day"
+    by = "customer" if every and st.toggle("Colour by customer", key="runtime_by_customer") else "template"
+    st.altair_chart(charts.runtime_over_time(runtime, grain, by), use_container_width=True)
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("By template", anchor=False)
+        st.altair_chart(charts.hours_by(runtime, "template"), use_container_width=True)
+    with right:
+        st.subheader("Top workspaces", anchor=False)
+        st.altair_chart(charts.hours_by(runtime, "workspace_id", color="template"), use_container_width=True)
+
+    st.subheader("Top workspaces table", anchor=False)
+    st.dataframe(_top_table(runtime, every), hide_index=True, use_container_width=True, column_config={
+        "customer": "Customer", "workspace_id": "Workspace", "template": "Template",
+        "runtime_hours": st.column_config.NumberColumn("Runtime hours", format="%.2f"),
+        "active_days": st.column_config.NumberColumn("Active days"),
+        "is_running": st.column_config.CheckboxColumn("Running now"),
+    })
+    st.caption("Runtime is the overlap of each session with the period (UTC). Overlapping sessions of one "
+               "workspace count once; sessions crossing midnight are split exactly.")

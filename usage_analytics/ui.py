@@ -1,0 +1,265 @@
+"""The frame around every page: cached data, the scope and period controls, the header, formats.
+
+Streamlit's caches meet the core here: the Store once per process and data folder state, results keyed
+by every parameter (the customer scope included), so a cache can never hand one customer's rows to another.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlparse
+
+import streamlit as st
+
+from . import access, config, data, periods, rules, summary
+from .access import Page, Scope, User
+from .config import ConfigError, Settings
+from .periods import Period, PeriodError
+from .summary import CustomerSummary
+
+log = logging.getLogger("usage_analytics")
+ALL_CUSTOMERS = "All customers"
+BADGE_COLORS = {"current": "green", "lagging": "orange", "stale": "red", "mismatch": "red",
+                "not configured": "gray"}
+BADGE_ORDER = ("mismatch", "stale", "lagging", "current", "not configured")  # worst first
+# Exact money (6 places, rounded half up by rules.usd) as a sortable number: below $1e9 a float keeps every digit.
+MONEY_COLUMN = st.column_config.NumberColumn("Cost (USD)", format="$%.6f")
+ACTION_TEXT = {"none": "No action needed", "setup": "Setup needed", "funding": "Funding needed",
+               "support": "Contact support"}
+
+
+def remember_requested_page() -> None:
+    """Note the page the browser asked for, once per session, before anything can rerun the script.
+
+    The authenticator's cookie component reruns the first run of a session before it reaches
+    st.navigation, and Streamlit then opens the default page; a deep link would be lost."""
+    if "requested_page" not in st.session_state:
+        st.session_state["requested_page"] = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def land_on_requested_page(registered: dict, current) -> None:
+    """Open the remembered page once, if this user may (only their pages are registered)."""
+    wanted = st.session_state.get("requested_page", "")
+    st.session_state["requested_page"] = ""  # done for this session
+    if wanted in registered and registered[wanted].url_path != current.url_path:
+        st.switch_page(registered[wanted])
+
+
+def settings() -> Settings:
+    """Settings from the environment, or a clear message and an end to the run."""
+    try:
+        return config.load()
+    except ConfigError as error:
+        st.error(f"The app is misconfigured: {error}")
+        st.stop()
+
+
+@st.cache_resource(show_spinner="Opening the usage exports…", max_entries=2)
+def _store(data_dir: str, fingerprint: str) -> data.Store:
+    return data.Store(Path(data_dir))
+
+
+def store(settings: Settings) -> data.Store:
+    """The process's DuckDB store over the exports as they are now (reopened when a file changes)."""
+    return _store(str(settings.data_dir), data.fingerprint(settings.data_dir))
+
+
+@st.cache_data(show_spinner="Computing figures…", max_entries=256, ttl=3600)
+def _summaries(data_dir: str, fingerprint: str, customer_id: str | None, first_day: date, last_day: date,
+               now: datetime) -> dict[str, CustomerSummary]:
+    return summary.summaries(_store(data_dir, fingerprint), Period(first_day, last_day), now, customer_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
+def _provider_projects(data_dir: str, fingerprint: str, customer_id: str | None):
+    return _store(data_dir, fingerprint).run("provider_projects", customer_id=customer_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=16, ttl=3600)
+def _accounts(data_dir: str, fingerprint: str) -> dict[str, summary.Account]:
+    return summary.accounts(_store(data_dir, fingerprint))
+
+
+def accounts(settings: Settings) -> dict[str, summary.Account] | None:
+    """Every customer account by id, or None (and the reason logged) when the customers dataset is unusable."""
+    try:
+        return _accounts(str(settings.data_dir), data.fingerprint(settings.data_dir))
+    except data.DataError as error:
+        log.warning("customers unavailable: %s", error)
+        return None
+
+
+def now(settings: Settings) -> datetime:
+    """The evaluation instant: pinned, or the clock to the minute (so a minute's reruns share the cache)."""
+    moment = settings.now()
+    return moment if settings.analytics_now else moment.replace(second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class View:
+    """What a page renders: who, whose data (None = all customers, operators only), which period, as of when."""
+    user: User
+    page: Page
+    customer_id: str | None
+    customer_name: str
+    period: Period
+    now: datetime
+    settings: Settings
+    links: dict = field(default_factory=dict, compare=False)  # page id -> st.Page, for st.page_link
+
+    def summaries(self, period: Period | None = None) -> dict[str, CustomerSummary] | None:
+        """Figures per customer in scope, or None after saying which data is missing."""
+        period = period or self.period
+        try:
+            return _summaries(str(self.settings.data_dir), data.fingerprint(self.settings.data_dir),
+                              self.customer_id, period.first_day, period.last_day, self.now)
+        except data.DataError as error:
+            st.error(f"These figures cannot be computed from the exports: {error}", icon=":material/error:")
+            return None
+
+    def provider_projects(self):
+        """Provider links with project IDs in scope: operators only, refused for anyone else."""
+        if not access.can_see_provider_projects(self.user):
+            raise PermissionError("provider project IDs are operator-only")
+        return _provider_projects(str(self.settings.data_dir), data.fingerprint(self.settings.data_dir),
+                                  self.customer_id)
+
+    def link(self, page_id: str, label: str) -> None:
+        if page_id in self.links:
+            st.page_link(self.links[page_id], label=label, icon=access.page(page_id).icon)
+
+
+def _customer_picker(scope: Scope, page: Page, known: dict[str, summary.Account]) -> tuple[str | None, str]:
+    if scope.is_fixed:
+        name = known[scope.customer_id].customer_name
+        st.sidebar.markdown(f"**Customer**  \n{name}  \n`{scope.customer_id}` · your account")
+        return scope.customer_id, name
+    if page.id == "operators":
+        st.sidebar.markdown(f"**Customer**  \n{ALL_CUSTOMERS} (this page compares every customer)")
+        return None, ALL_CUSTOMERS
+    options: list[str | None] = [None, *sorted(known, key=lambda c: known[c].customer_name.lower())]
+    kept = st.session_state.get("scope_customer")  # kept while a page without the picker is open
+    choice = st.sidebar.selectbox(
+        "Customer", options, index=options.index(kept) if kept in options else 0, key="scope_widget",
+        format_func=lambda c: ALL_CUSTOMERS if c is None else f"{known[c].customer_name} · {c}",
+        help="Operators may look at any customer, or at all of them at once.")
+    st.session_state["scope_customer"] = choice
+    return choice, ALL_CUSTOMERS if choice is None else known[choice].customer_name
+
+
+def _period_picker(today: date) -> Period:
+    choice = st.sidebar.selectbox("Period", periods.PRESETS, key="period_choice",
+                                  help="All periods are whole UTC days.")
+    month = custom = None
+    if choice == "Calendar month":
+        month = st.sidebar.selectbox("Month", periods.recent_months(today), key="period_month",
+                                     format_func=lambda p: p.first_day.strftime("%B %Y"))
+    elif choice == "Custom range":
+        picked = st.sidebar.date_input("From – to (UTC, both included)", value=(today.replace(day=1), today),
+                                       key="period_custom", format="YYYY-MM-DD")
+        custom = tuple(picked) if isinstance(picked, (tuple, list)) and len(picked) == 2 else None
+    try:
+        return periods.preset(choice, today, month, custom)
+    except PeriodError as error:
+        st.info(f"Period: {error}.")
+        st.stop()
+
+
+def controls(user: User, scope: Scope, page: Page, known: dict[str, summary.Account], settings: Settings,
+             links: dict) -> View:
+    """The sidebar's scope and period pickers (step 2 and 3 of the review flow) -> the page's View."""
+    moment = now(settings)
+    customer_id, name = _customer_picker(scope, page, known)
+    period = _period_picker(moment.date())
+    return View(user, page, customer_id, name, period, moment, settings, links)
+
+
+def period_text(period: Period, moment: datetime) -> str:
+    label = period.first_day.strftime("%B %Y") if period.label == period.first_day.strftime("%Y-%m") else period.label
+    span = f"{period.first_day:%Y-%m-%d} → {period.last_day:%Y-%m-%d} UTC"
+    if period.has_ended(moment):
+        return f"**{label}** · {span} · closed"
+    if moment < period.start:
+        return f"**{label}** · {span} · not started yet"
+    return f"**{label}** · {span} · open, figures to {moment:%Y-%m-%d %H:%M} UTC"
+
+
+def header(view: View) -> None:
+    """The page title and the scope line every page opens with (confirm the scope and the period)."""
+    st.title(view.page.title, anchor=False)
+    st.caption(view.page.caption)
+    with st.container(border=True):
+        who, when = st.columns([2, 3])
+        scope = view.customer_name if view.customer_id is None else f"{view.customer_name} · `{view.customer_id}`"
+        who.markdown(f":material/domain: Customer scope: **{scope}**")
+        when.markdown(f":material/calendar_month: Period: {period_text(view.period, view.now)}")
+
+
+def render(page_render: Callable[[User, View], None], view: View) -> None:
+    """Run one page behind the access check; data problems become messages, never a traceback."""
+    if not access.can_view(view.user, view.page.id):
+        st.error("You cannot open this page.")
+        return
+    header(view)
+    try:
+        page_render(view.user, view)
+    except data.DataError as error:
+        st.error(f"Part of this page cannot be shown: {error}", icon=":material/error:")
+    except Exception:  # the user gets a sentence; the server log gets the details
+        log.exception("page %s failed", view.page.id)
+        st.error("Something went wrong while drawing this page. The error was logged for the operators.")
+
+
+def usd(amount: Decimal, places: int = 2) -> str:
+    """Money for people: exact Decimal rounded half up (cents on cards, 6 places in tables)."""
+    value = rules.usd(amount) if places == 6 else Decimal(amount).quantize(Decimal(1).scaleb(-places),
+                                                                            rounding="ROUND_HALF_UP")
+    return f"${value:,.{places}f}"
+
+
+def compact(count: int) -> str:
+    """A large count in a few characters (81.0M); cards carry the exact figure in their help."""
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(count) >= size:
+            return f"{count / size:.1f}{suffix}"
+    return f"{count:,}"
+
+
+def hours(value: float) -> str:
+    return f"{value:,.2f} h"
+
+
+def badge(label: str) -> str:
+    return f":{BADGE_COLORS.get(label, 'gray')}-badge[{label}]"
+
+
+def lag_text(provider: summary.ProviderUsage) -> str:
+    behind = "up to date" if provider.lag_days == 0 else \
+        f"{provider.lag_days} day{'s' if provider.lag_days != 1 else ''} behind"
+    return f"reconciled through {provider.reconciled_through:%Y-%m-%d} · {behind}"
+
+
+def worst_badge(found: list[str]) -> str:
+    return min(found, key=BADGE_ORDER.index) if found else "not configured"
+
+
+def customer_badge(item: CustomerSummary) -> str:
+    return worst_badge([p.badge for p in item.providers])
+
+
+def delta(current: float, previous: float) -> str | None:
+    if previous == 0:
+        return None if current == 0 else "new"
+    return f"{(current - previous) / previous:+.1%}"
+
+
+def empty(message: str) -> None:
+    st.info(message, icon=":material/info:")
+
+
+def today(view: View) -> date:
+    return view.now.astimezone(timezone.utc).date()
