@@ -62,7 +62,7 @@ def _all(found: dict) -> None:
     for col, action in zip(st.columns(4), WHAT_TO_DO):
         col.metric(f"Next action: {action}", int(counts.get(action, 0)), border=True, help=WHAT_TO_DO[action])
     st.dataframe(table.sort_values(["creation_allowed", "next_action", "customer"]), hide_index=True,
-                 use_container_width=True, column_config={
+                 width="stretch", column_config={
                      "creation_allowed": st.column_config.CheckboxColumn("Creation allowed")})
     st.caption("Pick one customer in the sidebar to see every gate and the prepaid balances.")
 

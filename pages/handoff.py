@@ -33,14 +33,14 @@ def render(user, view) -> None:
     name = f"handoff_{view.customer_id}_{view.period.label}"
     csv_button, json_button, _ = st.columns([1, 1, 3])
     csv_button.download_button("Download CSV", as_csv, f"{name}.csv", "text/csv", icon=":material/download:",
-                               use_container_width=True)
+                               width="stretch")
     json_button.download_button("Download JSON", as_json, f"{name}.json", "application/json",
-                                icon=":material/download:", use_container_width=True)
+                                icon=":material/download:", width="stretch")
 
     st.subheader("The pack as it downloads", anchor=False)
     # The CSV itself, read back as text: the screen shows exactly the bytes finance receives.
     st.dataframe(pd.read_csv(io.StringIO(as_csv), dtype=str, keep_default_na=False), hide_index=True,
-                 use_container_width=True)
+                 width="stretch")
     st.caption(f"Generated at {pack['generated_at']} for {pack['period']['start']} → {pack['period']['end']} "
                "(end exclusive, UTC). The command line gives the same pack: "
                f"`python -m usage_analytics handoff --customer {view.customer_id} --period {view.period.label} "

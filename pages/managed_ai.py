@@ -67,7 +67,7 @@ def render(user, view) -> None:
     choices = ["provider", "model"] + (["customer"] if every else [])
     by = split.segmented_control("Split by", choices, default="provider", key="ai_split") or "provider"
     per = grain.segmented_control("Per", ["day", "week"], default="day", key="ai_grain") or "day"
-    st.altair_chart(charts.ai_over_time(daily, metric, by, per), use_container_width=True)
+    st.altair_chart(charts.ai_over_time(daily, metric, by, per), width="stretch")
     st.caption("Solid bars: days matched with the provider. Light, dashed bars: not yet reconciled "
                "(pending, mismatch or no reconciliation row) — those amounts may still change.")
 
@@ -75,7 +75,7 @@ def render(user, view) -> None:
     table = _provider_table(found)
     if not every:
         table = table.drop(columns="customer")
-    st.dataframe(table, hide_index=True, use_container_width=True, column_config={
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
         "customer": "Customer", "provider": "Provider", "cost_usd": ui.MONEY_COLUMN, "status": "Final / provisional",
         "requests": st.column_config.NumberColumn("Requests", format="localized"),
         "input_tokens": st.column_config.NumberColumn("Input tokens", format="localized"),
@@ -86,5 +86,5 @@ def render(user, view) -> None:
         cost_usd=("cost_usd", lambda v: float(rules.usd(sum(v, Decimal(0))))), requests=("requests", "sum"),
         input_tokens=("input_tokens", "sum"), output_tokens=("output_tokens", "sum"))
     with st.expander("By model"):
-        st.dataframe(by_model.sort_values("cost_usd", ascending=False), hide_index=True, use_container_width=True,
+        st.dataframe(by_model.sort_values("cost_usd", ascending=False), hide_index=True, width="stretch",
                      column_config={"cost_usd": ui.MONEY_COLUMN})

@@ -52,23 +52,23 @@ def _trends(found: dict, table: pd.DataFrame) -> None:
     with left:
         st.markdown("**Workspace runtime per day**")
         if runtime:
-            st.altair_chart(charts.runtime_over_time(pd.concat(runtime, ignore_index=True)), use_container_width=True)
+            st.altair_chart(charts.runtime_over_time(pd.concat(runtime, ignore_index=True)), width="stretch")
         else:
             ui.empty("No workspace ran in this period.")
     with right:
         st.markdown("**Managed-AI cost per day** (light, dashed: not yet reconciled)")
         if ai:
-            st.altair_chart(charts.ai_over_time(pd.concat(ai, ignore_index=True)), use_container_width=True)
+            st.altair_chart(charts.ai_over_time(pd.concat(ai, ignore_index=True)), width="stretch")
         else:
             ui.empty("No managed-AI usage from a linked provider in this period.")
     left, right = st.columns(2)
     with left:
         st.markdown("**Top customers by managed-AI cost**")
         st.altair_chart(charts.bars(table, "customer", "ai_cost_usd", "cost (USD)", money=True),
-                        use_container_width=True)
+                        width="stretch")
     with right:
         st.markdown("**Top customers by workspace runtime**")
-        st.altair_chart(charts.bars(table, "customer", "runtime_hours", "runtime hours"), use_container_width=True)
+        st.altair_chart(charts.bars(table, "customer", "runtime_hours", "runtime hours"), width="stretch")
 
 
 def render(user, view) -> None:
@@ -87,7 +87,7 @@ def render(user, view) -> None:
     cost.metric("Managed-AI cost", ui.usd(sum(s.ai_cost_usd for s in found.values())), border=True)
 
     shown = _filters(table)
-    st.dataframe(shown, hide_index=True, use_container_width=True, column_config={
+    st.dataframe(shown, hide_index=True, width="stretch", column_config={
         "customer": "Customer", "customer_id": "Customer id", "account_status": "Account",
         "billing_mode": "Billing mode", "creation_allowed": st.column_config.CheckboxColumn("Creation allowed"),
         "next_action": "Next action",

@@ -46,7 +46,7 @@ def _calendar(found: dict, every: bool) -> None:
     daily = pd.concat(parts, ignore_index=True)
     daily["row"] = daily["row"] + daily["provider"]
     st.altair_chart(charts.reconciliation_calendar(charts.calendar_days(daily, "row"), "row"),
-                    use_container_width=True)
+                    width="stretch")
     st.caption("One cell per UTC day with usage. Matched: the provider's figure agrees with ours. Pending: "
                "not matched yet. Missing: usage with no reconciliation row. Mismatch: the figures disagree.")
 
@@ -54,7 +54,7 @@ def _calendar(found: dict, every: bool) -> None:
 def _projects(view) -> None:
     links = view.provider_projects()
     with st.expander(f"Provider projects (operators only) · {len(links)} links"):
-        st.dataframe(links, hide_index=True, use_container_width=True)
+        st.dataframe(links, hide_index=True, width="stretch")
 
 
 def render(user, view) -> None:
@@ -70,7 +70,7 @@ def render(user, view) -> None:
             col.metric(label, int(counts.get(label, 0)), border=True, help="customer–provider pairs")
         shown = st.multiselect("Show badges", ui.BADGE_ORDER, default=["mismatch", "stale"], key="recon_badges")
         st.dataframe(table[table["badge"].isin(shown)] if not table.empty else table, hide_index=True,
-                     use_container_width=True)
+                     width="stretch")
     else:
         item = found[view.customer_id]
         can_quote, sentence = core.final_quote(item)

@@ -38,18 +38,18 @@ def render(user, view) -> None:
 
     grain = st.segmented_control("Show per", ["day", "week"], default="day", key="runtime_grain") or "day"
     by = "customer" if every and st.toggle("Colour by customer", key="runtime_by_customer") else "template"
-    st.altair_chart(charts.runtime_over_time(runtime, grain, by), use_container_width=True)
+    st.altair_chart(charts.runtime_over_time(runtime, grain, by), width="stretch")
 
     left, right = st.columns(2)
     with left:
         st.subheader("By template", anchor=False)
-        st.altair_chart(charts.hours_by(runtime, "template"), use_container_width=True)
+        st.altair_chart(charts.hours_by(runtime, "template"), width="stretch")
     with right:
         st.subheader("Top workspaces", anchor=False)
-        st.altair_chart(charts.hours_by(runtime, "workspace_id", color="template"), use_container_width=True)
+        st.altair_chart(charts.hours_by(runtime, "workspace_id", color="template"), width="stretch")
 
     st.subheader("Top workspaces table", anchor=False)
-    st.dataframe(_top_table(runtime, every), hide_index=True, use_container_width=True, column_config={
+    st.dataframe(_top_table(runtime, every), hide_index=True, width="stretch", column_config={
         "customer": "Customer", "workspace_id": "Workspace", "template": "Template",
         "runtime_hours": st.column_config.NumberColumn("Runtime hours", format="%.2f"),
         "active_days": st.column_config.NumberColumn("Active days"),

@@ -62,6 +62,8 @@ def serve(env: dict[str, str] | None = None, log: Path | None = None):
 
 def login(page, username: str, password: str | None = None) -> None:
     """Log in through the real form and wait for the app to answer."""
+    page.get_by_label("Username").wait_for(timeout=30_000)
+    settle(page)  # the authenticator's cookie component reruns the first run; fill the form after that
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password or PASSWORDS[username])
     page.get_by_role("button", name="Log in").click()
@@ -73,3 +75,13 @@ def settle(page, timeout: float = 30_000) -> None:
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
     page.wait_for_timeout(300)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of a Streamlit selectbox (a combobox in this Streamlit) and wait for the rerun."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    box.click()
+    box.fill(option)  # long lists are virtualised: filter first, then the option is on screen
+    page.get_by_role("option", name=option, exact=True).click()
+    page.wait_for_timeout(500)
+    settle(page)

@@ -6,7 +6,7 @@ import pytest
 from conftest import at, link, recon, usage
 from usage_analytics import rules
 from usage_analytics.periods import Period
-from usage_analytics.summary import customer_summary
+from usage_analytics.summary import customer_summary, final_quote
 
 NOW = at("2026-03-20 12:00")  # today 2026-03-20, yesterday 2026-03-19
 
@@ -69,6 +69,26 @@ def test_overall_status_is_final_only_when_every_linked_provider_is(store):
     s = customer_summary(store, "cus_a", Period.parse("2026-03-13..2026-03-15"), NOW)
     assert s.ai_status == "final"
     assert customer_summary(store, "cus_a", Period.parse("2026-03-13..2026-03-19"), NOW).ai_status == "provisional"
+
+
+def test_the_sentence_says_whether_a_final_number_can_be_quoted_and_why(store):
+    closed = customer_summary(store, "cus_a", Period.parse("2026-03-13..2026-03-15"), NOW)
+    assert final_quote(closed) == (True, "Yes: a final managed-AI number can be quoted. The period has ended and "
+                                         "every day with usage is matched for every linked provider.")
+    open_ = customer_summary(store, "cus_a", Period.parse("2026-03-10..2026-03-20"), NOW)
+    can, sentence = final_quote(open_)
+    assert not can
+    assert sentence == ("Not yet: the managed-AI total is provisional because the period is open until "
+                        "2026-03-21 00:00 UTC; mistral has 1 day not yet reconciled; anthropic has 1 mismatched day; "
+                        "google has 1 day not yet reconciled; openai has 3 days not yet reconciled.")  # by cost
+
+
+def test_the_sentence_names_unlinked_providers_and_the_case_with_none_linked(exports):
+    store = exports(provider_links=[], ai_usage=[usage("2026-03-02 10:00", "google")])
+    can, sentence = final_quote(customer_summary(store, "cus_a", Period.parse("2026-03"), NOW))
+    assert not can and sentence == ("There is no customer-attributed managed-AI usage to quote: no provider is "
+                                    "linked. Reconciliation is not configured for google, so its usage is not "
+                                    "attributed.")
 
 
 def test_a_period_that_has_not_ended_is_provisional():

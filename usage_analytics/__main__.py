@@ -1,7 +1,8 @@
-"""The command line: `handoff` for finance, `sample-data` for demos and fixtures."""
+"""The command line: `handoff` for finance, `sample-data` for demos and fixtures, `hash-password` for auth.yaml."""
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--now", help="ISO timestamp the sample ends at (default: the clock)")
     sample.add_argument("--seed", type=int, default=7)
     sample.add_argument("--customers", type=int, default=40)
+    commands.add_parser("hash-password", help="read a password (prompt, or standard input) and print its bcrypt "
+                                              "hash for auth.yaml")
     return parser
 
 
@@ -66,10 +69,20 @@ def _sample_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hash_password(args: argparse.Namespace) -> int:
+    import bcrypt  # comes with streamlit-authenticator
+
+    password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    if len(password) < 8:
+        raise UsageError("a password needs at least 8 characters")
+    print(bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return {"handoff": _handoff, "sample-data": _sample_data}[args.command](args)
+        return {"handoff": _handoff, "sample-data": _sample_data, "hash-password": _hash_password}[args.command](args)
     except (UsageError, PeriodError, config.ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -89,21 +89,23 @@ def load(settings: Settings) -> AuthConfig:
 
 
 def login(settings: Settings) -> User | None:
-    """The logged-in user, or None after drawing the login form (or a message). Stops a run that must end."""
+    """The logged-in user (from auth.yaml, never from the browser), or None after drawing the login form.
+
+    The form is drawn outside any navigation on purpose: inside one, the cookie component's first
+    rerun interrupts the run that carries the form's submit, and the login is lost."""
     import streamlit_authenticator as stauth  # imported here: it calls Streamlit at import time
 
     config = load(settings)
     if config.demo_key:
-        st.sidebar.warning("The login cookie is signed with the demo key from the bundled auth.yaml. "
-                   "Set AUTH_COOKIE_KEY to a long random secret before real users log in.", icon=":material/key:")
+        st.sidebar.warning("The login cookie is signed with the demo key from the bundled auth.yaml. Set "
+                           "AUTH_COOKIE_KEY to a long random secret before real users log in.", icon=":material/key:")
     authenticator = stauth.Authenticate(copy.deepcopy(config.credentials), config.cookie_name, config.cookie_key,
                                         config.cookie_expiry_days, auto_hash=False)
     submitted = []
     try:
         authenticator.login(location="main", key="login", callback=submitted.append,  # called on a form login only
                             fields={"Form name": "Log in to Usage & Billing Analytics", "Login": "Log in"})
-    except stauth.utilities.exceptions.LoginError:
-        # A cookie for a user no longer in auth.yaml: treat as logged out.
+    except stauth.utilities.exceptions.LoginError:  # a cookie for a user no longer in auth.yaml: logged out
         st.session_state["authentication_status"] = None
         st.info("Your login is no longer valid. Please log in again.")
         return None
@@ -113,23 +115,17 @@ def login(settings: Settings) -> User | None:
     if not status:
         return None
     if submitted:
-        # The authenticator sets its cookie through a component that must render first; it reruns the app.
+        # The authenticator sets its cookie through a component that must render first, and that component
+        # reruns the app; st.rerun() here would lose the cookie.
         st.stop()
     user = config.users.get(st.session_state.get("username"))
     if user is None:
-        authenticator.logout(location="unrendered")
-        st.stop()
+        return None
     with st.sidebar:
         st.caption(f"Logged in as **{user.name}** ({user.username})")
-        authenticator.logout("Log out", location="sidebar", key="logout", use_container_width=True)
+        # "logout" is the library's own session-state key, so the button needs another one
+        authenticator.logout("Log out", location="sidebar", key="logout_button")
     if not st.session_state.get("authentication_status"):
         st.info("You are logged out.")
         st.stop()  # let the cookie be deleted before the next run shows the login form
     return user
-
-
-def hash_password(password: str) -> str:
-    """A bcrypt hash for auth.yaml."""
-    import bcrypt
-
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()

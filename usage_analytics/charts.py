@@ -32,7 +32,7 @@ def _themed(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 def _period_column(frame: pd.DataFrame, grain: str) -> pd.Series:
     days = pd.to_datetime(frame["day"])
     if grain == "week":  # ISO weeks start on Monday (UTC)
-        return days - pd.to_timedelta(days.dt.weekday, unit="D")
+        return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
     return days
 
 
@@ -99,7 +99,7 @@ def ai_over_time(ai_daily: pd.DataFrame, metric: str = "cost_usd", by: str = "pr
         tooltip=[alt.Tooltip("period:T", title="day" if grain == "day" else "week of", format="%Y-%m-%d",
                              timeUnit="utcyearmonthdate"),
                  alt.Tooltip(f"{by}:N", title=by),
-                 alt.Tooltip("reconciliation:N"),
+                 alt.Tooltip("reconciliation:N", title="reconciliation"),
                  alt.Tooltip("sum(value):Q", title=title, format="$,.6f" if money else ",d")],
     )
     return _themed(chart)

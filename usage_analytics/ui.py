@@ -32,6 +32,19 @@ ACTION_TEXT = {"none": "No action needed", "setup": "Setup needed", "funding": "
                "support": "Contact support"}
 
 
+def leave_pages_folder_mode() -> None:
+    """From the first run of app.py on, every request runs app.py, never a pages/ file directly.
+
+    While a pages/ folder exists, Streamlit starts in its folder mode: a deep link runs pages/<name>.py
+    directly (inert: it shows nothing). st.navigation ends that mode for the process, but it is only
+    called once someone has logged in, and a navigation around the login form breaks its submit. So
+    this does the one thing st.navigation does first (streamlit 1.67, commands/navigation.py); the
+    browser test of a fresh server's deep links guards it."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+
+
 def remember_requested_page() -> None:
     """Note the page the browser asked for, once per session, before anything can rerun the script.
 

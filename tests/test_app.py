@@ -1,0 +1,170 @@
+"""Streamlit AppTest: every page for every allowed role, every denied role, login, and inert pages."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from usage_analytics.access import User
+from usage_analytics.sample import PROFILES  # noqa: F401  (the sample's customers come from its generator)
+
+HARNESS = str(ROOT / "tests" / "page_harness.py")
+APP = str(ROOT / "app.py")
+OPERATOR = User("ops", "Olive Operator", ("operator",))
+ADMIN = User("acme_admin", "Ada Acme", ("customer_admin",), "cus_acme_robotics")
+CUSTOMER_PAGES = ["overview", "runtime", "managed-ai", "reconciliation", "billing"]
+TITLES = {"overview": "Overview", "runtime": "Workspace runtime", "managed-ai": "Managed AI",
+          "reconciliation": "Reconciliation", "billing": "Billing", "handoff": "Billing handoff",
+          "operators": "Operators"}
+# What each page must show, beyond its title and the scope line (metric labels and subheaders).
+KEY_ELEMENTS = {
+    "overview": ["Workspace runtime", "Review checklist"],
+    "runtime": ["Active workspaces", "Top workspaces table"],
+    "managed-ai": ["Reconciled share", "By provider"],
+    "reconciliation": ["Status per provider and day"],
+    "billing": ["Next action: none", "Next action: setup"],  # one of them, all-customers shows both
+    "handoff": ["Workspace creation", "The pack as it downloads"],
+    "operators": ["Customers", "Trends across customers"],
+}
+
+
+def page(user, page_id, customer=None, period=None):
+    at = AppTest.from_file(HARNESS, default_timeout=90)
+    at.session_state["harness_user"] = user
+    at.session_state["harness_page"] = page_id
+    at.session_state["scope_customer"] = customer
+    if period:
+        at.session_state["period_choice"] = period
+    return at.run()
+
+
+def texts(at) -> str:
+    """Everything the app sent to the browser for this run, as text (tables and chart data included)."""
+    parts = []
+
+    def walk(node):
+        if getattr(node, "proto", None) is not None:
+            parts.append(str(node.proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return "\n".join(parts)
+
+
+def labels(at) -> set[str]:
+    found = {m.label for m in at.metric} | {h.value for h in at.subheader}
+    return found | {m.value for m in at.markdown} | {m.label for m in at.get("download_button")}
+
+
+def assert_page_ok(at, page_id):
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [] or page_id == "billing"  # billing shows 'blocked' as an error box
+    assert at.title[0].value == TITLES[page_id]
+    scope_line = " ".join(m.value for m in at.markdown)
+    assert "Customer scope" in scope_line and "Period" in scope_line and "UTC" in scope_line
+    found = labels(at) | {e.value for e in at.error} | {s.value for s in at.success}
+    text = " ".join(found)
+    assert any(key in text for key in KEY_ELEMENTS[page_id]), (page_id, sorted(found))
+
+
+@pytest.mark.parametrize("page_id", list(TITLES))
+@pytest.mark.parametrize("customer", [None, "cus_acme_robotics"], ids=["all-customers", "one-customer"])
+def test_every_page_for_an_operator(page_id, customer):
+    at = page(OPERATOR, page_id, customer)
+    if page_id == "handoff" and customer is None:
+        assert "pick the customer" in at.info[0].value
+        return
+    assert_page_ok(at, page_id)
+
+
+@pytest.mark.parametrize("page_id", CUSTOMER_PAGES)
+def test_every_customer_page_for_an_admin_shows_only_their_customer(page_id, sample_store):
+    at = page(ADMIN, page_id, customer="cus_northwind_traders")  # a planted choice is ignored for an admin
+    assert_page_ok(at, page_id)
+    everything = texts(at)
+    assert "Acme Robotics" in everything
+    names = sample_store.run("customer_accounts", customer_id=None)
+    for row in names.itertuples():
+        if row.customer_id != "cus_acme_robotics":
+            assert row.customer_id not in everything and row.customer_name not in everything, row.customer_id
+    assert "proj_" not in everything  # provider project IDs are operator-only
+    assert not at.selectbox or "Customer" not in [s.label for s in at.selectbox]  # no way to change scope
+
+
+def test_operators_see_provider_project_ids_for_support():
+    assert "proj_" in texts(page(OPERATOR, "reconciliation", "cus_acme_robotics"))
+
+
+@pytest.mark.parametrize("page_id", ["handoff", "operators"])
+def test_an_admin_cannot_open_operator_pages_even_when_asked_directly(page_id):
+    at = page(ADMIN, page_id)
+    assert [e.value for e in at.error] == ["You cannot open this page."]
+    assert not at.metric and not at.title
+
+
+@pytest.mark.parametrize("who, says", [
+    (User("m", "M", ("customer_member",), "cus_acme_robotics"), "customer admins"),
+    (User("v", "V", ()), "no role"),
+    (User("g", "G", ("customer_admin",), "cus_gone_away"), "not in the usage data"),
+])
+def test_denied_users_get_a_message_and_nothing_else(who, says):
+    for page_id in TITLES:
+        at = page(who, page_id)
+        assert not at.exception
+        assert len(at.warning) == 1 and says in at.warning[0].value
+        assert not at.metric and not at.dataframe and not at.title
+
+
+def test_the_period_picker_changes_the_period_on_the_page():
+    at = page(OPERATOR, "overview", "cus_acme_robotics", period="Previous month")
+    assert any("October 2026" in m.value and "closed" in m.value for m in at.markdown)
+    at.sidebar.selectbox(key="period_choice").select("Last 7 days").run()
+    assert any("2026-11-18..2026-11-24" in m.value for m in at.markdown)
+
+
+def login(username, password):
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    at.text_input[0].input(username)
+    at.text_input[1].input(password)
+    at.button[0].click().run()  # the run stops so the cookie component can render; the browser reruns
+    return at.run()
+
+
+def test_anonymous_gets_the_login_form_only():
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert not at.metric and not at.title and not at.dataframe
+    assert "demo key" in at.sidebar.warning[0].value
+
+
+def test_a_wrong_password_is_refused():
+    at = login("ops", "not-the-password")
+    assert [e.value for e in at.error] == ["Username or password is incorrect."]
+    assert not at.metric
+
+
+@pytest.mark.parametrize("username, password", [("ops", "ops-demo-pass"), ("acme_admin", "acme-demo-pass")])
+def test_login_through_the_app_opens_the_overview(username, password):
+    # The navigation itself is not in AppTest's element tree; the browser tests read its links.
+    at = login(username, password)
+    assert not at.exception
+    assert at.title[0].value == "Overview"
+    assert any(f"({username})" in c.value for c in at.sidebar.caption)
+
+
+@pytest.mark.parametrize("username, password, says", [
+    ("acme_member", "member-demo-pass", "customer admins"),
+    ("visitor", "visitor-demo-pass", "no role"),
+    ("ghost_admin", "ghost-demo-pass", "not in the usage data"),
+])
+def test_login_of_a_denied_user_shows_the_message(username, password, says):
+    at = login(username, password)
+    assert not at.exception
+    assert says in at.warning[0].value
+    assert not at.metric and not at.dataframe
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "pages").glob("*.py")), ids=lambda p: p.name)
+def test_a_page_file_run_on_its_own_renders_nothing(path):
+    at = AppTest.from_file(str(path), default_timeout=30).run()
+    assert not at.exception
+    assert len(at.main) == 0 and len(at.sidebar) == 0

@@ -1,0 +1,212 @@
+"""Real browser: Playwright driving Debian's Chromium against `streamlit run app.py` on localhost.
+
+Every byte the server sends over the websocket is recorded, so "never shown" covers tables and charts
+(drawn on canvas, not in the DOM) as well as text. Screenshots go to tests/artifacts/."""
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from browser import CHROMIUM, CHROMIUM_ARGS, ROOT, choose, login, serve, settle
+from usage_analytics.data import Store
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+NAV = {"Overview": "overview", "Workspace runtime": "runtime", "Managed AI": "managed-ai",
+       "Reconciliation": "reconciliation", "Billing": "billing", "Billing handoff": "handoff",
+       "Operators": "operators"}
+
+
+@pytest.fixture(scope="module")
+def server():
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serve(log=ARTIFACTS / "server.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Tab:
+    """A fresh browser context (no cookies) with every websocket frame from the server recorded."""
+
+    def __init__(self, browser, url):
+        self.url = url
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
+        self.page = self.context.new_page()
+        self.frames: list[bytes] = []
+        self.page.on("websocket", lambda ws: ws.on(
+            "framereceived", lambda data: self.frames.append(data if isinstance(data, bytes) else data.encode())))
+
+    def open(self, path=""):
+        self.page.goto(f"{self.url}/{path}")
+        self.page.wait_for_timeout(500)
+        settle(self.page)
+        return self
+
+    def login(self, username):
+        self.page.get_by_label("Username").wait_for(timeout=30_000)
+        login(self.page, username)
+        self.page.wait_for_timeout(1500)
+        settle(self.page)
+        return self
+
+    def nav(self) -> list[str]:
+        links = self.page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+        return [text.splitlines()[-1] for text in links]  # the icon's ligature name comes first
+
+    def go(self, title):
+        self.page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+        self.page.wait_for_timeout(800)
+        settle(self.page)
+        self.page.wait_for_timeout(1200)  # charts finish drawing
+
+    def body(self) -> str:
+        return self.page.locator("body").inner_text()
+
+    def received(self) -> bytes:
+        return b"\n".join(self.frames)
+
+    def shot(self, name):
+        self.page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def tab(chromium, server):
+    tabs = []
+
+    def make():
+        tabs.append(Tab(chromium, server))
+        return tabs[-1]
+
+    yield make
+    for t in tabs:
+        t.close()
+
+
+@pytest.fixture(scope="module")
+def customers():
+    store = Store(ROOT / "data")
+    try:
+        return {r.customer_id: r.customer_name for r in store.run("customer_accounts", customer_id=None).itertuples()}
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("username, pages", [
+    ("ops", list(NAV)),
+    ("finance", list(NAV)),
+    ("acme_admin", list(NAV)[:5]),
+    ("northwind_admin", list(NAV)[:5]),
+])
+def test_each_role_logs_in_through_the_real_form_and_walks_its_pages(tab, username, pages):
+    t = tab().open().login(username)
+    assert t.nav() == pages
+    for title in pages:
+        t.go(title)
+        assert t.page.locator("h1").first.inner_text() == title
+        assert "Customer scope" in t.body() and "UTC" in t.body()
+        assert "Traceback" not in t.body() and "Error" not in t.page.locator("h1").first.inner_text()
+        t.shot(f"{username}_{NAV[title]}")
+
+
+@pytest.mark.parametrize("username, own", [("acme_admin", "cus_acme_robotics"),
+                                           ("northwind_admin", "cus_northwind_traders")])
+def test_an_admin_never_receives_another_customer_or_a_provider_project(tab, customers, username, own):
+    t = tab().open().login(username)
+    for title in list(NAV)[:5]:
+        t.go(title)
+    for period in ("Previous month", "Last 90 days"):  # other periods too
+        choose(t.page, "Period", period)
+        t.page.wait_for_timeout(800)
+    received = t.received()
+    assert customers[own].encode() in received
+    for customer_id, name in customers.items():
+        if customer_id != own:
+            assert customer_id.encode() not in received and name.encode() not in received, customer_id
+    assert b"proj_" not in received
+    t.page.goto(f"{t.url}/operators")  # a deep link to an operator page falls back to the admin's own pages
+    settle(t.page)
+    assert "Operators" not in t.page.locator("h1").first.inner_text()
+
+
+def test_a_member_is_denied_with_a_helpful_message(tab):
+    t = tab().open().login("acme_member")
+    t.page.get_by_text("customer admins").wait_for(timeout=15_000)
+    assert "Ask a customer admin of your organisation" in t.body()
+    assert t.nav() == []
+    assert b"cus_acme_robotics" not in t.received() and b"Acme Robotics" not in t.received()
+    t.shot("acme_member_denied")
+
+
+def test_a_deep_link_on_a_freshly_started_server_shows_no_data(chromium, customers):
+    with serve(log=ARTIFACTS / "fresh-server.log") as url:
+        t = Tab(chromium, url)
+        try:
+            t.page.goto(f"{url}/operators")  # the very first request after the start
+            t.page.wait_for_timeout(3000)
+            settle(t.page)
+            t.shot("fresh_server_deep_link")
+            received = t.received()
+            assert not any(cid.encode() in received for cid in customers) and b"proj_" not in received
+            main = t.page.locator('[data-testid="stMain"]').inner_text()
+            assert main.strip() == ""  # the inert page file ran: nothing at all
+            t.open("").login("ops")  # the router takes over from the first visit to the app on
+            assert t.page.locator("h1").first.inner_text() == "Overview"
+            t.context.clear_cookies()
+            t.open("operators")  # and from then on a deep link opens the router's login, then the page
+            t.login("ops")
+            assert t.page.locator("h1").first.inner_text() == "Operators"
+        finally:
+            t.close()
+
+
+def test_logout_then_reload_shows_the_login_form(tab):
+    t = tab().open().login("ops")
+    assert t.nav()
+    t.page.get_by_role("button", name="Log out").click()
+    t.page.wait_for_timeout(1500)
+    settle(t.page)
+    t.page.reload()
+    t.page.get_by_label("Username").wait_for(timeout=30_000)
+    settle(t.page)
+    assert t.nav() == [] and "Customer scope" not in t.body()
+    assert not any(c["name"] == "usage_analytics_auth" and c["value"] for c in t.context.cookies())
+
+
+def test_finance_downloads_a_handoff_whose_numbers_equal_the_screen_and_the_cli(tab):
+    t = tab().open().login("finance")
+    choose(t.page, "Customer", "Northwind Traders · cus_northwind_traders")
+    choose(t.page, "Period", "Previous month")
+    t.go("Billing handoff")
+    t.shot("finance_handoff")
+    with t.page.expect_download() as download:
+        t.page.get_by_role("button", name="Download CSV").click()
+    on_disk = download.value.path().read_text()
+    assert download.value.suggested_filename == "handoff_cus_northwind_traders_2026-10.csv"
+    cli = subprocess.run([sys.executable, "-m", "usage_analytics", "handoff", "--customer", "cus_northwind_traders",
+                          "--period", "2026-10", "--format", "csv"], cwd=ROOT, capture_output=True, text=True)
+    assert on_disk == cli.stdout
+    total = [row for row in csv.DictReader(io.StringIO(on_disk)) if row["provider"] == "TOTAL"][0]
+    cards = t.page.locator('[data-testid="stMetric"]').all_inner_texts()
+    assert any(total["cost_usd"] in card for card in cards)  # the screen shows the pack's own string
+    assert any(f"{float(total['workspace_runtime_hours']):,.2f} h" in card for card in cards)
+    with t.page.expect_download() as download:
+        t.page.get_by_role("button", name="Download JSON").click()
+    pack = json.loads(download.value.path().read_text())
+    assert pack["managed_ai"]["cost_usd"] == total["cost_usd"] and pack["period"]["final"] is True
+    # and the Managed AI page of the same scope and period shows the same total, to the cent
+    t.go("Managed AI")
+    cost = float(pack["managed_ai"]["cost_usd"])
+    assert f"${cost:,.2f}" in " ".join(t.page.locator('[data-testid="stMetric"]').all_inner_texts())
