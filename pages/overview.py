@@ -23,9 +23,8 @@ def _status_card(column, title: str, headline: str, text: str) -> None:
         st.markdown(text)
 
 
-def _kpis(view, items, previous) -> None:
+def _kpis(view, items, previous, compared: str | None) -> None:
     now, before = _totals(items), _totals(previous)
-    prev = view.period.previous()
     status = "final" if items and all(s.ai_status == "final" for s in items) else "provisional"
     runtime, cost, tokens = st.columns(3)
     runtime.metric("Workspace runtime", ui.hours(now["runtime"]), ui.delta(now["runtime"], before["runtime"]),
@@ -36,8 +35,8 @@ def _kpis(view, items, previous) -> None:
                      "ended and every day is matched.")
     tokens.metric("Managed-AI tokens", ui.compact(now["tokens"]), ui.delta(now["tokens"], before["tokens"]),
                   delta_color="off", border=True, help=f"{now['tokens']:,} input + cached input + output tokens.")
-    st.caption(f"Change vs the previous {prev.days} days ({prev.first_day:%Y-%m-%d} → {prev.last_day:%Y-%m-%d} UTC), "
-               "a period of equal length.")
+    if compared:
+        st.caption(f"Change vs {compared}.")
     recon, billing = st.columns(2)
     if view.customer_id:
         item = items[0]
@@ -100,10 +99,11 @@ def render(user, view) -> None:
     found = view.summaries()
     if found is None:
         return
-    previous = view.summaries(view.period.previous()) or {}
     items = list(found.values())
     if not items:
         ui.empty("There are no customers in the exports yet.")
         return
-    _kpis(view, items, list(previous.values()))
+    compare = ui.comparison(view.period, view.now)
+    previous = (view.summaries(compare[0], compare[1]) or {}) if compare else {}
+    _kpis(view, items, list(previous.values()), compare[2] if compare else None)
     _checklist(view, items)

@@ -124,12 +124,13 @@ class View:
     settings: Settings
     links: dict = field(default_factory=dict, compare=False)  # page id -> st.Page, for st.page_link
 
-    def summaries(self, period: Period | None = None) -> dict[str, CustomerSummary] | None:
-        """Figures per customer in scope, or None after saying which data is missing."""
+    def summaries(self, period: Period | None = None, now: datetime | None = None) -> dict[str, CustomerSummary] | None:
+        """Figures per customer in scope (as of now, or an earlier instant), or None after saying which data
+        is missing."""
         period = period or self.period
         try:
             return _summaries(str(self.settings.data_dir), data.fingerprint(self.settings.data_dir),
-                              self.customer_id, period.first_day, period.last_day, self.now)
+                              self.customer_id, period.first_day, period.last_day, now or self.now)
         except data.DataError as error:
             st.error(f"These figures cannot be computed from the exports: {error}", icon=":material/error:")
             return None
@@ -262,6 +263,22 @@ def worst_badge(found: list[str]) -> str:
 
 def customer_badge(item: CustomerSummary) -> str:
     return worst_badge([p.badge for p in item.providers])
+
+
+def comparison(period: Period, moment: datetime) -> tuple[Period, datetime, str] | None:
+    """The previous period of equal length, cut at the same point as this one (like for like), and its label.
+
+    An open period is compared with the same elapsed time of the previous one: November to the 24th
+    noon against October 2nd to the 26th noon, not against all thirty days."""
+    if moment <= period.start:
+        return None
+    previous = period.previous()
+    cut = previous.start + (min(moment, period.end) - period.start)
+    label = (f"the previous {previous.days} days ({previous.first_day:%Y-%m-%d} → {previous.last_day:%Y-%m-%d} UTC)"
+             if period.has_ended(moment) else
+             f"the same stretch of the previous {previous.days} days ({previous.start:%Y-%m-%d %H:%M} → "
+             f"{cut:%Y-%m-%d %H:%M} UTC)")
+    return previous, cut, label
 
 
 def delta(current: float, previous: float) -> str | None:
