@@ -14,11 +14,14 @@ user = auth.login(settings)
 if user is None:
     st.stop()
 
-known = ui.accounts(settings)
+known, problem = ui.accounts(settings)
 decision = access.check(user, None if known is None else set(known))
-if not decision.allowed:
+if not decision.allowed or known is None:
     st.title("Usage & Billing Analytics", anchor=False)
-    st.warning(decision.message, icon=":material/lock:")
+    if decision.allowed:  # an operator: say what is wrong with the exports
+        st.error(f"The customers dataset cannot be read, so no page can be scoped: {problem}")
+    else:
+        st.warning(decision.message, icon=":material/lock:")
     st.stop()
 
 views = {}

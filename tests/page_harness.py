@@ -15,7 +15,7 @@ from usage_analytics import access, ui  # noqa: E402
 user = st.session_state["harness_user"]
 spec = access.page(st.session_state["harness_page"])
 settings = ui.settings()
-known = ui.accounts(settings)
+known, _ = ui.accounts(settings)
 decision = access.check(user, set(known))
 if not decision.allowed:
     st.warning(decision.message)

@@ -184,3 +184,41 @@ def test_an_open_period_is_compared_like_for_like():
     assert previous == Period.parse("2026-08-31..2026-09-30") and cut == previous.end
     assert label == "the previous 31 days (2026-08-31 → 2026-09-30 UTC)"
     assert comparison(Period.month(2026, 12), now) is None  # not started: nothing to compare
+
+
+def test_a_broken_dataset_is_named_on_the_page_and_nothing_crashes(tmp_path, monkeypatch):
+    import shutil
+
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    shutil.rmtree(tmp_path / "data" / "ai_usage")
+    monkeypatch.setenv("USAGE_DATA_DIR", str(tmp_path / "data"))
+    at = page(OPERATOR, "managed-ai", "cus_acme_robotics")
+    assert not at.exception
+    assert any("dataset ai_usage: folder" in e.value and "is missing" in e.value for e in at.error)
+    assert at.title[0].value == "Managed AI"  # the frame, scope and period still show
+
+
+def test_without_the_customers_dataset_an_operator_is_told_why_and_an_admin_is_denied(tmp_path, monkeypatch):
+    import shutil
+
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    shutil.rmtree(tmp_path / "data" / "customers")
+    monkeypatch.setenv("USAGE_DATA_DIR", str(tmp_path / "data"))
+    at = login("ops", "ops-demo-pass")
+    assert not at.exception and "dataset customers: folder" in at.error[0].value
+    at = login("acme_admin", "acme-demo-pass")
+    assert not at.exception and "cannot be read" in at.warning[0].value and not at.metric
+
+
+def test_a_bug_in_a_page_is_one_sentence_for_the_user_never_a_traceback(monkeypatch):
+    import pages.runtime
+
+    def broken(user, view):
+        raise RuntimeError("internal detail that must not be shown")
+
+    monkeypatch.setattr(pages.runtime, "render", broken)
+    at = page(OPERATOR, "runtime", "cus_acme_robotics")
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "Something went wrong while drawing this page. The error was logged for the operators."]
+    assert "internal detail" not in texts(at)

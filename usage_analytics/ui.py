@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable
@@ -28,8 +28,6 @@ BADGE_COLORS = {"current": "green", "lagging": "orange", "stale": "red", "mismat
 BADGE_ORDER = ("mismatch", "stale", "lagging", "current", "not configured")  # worst first
 # Exact money (6 places, rounded half up by rules.usd) as a sortable number: below $1e9 a float keeps every digit.
 MONEY_COLUMN = st.column_config.NumberColumn("Cost (USD)", format="$%.6f")
-ACTION_TEXT = {"none": "No action needed", "setup": "Setup needed", "funding": "Funding needed",
-               "support": "Contact support"}
 
 
 def leave_pages_folder_mode() -> None:
@@ -73,12 +71,8 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner="Opening the usage exports…", max_entries=2)
 def _store(data_dir: str, fingerprint: str) -> data.Store:
-    return data.Store(Path(data_dir))
-
-
-def store(settings: Settings) -> data.Store:
     """The process's DuckDB store over the exports as they are now (reopened when a file changes)."""
-    return _store(str(settings.data_dir), data.fingerprint(settings.data_dir))
+    return data.Store(Path(data_dir))
 
 
 @st.cache_data(show_spinner="Computing figures…", max_entries=256, ttl=3600)
@@ -97,13 +91,13 @@ def _accounts(data_dir: str, fingerprint: str) -> dict[str, summary.Account]:
     return summary.accounts(_store(data_dir, fingerprint))
 
 
-def accounts(settings: Settings) -> dict[str, summary.Account] | None:
-    """Every customer account by id, or None (and the reason logged) when the customers dataset is unusable."""
+def accounts(settings: Settings) -> tuple[dict[str, summary.Account] | None, str]:
+    """Every customer account by id, or None and the reason when the customers dataset is unusable."""
     try:
-        return _accounts(str(settings.data_dir), data.fingerprint(settings.data_dir))
+        return _accounts(str(settings.data_dir), data.fingerprint(settings.data_dir)), ""
     except data.DataError as error:
         log.warning("customers unavailable: %s", error)
-        return None
+        return None, str(error)
 
 
 def now(settings: Settings) -> datetime:
@@ -289,7 +283,3 @@ def delta(current: float, previous: float) -> str | None:
 
 def empty(message: str) -> None:
     st.info(message, icon=":material/info:")
-
-
-def today(view: View) -> date:
-    return view.now.astimezone(timezone.utc).date()
