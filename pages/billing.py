@@ -62,8 +62,10 @@ def _all(found: dict) -> None:
     for col, action in zip(st.columns(4), WHAT_TO_DO):
         col.metric(f"Next action: {action}", int(counts.get(action, 0)), border=True, help=WHAT_TO_DO[action])
     st.dataframe(table.sort_values(["creation_allowed", "next_action", "customer"]), hide_index=True,
-                 width="stretch", column_config={
-                     "creation_allowed": st.column_config.CheckboxColumn("Creation allowed")})
+                 width="stretch", height=460, column_config={
+                     "customer": "Customer", "customer_id": "Customer id", "account_status": "Account",
+                     "billing_mode": "Billing mode", "creation_allowed": st.column_config.CheckboxColumn(
+                         "Creation allowed"), "next_action": "Next action", "reason": "Why"})
     st.caption("Pick one customer in the sidebar to see every gate and the prepaid balances.")
 
 

@@ -58,9 +58,10 @@ def render(user, view) -> None:
     total.metric(f"Cost · {status}", ui.usd(cost), border=True, help=f"Exact: {ui.usd(cost, 6)}")
     share.metric("Reconciled share", f"{float(matched / cost) if cost else 0:.1%}", border=True,
                  help=f"{ui.usd(matched, 6)} of the cost is on days matched with the provider.")
-    tokens.metric("Tokens", f"{int(daily[['input_tokens', 'cached_input_tokens', 'output_tokens']].sum().sum()):,}",
-                  border=True)
-    requests.metric("Requests", f"{int(daily['requests'].sum()):,}", border=True)
+    token_count = int(daily[["input_tokens", "cached_input_tokens", "output_tokens"]].sum().sum())
+    tokens.metric("Tokens", ui.compact(token_count), border=True, help=f"{token_count:,} input + cached + output")
+    request_count = int(daily["requests"].sum())
+    requests.metric("Requests", ui.compact(request_count), border=True, help=f"{request_count:,} requests")
 
     pick, split, grain = st.columns([2, 2, 1])
     metric = pick.selectbox("Measure", list(METRICS), format_func=METRICS.get, key="ai_metric")

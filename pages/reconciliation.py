@@ -70,7 +70,10 @@ def render(user, view) -> None:
             col.metric(label, int(counts.get(label, 0)), border=True, help="customer–provider pairs")
         shown = st.multiselect("Show badges", ui.BADGE_ORDER, default=["mismatch", "stale"], key="recon_badges")
         st.dataframe(table[table["badge"].isin(shown)] if not table.empty else table, hide_index=True,
-                     width="stretch")
+                     width="stretch", column_config={
+                         "customer": "Customer", "customer_id": "Customer id", "provider": "Provider",
+                         "badge": "Badge", "reconciled_through": "Reconciled through",
+                         "lag_days": st.column_config.NumberColumn("Lag (days)"), "total": "Total"})
     else:
         item = found[view.customer_id]
         can_quote, sentence = core.final_quote(item)
