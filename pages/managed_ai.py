@@ -43,6 +43,8 @@ def render(user, view) -> None:
     found = view.summaries()
     if found is None:
         return
+    if ui.unavailable(found, "ai"):
+        return
     every = view.customer_id is None
     _not_configured(found, every)
     daily = _frame(found)

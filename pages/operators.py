@@ -10,9 +10,9 @@ def _table(found: dict) -> pd.DataFrame:
         "customer": s.account.customer_name,
         "customer_id": s.account.customer_id,
         "account_status": s.account.account_status,
-        "billing_mode": s.billing.billing_mode,
-        "creation_allowed": s.billing.creation_allowed,
-        "next_action": s.billing.next_action,
+        "billing_mode": s.billing.billing_mode if s.billing else None,
+        "creation_allowed": s.billing.creation_allowed if s.billing else None,
+        "next_action": s.billing.next_action if s.billing else None,
         "runtime_hours": round(s.runtime_hours, 2),
         "active_workspaces": s.active_workspaces,
         "ai_cost_usd": float(s.ai_cost_usd),
@@ -40,7 +40,7 @@ def _filters(table: pd.DataFrame) -> pd.DataFrame:
     if wanted_badges:
         keep &= table["reconciliation"].isin(wanted_badges)
     if only_blocked:
-        keep &= ~table["creation_allowed"]
+        keep &= table["creation_allowed"] == False  # noqa: E712 (None: billing unknown, not blocked)
     return table[keep]
 
 
@@ -78,10 +78,12 @@ def render(user, view) -> None:
     if not found:
         ui.empty("There are no customers in the exports yet.")
         return
+    ui.unavailable(found, "runtime", "ai", "billing")  # the table shows what it can
     table = _table(found)
     total, blocked, attention, cost = st.columns(4)
     total.metric("Customers", len(table), border=True)
-    blocked.metric("Cannot create workspaces", int((~table["creation_allowed"]).sum()), border=True)
+    blocked.metric("Cannot create workspaces", int((table["creation_allowed"] == False).sum()),  # noqa: E712
+                   border=True)
     attention.metric("Reconciliation at risk", int(table["reconciliation"].isin(["mismatch", "stale"]).sum()),
                      border=True, help="A mismatch in the period, or a provider more than 3 days behind.")
     cost.metric("Managed-AI cost", ui.usd(sum(s.ai_cost_usd for s in found.values())), border=True)

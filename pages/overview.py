@@ -38,6 +38,8 @@ def _kpis(view, items, previous, compared: str | None) -> None:
     if compared:
         st.caption(f"Change vs {compared}.")
     recon, billing = st.columns(2)
+    if items[0].billing is None:
+        return  # the billing data cannot be read; said above
     if view.customer_id:
         item = items[0]
         lags = ", ".join(f"{p.provider} {ui.badge(p.badge)}" for p in item.providers) or "no linked provider"
@@ -72,7 +74,9 @@ def _checklist(view, items) -> None:
         _step(True, "3 · Workspace runtime", f"{ui.hours(sum(s.runtime_hours for s in items))} across "
               f"{sum(s.active_workspaces for s in items)} workspaces" + (" · running now" if running else ""))
         view.link("runtime", "Review workspace runtime")
-        if view.customer_id:
+        if items[0].billing is None:
+            _step(False, "4–6 · Managed AI, reconciliation, billing", "some exports cannot be read (see above)")
+        elif view.customer_id:
             item = items[0]
             can_quote, sentence = core.final_quote(item)
             _step(True, "4 · Managed AI", f"{ui.usd(item.ai_cost_usd)} · {item.ai_status}")
@@ -103,6 +107,7 @@ def render(user, view) -> None:
     if not items:
         ui.empty("There are no customers in the exports yet.")
         return
+    ui.unavailable(found, "runtime", "ai", "billing")  # say what is missing; show the rest
     compare = ui.comparison(view.period, view.now)
     previous = (view.summaries(compare[0], compare[1]) or {}) if compare else {}
     _kpis(view, items, list(previous.values()), compare[2] if compare else None)

@@ -61,6 +61,8 @@ def render(user, view) -> None:
     found = view.summaries()
     if found is None:
         return
+    if ui.unavailable(found, "ai"):
+        return
     every = view.customer_id is None
     if every:
         table = _all_customers_table(found)

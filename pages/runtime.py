@@ -22,6 +22,8 @@ def render(user, view) -> None:
     found = view.summaries()
     if found is None:
         return
+    if ui.unavailable(found, "runtime"):
+        return
     runtime = _frame(found)
     if runtime.empty:
         ui.empty("No workspace ran in this period, so there is no runtime to show. Running workspaces count up "

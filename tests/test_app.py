@@ -196,6 +196,12 @@ def test_a_broken_dataset_is_named_on_the_page_and_nothing_crashes(tmp_path, mon
     assert not at.exception
     assert any("dataset ai_usage: folder" in e.value and "is missing" in e.value for e in at.error)
     assert at.title[0].value == "Managed AI"  # the frame, scope and period still show
+    for other in ("runtime", "billing", "operators"):  # pages that do not need it keep working
+        at = page(OPERATOR, other, "cus_acme_robotics")
+        assert not at.exception and at.title[0].value == TITLES[other]
+        assert other == "operators" or not [e for e in at.error if "ai_usage" in e.value], other
+    at = page(OPERATOR, "handoff", "cus_acme_robotics")  # a pack needs every dataset: no download at all
+    assert any("ai_usage" in e.value for e in at.error) and not at.get("download_button")
 
 
 def test_without_the_customers_dataset_an_operator_is_told_why_and_an_admin_is_denied(tmp_path, monkeypatch):

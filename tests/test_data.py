@@ -40,21 +40,34 @@ def test_a_missing_dataset_folder_is_named_and_other_datasets_keep_working(tmp_p
                   period_end=at("2026-04-01 00:00"), now=at("2026-05-01 00:00"))
 
 
-def test_a_file_missing_a_column_is_named_with_the_column(exports, tmp_path, open_store):
-    exports()  # every dataset present, with no rows
-    table = pa.table({"customer_id": ["cus_a"], "provider": ["openai"], "linked_at": [at("2026-01-01 00:00")]})
+def test_a_file_missing_a_column_is_left_out_and_named_with_the_column(exports, tmp_path, open_store):
+    exports(provider_links=[link("openai")])
+    table = pa.table({"customer_id": ["cus_a"], "provider": ["google"], "linked_at": [at("2026-01-01 00:00")]})
     pq.write_table(table, tmp_path / "provider_links" / "late.parquet")
     store = open_store()
-    message = store.problems["provider_links"]
-    assert "late.parquet" in message and "has no column provider_project_id" in message
+    assert "provider_links" not in store.problems  # the other file still counts
+    warnings = store.reports["provider_links"].warnings()
+    assert warnings == [f"dataset provider_links: file {tmp_path}/provider_links/late.parquet was not read: "
+                        "has no column provider_project_id"]
+    assert store.reports["provider_links"].status == "degraded" and store.reports["provider_links"].rows_kept == 1
+
+
+def test_a_dataset_whose_only_file_lacks_a_column_is_unusable(exports, tmp_path, open_store):
+    exports()
+    for old in (tmp_path / "provider_links").glob("*.parquet"):
+        old.unlink()
+    pq.write_table(pa.table({"customer_id": ["cus_a"]}), tmp_path / "provider_links" / "only.parquet")
+    store = open_store()
+    assert store.problems["provider_links"] == "dataset provider_links: none of its 1 files can be read"
+    assert store.reports["provider_links"].status == "unusable"
 
 
 def test_a_corrupt_file_is_named(exports, tmp_path, open_store):
     exports()  # every dataset present, with no rows
     (tmp_path / "ai_usage" / "junk.parquet").write_bytes(os.urandom(64))
     store = open_store()
-    assert "dataset ai_usage: file" in store.problems["ai_usage"]
-    assert "junk.parquet is not readable parquet" in store.problems["ai_usage"]
+    (file, why), = store.reports["ai_usage"].bad_files
+    assert file.endswith("ai_usage/junk.parquet") and why.startswith("not readable parquet")
 
 
 def test_extra_and_forbidden_columns_are_never_read_into_a_pack(exports, tmp_path, open_store):

@@ -130,7 +130,8 @@ def test_mismatch_wins_over_lag_and_not_configured_wins_over_all():
     (["matched", "matched"], "matched"),
     (["matched", "pending"], "pending"),
     (["pending", "mismatch", "matched"], "mismatch"),
-    (["something-new"], "pending"),  # an unknown status is never taken as matched
+    (["something-new"], "missing"),  # an unknown status is rejected when loaded: never taken as matched
+    (["matched", "something-new"], "matched"),  # ... and the rejected row does not count at all
 ])
 def test_a_day_with_several_reconciliation_rows(exports, statuses, expected):
     store = exports(provider_links=[link("openai")], ai_usage=[usage("2026-03-10 10:00")],

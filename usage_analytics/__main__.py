@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 def _handoff(args: argparse.Namespace) -> int:
     settings = config.load()
     period = Period.parse(args.period)
-    store = connect(settings.data_dir)
+    store = connect(settings.data_dir, settings.now())
     try:
         summary = customer_summary(store, args.customer, period, settings.now())
     finally:

@@ -4,30 +4,27 @@ from __future__ import annotations
 import hashlib
 import threading
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 import pandas as pd
 
-from . import sql
-from .contract import DATASETS, Column, Dataset
+from . import contract, sql, validation
+from .contract import DATASETS, Dataset
 
-# How each kind of contract column is read. Timestamps go through epoch micros because a plain
-# cast of TIMESTAMPTZ follows the host's zone when DuckDB has no ICU; every view holds naive UTC.
-_READ = {
-    "text": "cast({c} as varchar)",
-    "timestamp": "make_timestamp(epoch_us({c}))",
-    "date": "cast(make_timestamp(epoch_us({c})) as date)",
-    "bool": "cast({c} as boolean)",
-    "int": "cast({c} as bigint)",
-    "double": "cast({c} as double)",
-    "money": "cast({c} as decimal(18, 9))",
-}
 _EMPTY_TYPE = {
     "text": "varchar", "timestamp": "timestamp", "date": "date", "bool": "boolean",
     "int": "bigint", "double": "double", "money": "decimal(18, 9)",
 }
+
+
+DATASET_COLUMNS = {d.name: {c.name: c for c in d.columns} for d in DATASETS.values()}
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 class DataError(RuntimeError):
@@ -48,64 +45,108 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _select_list(columns: tuple[Column, ...]) -> str:
-    return ", ".join(f"{_READ[c.kind].format(c=_identifier(c.name))} as {_identifier(c.name)}" for c in columns)
-
-
 class Store:
-    """The DuckDB connection with one view per usable dataset; a fresh cursor per query."""
+    """DuckDB with one validated table per usable dataset; a fresh cursor per query.
 
-    def __init__(self, data_dir: Path):
+    Rows that fail a check of SPEC §4 are kept out and counted per reason in reports (never dropped
+    silently); a file that cannot be read is left out and named; a dataset is unusable only when its
+    folder is missing or unreadable or none of its files can be read, and then only the queries that
+    read it fail."""
+
+    def __init__(self, data_dir: Path, now: datetime | None = None):
         self.data_dir = Path(data_dir)
+        self.now = now  # rows with an event more than a day after this are rejected; None: no such check
         self.problems: dict[str, str] = {}  # dataset -> why it cannot be used
         self.files: dict[str, list[Path]] = {}
+        self.reports: dict[str, validation.DatasetReport] = {}
         self._con = duckdb.connect(":memory:")
         self._con.execute("set enable_progress_bar = false")  # never draw a bar on a server's stdout
         self._lock = threading.Lock()
         for macro in sorted(sql.MACROS_DIR.glob("*.sql")):  # shared rules, e.g. a day's reconciliation status
             self._con.execute(macro.read_text())
         for dataset in DATASETS.values():
+            report = self.reports[dataset.name] = validation.DatasetReport(dataset.name)
             try:
-                self._register(dataset)
+                self._register(dataset, report)
             except DataError as error:
+                report.unusable = str(error).removeprefix(f"dataset {dataset.name}: ")
                 self.problems[dataset.name] = str(error)
 
-    def _register(self, dataset: Dataset) -> None:
+    def _register(self, dataset: Dataset, report: validation.DatasetReport) -> None:
         folder = self.data_dir / dataset.name
         if not folder.is_dir():
             raise DataError(f"dataset {dataset.name}: folder {folder} is missing")
-        # Paths starting with . or _ are hidden or in-progress output by convention (Spark, Hive).
-        files = sorted(f for f in folder.rglob("*.parquet")
-                       if not any(part.startswith((".", "_")) for part in f.relative_to(folder).parts))
+        try:  # paths starting with . or _ are hidden or in-progress output by convention (Spark, Hive)
+            files = sorted(f for f in folder.rglob("*.parquet")
+                           if not any(part.startswith((".", "_")) for part in f.relative_to(folder).parts))
+        except OSError as error:
+            raise DataError(f"dataset {dataset.name}: folder {folder} cannot be read ({error.strerror})") from None
         self.files[dataset.name] = files
-        view = _identifier(dataset.name)
-        if not files:
+        report.files = [str(f) for f in files]
+        table = _identifier(dataset.name)
+        readable = self._readable(dataset, files, report)
+        if not readable:
+            if files:
+                raise DataError(f"dataset {dataset.name}: none of its {len(files)} files can be read")
             empty = ", ".join(f"cast(null as {_EMPTY_TYPE[c.kind]}) as {_identifier(c.name)}" for c in dataset.columns)
-            self._con.execute(f"create view {view} as select {empty} limit 0")
+            self._con.execute(f"create table {table} as select {empty} limit 0")
             return
-        self._check_columns(dataset, files)
-        paths = "[" + ", ".join(_literal(str(f)) for f in files) + "]"
-        self._con.execute(
-            f"create view {view} as select {_select_list(dataset.columns)} "
-            f"from read_parquet({paths}, union_by_name = true, hive_partitioning = false)"
-        )
+        paths = "[" + ", ".join(_literal(str(f)) for f in readable) + "]"
+        contract = ", ".join(_identifier(c) for c in dataset.column_names)
+        types = dict(self._con.execute(
+            f"select column_name, column_type from (describe select {contract} from "
+            f"read_parquet({paths}, union_by_name = true, hive_partitioning = false))").fetchall())
+        checked = _identifier(f"_checked_{dataset.name}")
+        now = "cast(null as timestamp)" if self.now is None else f"timestamp '{_naive_utc(self.now):%Y-%m-%d %H:%M:%S}'"
+        try:
+            self._con.execute(f"create temp table {checked} as "
+                              + validation.checked_rows_sql(dataset, paths, types).replace("$now", now))
+        except duckdb.Error as error:
+            raise DataError(f"dataset {dataset.name}: its files cannot be read together ({first_line(error)})") from None
+        self._con.execute(f"create table {table} as select {contract} from {checked} where len(_failed) = 0")
+        self._summarise(dataset, report, checked)
 
-    def _check_columns(self, dataset: Dataset, files: list[Path]) -> None:
-        """Every file must carry every contract column (union_by_name would fill a missing one with nulls)."""
-        present: dict[str, set[str]] = {}
+    def _readable(self, dataset: Dataset, files: list[Path], report: validation.DatasetReport) -> list[Path]:
+        """The files that are parquet and carry every contract column; the others are named in the report."""
+        readable = []
         for path in files:
             try:
-                rows = self._con.execute(
-                    "select name from parquet_schema($file)", {"file": str(path)}
-                ).fetchall()
+                names = [name for (name,) in self._con.execute(
+                    "select name from parquet_schema($file)", {"file": str(path)}).fetchall()]
             except duckdb.Error as error:
-                raise DataError(
-                    f"dataset {dataset.name}: file {path} is not readable parquet ({first_line(error)})") from None
-            present[str(path)] = {name for (name,) in rows}
-        for path, names in present.items():
+                report.bad_files.append((str(path), f"not readable parquet ({first_line(error)})"))
+                continue
+            report.forbidden += [(str(path), name) for name in names if contract.forbidden(name)]
             missing = [c for c in dataset.column_names if c not in names]
             if missing:
-                raise DataError(f"dataset {dataset.name}: file {path} has no column {', '.join(missing)}")
+                report.bad_files.append((str(path), f"has no column {', '.join(missing)}"))
+            else:
+                readable.append(path)
+        return readable
+
+    def _summarise(self, dataset: Dataset, report: validation.DatasetReport, checked: str) -> None:
+        """Rows read, kept and rejected per reason with a few sample values; the newest event kept."""
+        report.rows_read, report.rejected_rows = self._con.execute(
+            f"select count(*), count(*) filter (where len(_failed) > 0) from {checked}").fetchone()
+        report.rows_kept = report.rows_read - report.rejected_rows
+        reasons = validation.reasons(dataset)
+        counts = self._con.execute(f"select check_no, count(*) from (select unnest(_failed) as check_no "
+                                   f"from {checked}) group by 1 order by 1").fetchall()
+        for check_no, rows in counts:
+            column, reason = reasons[check_no]
+            first = column.split(", ")[0]
+            samples = self._con.execute(
+                f"select _file, coalesce({validation.raw(DATASET_COLUMNS[dataset.name][first])}, 'null') "
+                f"from {checked} where list_contains(_failed, $n) order by _file, _row limit {validation.SAMPLES}",
+                {"n": check_no}).fetchall()
+            report.rejected.append(validation.Rejection(column, reason, rows, [(f, v) for f, v in samples]))
+        events = [c.name for c in dataset.columns if c.event]
+        if events and report.rows_kept:
+            newest = self._con.execute(
+                "select max(greatest(" + ", ".join(f"cast({_identifier(e)} as timestamp)" for e in events)
+                + f")) from {_identifier(dataset.name)}").fetchone()[0]
+            report.newest = newest.replace(tzinfo=timezone.utc) if newest else None
+        self._con.execute(f"drop table {checked}")
 
     @contextmanager
     def _relation(self, name: str, params: dict[str, object]) -> Iterator[duckdb.DuckDBPyRelation]:
@@ -138,8 +179,8 @@ class Store:
         self._con.close()
 
 
-def connect(data_dir: Path) -> Store:
-    return Store(data_dir)
+def connect(data_dir: Path, now: datetime | None = None) -> Store:
+    return Store(data_dir, now)
 
 
 def fingerprint(data_dir: Path) -> str:

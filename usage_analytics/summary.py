@@ -1,14 +1,14 @@
 """A customer's figures for one period as of now: the one code path for pages, downloads and CLI."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pandas as pd
 
-from . import rules
-from .data import Store
+from . import rules, sql
+from .data import DataError, Store
 from .periods import Period
 
 TOKEN_FIELDS = ("requests", "input_tokens", "cached_input_tokens", "output_tokens")
@@ -49,7 +49,8 @@ class CustomerSummary:
     ai_daily: pd.DataFrame  # day, provider, model, token counts, cost_usd, reconciliation_status
     providers: tuple[ProviderUsage, ...]
     not_configured: tuple[str, ...]
-    billing: rules.Readiness
+    billing: rules.Readiness | None  # None only when the billing data cannot be read (see gaps)
+    gaps: dict[str, str] = field(default_factory=dict)  # area (runtime, ai, billing) -> why it is missing
 
     @property
     def runtime_hours(self) -> float:
@@ -137,42 +138,62 @@ def _by_customer(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
             for customer_id, part in frame.groupby("customer_id", sort=False)}
 
 
-def summaries(store: Store, period: Period, now: datetime, customer_id: str | None = None) -> dict[str, CustomerSummary]:
+AREAS = {  # what each part of the figures reads; a dataset that cannot be used takes down only its areas
+    "runtime": ("runtime_by_workspace_day",),
+    "ai": ("ai_usage_by_day", "reconciliation_summary", "ai_unlinked_providers"),
+    "billing": ("billing_snapshot",),
+}
+
+
+def _run_areas(store: Store, window: dict, strict: bool) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Every query's rows; in lenient mode an area whose data is unusable gets empty rows and a gap."""
+    frames, gaps = {}, {}
+    for area, names in AREAS.items():
+        try:
+            for name in names:
+                params = {k: v for k, v in window.items() if k in sql.load(name).params}
+                frames[name] = store.run(name, **params)
+        except DataError as error:
+            if strict:
+                raise
+            gaps[area] = str(error)
+            for name in names:
+                frames[name] = pd.DataFrame(columns=[column for column, _ in sql.load(name).returns])
+    return frames, gaps
+
+
+def summaries(store: Store, period: Period, now: datetime, customer_id: str | None = None,
+              strict: bool = True) -> dict[str, CustomerSummary]:
     """Everything the review flow shows per customer (one, or all when customer_id is None), as of now.
 
     The same queries serve one customer and all of them, so an operator's table and a customer's
-    pages, downloads and command line can never disagree."""
+    pages, downloads and command line can never disagree. strict=False (pages) keeps going when a
+    dataset is unusable and records the gap per area instead; the handoff is always strict."""
     found = accounts(store, customer_id)
     if not found:
         return {}
     window = dict(customer_id=customer_id, period_start=period.start, period_end=period.end, now=now)
-    runtime = store.run("runtime_by_workspace_day", **window)
-    ai_daily = store.run("ai_usage_by_day", **window)
-    parts = {name: _by_customer(frame) for name, frame in (
-        ("runtime", runtime),
-        ("ai_daily", ai_daily),
-        ("reconciliation", store.run("reconciliation_summary", **window)),
-        ("unlinked", store.run("ai_unlinked_providers", **window)),
-        ("billing", store.run("billing_snapshot", customer_id=customer_id, now=now)),
-    )}
+    frames, gaps = _run_areas(store, window, strict)
+    parts = {name: _by_customer(frame) for name, frame in frames.items()}
     result = {}
     for cid, acct in found.items():
-        def part(name: str, like: pd.DataFrame) -> pd.DataFrame:
-            return parts[name].get(cid, like.drop(columns="customer_id").iloc[0:0])
-        daily = part("ai_daily", ai_daily)
-        billing = parts["billing"].get(cid)
+        def part(name: str) -> pd.DataFrame:
+            return parts[name].get(cid, frames[name].drop(columns="customer_id").iloc[0:0])
+        daily = part("ai_usage_by_day")
+        billing = parts["billing_snapshot"].get(cid)
         result[cid] = CustomerSummary(
             account=acct,
             period=period,
             now=now,
-            runtime=part("runtime", runtime),
+            runtime=part("runtime_by_workspace_day"),
             ai_daily=daily,
-            providers=tuple(sorted(
-                (_provider(row, daily, period, now) for row in parts["reconciliation"].get(cid, pd.DataFrame()).itertuples()),
-                key=lambda p: (-p.cost_usd, p.provider))),
-            not_configured=tuple(parts["unlinked"][cid]["provider"]) if cid in parts["unlinked"] else (),
-            billing=rules.billing_readiness(
+            providers=tuple(sorted((_provider(row, daily, period, now)
+                                    for row in part("reconciliation_summary").itertuples()),
+                                   key=lambda p: (-p.cost_usd, p.provider))),
+            not_configured=tuple(part("ai_unlinked_providers")["provider"]),
+            billing=None if "billing" in gaps else rules.billing_readiness(
                 acct.account_status, _snapshot(billing.iloc[0]) if billing is not None else None, now),
+            gaps=gaps,
         )
     return result
 

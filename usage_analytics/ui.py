@@ -69,16 +69,23 @@ def settings() -> Settings:
         st.stop()
 
 
-@st.cache_resource(show_spinner="Opening the usage exports…", max_entries=2)
+@st.cache_resource(show_spinner="Reading and checking the usage exports…", max_entries=2)
 def _store(data_dir: str, fingerprint: str) -> data.Store:
-    """The process's DuckDB store over the exports as they are now (reopened when a file changes)."""
-    return data.Store(Path(data_dir))
+    """The process's DuckDB store over the exports as they are now: reopened when a file changes, and each
+    UTC day, since rows dated in the future are refused as of the day it was opened."""
+    return data.Store(Path(data_dir), config.load().now())
+
+
+def _source(settings: Settings) -> tuple[str, str]:
+    """The cache key of the exports: folder, and its files' fingerprint on this UTC day."""
+    return str(settings.data_dir), f"{data.fingerprint(settings.data_dir)}@{now(settings):%Y-%m-%d}"
 
 
 @st.cache_data(show_spinner="Computing figures…", max_entries=256, ttl=3600)
 def _summaries(data_dir: str, fingerprint: str, customer_id: str | None, first_day: date, last_day: date,
                now: datetime) -> dict[str, CustomerSummary]:
-    return summary.summaries(_store(data_dir, fingerprint), Period(first_day, last_day), now, customer_id)
+    return summary.summaries(_store(data_dir, fingerprint), Period(first_day, last_day), now, customer_id,
+                             strict=False)
 
 
 @st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
@@ -94,7 +101,7 @@ def _accounts(data_dir: str, fingerprint: str) -> dict[str, summary.Account]:
 def accounts(settings: Settings) -> tuple[dict[str, summary.Account] | None, str]:
     """Every customer account by id, or None and the reason when the customers dataset is unusable."""
     try:
-        return _accounts(str(settings.data_dir), data.fingerprint(settings.data_dir)), ""
+        return _accounts(*_source(settings)), ""
     except data.DataError as error:
         log.warning("customers unavailable: %s", error)
         return None, str(error)
@@ -123,8 +130,8 @@ class View:
         is missing."""
         period = period or self.period
         try:
-            return _summaries(str(self.settings.data_dir), data.fingerprint(self.settings.data_dir),
-                              self.customer_id, period.first_day, period.last_day, now or self.now)
+            return _summaries(*_source(self.settings), self.customer_id, period.first_day, period.last_day,
+                              now or self.now)
         except data.DataError as error:
             st.error(f"These figures cannot be computed from the exports: {error}", icon=":material/error:")
             return None
@@ -133,8 +140,7 @@ class View:
         """Provider links with project IDs in scope: operators only, refused for anyone else."""
         if not access.can_see_provider_projects(self.user):
             raise PermissionError("provider project IDs are operator-only")
-        return _provider_projects(str(self.settings.data_dir), data.fingerprint(self.settings.data_dir),
-                                  self.customer_id)
+        return _provider_projects(*_source(self.settings), self.customer_id)
 
     def link(self, page_id: str, label: str) -> None:
         if page_id in self.links:
@@ -279,6 +285,15 @@ def delta(current: float, previous: float) -> str | None:
     if previous == 0:
         return None if current == 0 else "new"
     return f"{(current - previous) / previous:+.1%}"
+
+
+def unavailable(found: dict[str, CustomerSummary], *areas: str) -> bool:
+    """Say which data a part of the page needs and cannot have; True when something was missing."""
+    gaps = next(iter(found.values())).gaps if found else {}
+    missing = [gaps[a] for a in areas if a in gaps]
+    for message in dict.fromkeys(missing):
+        st.error(f"This part cannot be shown: {message}", icon=":material/error:")
+    return bool(missing)
 
 
 def empty(message: str) -> None:

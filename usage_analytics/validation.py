@@ -1,0 +1,134 @@
+"""Row checks of SPEC §4 as SQL over one dataset's parquet files, and the report of what was kept and why not.
+
+Every contract column is read twice: as its kind (a failed cast gives null) and as text, for messages.
+A row with any failed check is kept out of the dataset and counted under each reason, never dropped silently.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .contract import Column, Dataset
+
+CLOCK_SKEW = "interval 1 day"  # an event this far after now is "in the future"
+SAMPLES = 3  # sample values kept per reason
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def raw(column: Column) -> str:
+    return _q(column.name + "__raw")
+
+
+def read_expression(column: Column, source_type: str) -> str:
+    """The column as its contract kind, from whatever parquet type it arrived as; null when it cannot be."""
+    c, t = _q(column.name), source_type.upper()
+    kind = column.kind
+    if kind == "text":
+        return f"cast({c} as varchar)"
+    if kind in ("timestamp", "date"):
+        if t.startswith("TIMESTAMP"):  # via epoch micros: a cast of TIMESTAMPTZ would follow the host's zone
+            value = f"make_timestamp(epoch_us({c}))"
+        elif t == "DATE":
+            value = f"cast({c} as timestamp)"
+        elif t == "VARCHAR":  # text is accepted as naive UTC or with Z / +00:00; another offset is refused
+            value = (f"case when regexp_matches({c}, '[+-]\\d\\d:?\\d\\d$') and not regexp_matches({c}, "
+                     f"'[+-]00:?00$') then null else try_cast({c} as timestamp) end")
+        else:
+            value = "cast(null as timestamp)"
+        return f"cast({value} as date)" if kind == "date" else value
+    target = {"bool": "boolean", "int": "bigint", "double": "double", "money": "decimal(18, 9)"}[kind]
+    return f"try_cast({c} as {target})"
+
+
+def _checks(dataset: Dataset) -> list[tuple[str, str, str]]:
+    """(SQL condition that fails a row, column, reason) in the order they are reported."""
+    checks = []
+    for column in dataset.columns:
+        c = _q(column.name)
+        checks.append((f"{raw(column)} is not null and {c} is null", column.name,
+                       f"cannot be read as {column.kind}"))
+        if not column.nullable:
+            checks.append((f"{raw(column)} is null", column.name, "is missing"))
+        if column.values:
+            allowed = ", ".join("'" + v + "'" for v in column.values)
+            checks.append((f"{c} not in ({allowed})", column.name, "has an unknown value"))
+        if column.non_negative:
+            checks.append((f"{c} < 0", column.name, "is negative"))
+        if column.event:
+            checks.append((f"$now is not null and {c} > $now + {CLOCK_SKEW}", column.name,
+                           "is more than a day in the future"))
+    names = dataset.column_names
+    if "started_at" in names and "ended_at" in names:
+        checks.append(('"ended_at" < "started_at"', "ended_at", "is before started_at"))
+    key = ", ".join(_q(k) for k in dataset.key_columns)
+    checks.append((f"row_number() over (partition by {key} order by _file, _row) > 1", ", ".join(dataset.key_columns),
+                   "repeats a key already seen (duplicate)" if dataset.key else "repeats a whole row (duplicate)"))
+    return checks
+
+
+def checked_rows_sql(dataset: Dataset, files_sql: str, types: dict[str, str]) -> str:
+    """Every row of the files with its contract columns, their raw text, its file and its failed checks."""
+    columns = ", ".join(
+        f"{read_expression(c, types[c.name])} as {_q(c.name)}, cast({_q(c.name)} as varchar) as {raw(c)}"
+        for c in dataset.columns)
+    contract = ", ".join(_q(c) for c in dataset.column_names)
+    reasons = ", ".join(f"case when {condition} then {index} end"
+                        for index, (condition, _, _) in enumerate(_checks(dataset)))
+    return (
+        f"with source as (select {contract}, filename as _file, row_number() over () as _row "
+        f"from read_parquet({files_sql}, union_by_name = true, hive_partitioning = false, filename = true)), "
+        f"typed as (select {columns}, _file, _row from source) "
+        f"select *, list_filter([{reasons}], lambda x: x is not null) as _failed from typed"
+    )
+
+
+def reasons(dataset: Dataset) -> list[tuple[str, str]]:
+    """(column, reason) by check number, as used in _failed."""
+    return [(column, reason) for _, column, reason in _checks(dataset)]
+
+
+@dataclass
+class Rejection:
+    column: str
+    reason: str
+    rows: int
+    samples: list[tuple[str, str]]  # (file, value as text)
+
+
+@dataclass
+class DatasetReport:
+    name: str
+    files: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_kept: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    rejected_rows: int = 0
+    bad_files: list[tuple[str, str]] = field(default_factory=list)  # (file, why it was not read)
+    forbidden: list[tuple[str, str]] = field(default_factory=list)  # (file, column): flagged, never read
+    newest: datetime | None = None  # the latest event in the kept rows
+    unusable: str = ""  # why the dataset cannot be used at all
+
+    @property
+    def status(self) -> str:
+        if self.unusable:
+            return "unusable"
+        if self.bad_files or self.rejected_rows or self.forbidden:
+            return "degraded"
+        return "empty" if not self.rows_kept else "ok"
+
+    def warnings(self) -> list[str]:
+        """One sentence per problem, naming the dataset, file and column, for pages and the command line."""
+        found = [f"dataset {self.name}: {self.unusable}"] if self.unusable else []
+        found += [f"dataset {self.name}: file {file} was not read: {why}" for file, why in self.bad_files]
+        for r in self.rejected:
+            sample = "; ".join(f"{value!r} in {file}" for file, value in r.samples)
+            found.append(f"dataset {self.name}: {r.rows} row{'s' if r.rows != 1 else ''} not used: column "
+                         f"{r.column} {r.reason} (e.g. {sample})")
+        found += [f"dataset {self.name}: file {file} has a column {column!r} that looks like content or a "
+                  "credential; it is never read" for file, column in self.forbidden]
+        if not self.unusable and not self.files:
+            found.append(f"dataset {self.name}: the folder holds no parquet files")
+        return found
