@@ -7,10 +7,11 @@ from usage_analytics.config import ConfigError
 
 from conftest import ROOT
 
-PAGES = ["overview", "runtime", "managed-ai", "reconciliation", "billing", "handoff", "operators"]
+PAGES = ["overview", "runtime", "managed-ai", "reconciliation", "billing", "handoff", "operators", "data-health"]
 # role -> the pages it may open, in navigation order. Anonymous, no role and unknown roles: none.
 MATRIX = {
-    "operator":        ["overview", "runtime", "managed-ai", "reconciliation", "billing", "handoff", "operators"],
+    "operator":        ["overview", "runtime", "managed-ai", "reconciliation", "billing", "handoff", "operators",
+                        "data-health"],
     "customer_admin":  ["overview", "runtime", "managed-ai", "reconciliation", "billing"],
     "customer_member": [],
     "auditor":         [],  # an unknown role
@@ -33,7 +34,7 @@ def test_role_by_page_matrix(role, page):
     assert access.can_view(user(role, "cus_acme_robotics"), page) is (page in MATRIX[role])
 
 
-@pytest.mark.parametrize("page", PAGES + ["data-health", "", "../operators"])
+@pytest.mark.parametrize("page", PAGES + ["health", "", "../operators"])
 def test_anonymous_sees_no_page_and_unknown_pages_are_closed_to_all(page):
     assert not access.can_view(None, page)
     assert access.can_view(user("operator"), page) is (page in PAGES)

@@ -13,7 +13,7 @@ ADMIN = User("acme_admin", "Ada Acme", ("customer_admin",), "cus_acme_robotics")
 CUSTOMER_PAGES = ["overview", "runtime", "managed-ai", "reconciliation", "billing"]
 TITLES = {"overview": "Overview", "runtime": "Workspace runtime", "managed-ai": "Managed AI",
           "reconciliation": "Reconciliation", "billing": "Billing", "handoff": "Billing handoff",
-          "operators": "Operators"}
+          "operators": "Operators", "data-health": "Data health"}
 # What each page must show, beyond its title and the scope line (metric labels and subheaders).
 KEY_ELEMENTS = {
     "overview": ["Workspace runtime", "Review checklist"],
@@ -23,6 +23,7 @@ KEY_ELEMENTS = {
     "billing": ["Next action: none", "Next action: setup"],  # one of them, all-customers shows both
     "handoff": ["Workspace creation", "The pack as it downloads"],
     "operators": ["Customers", "Trends across customers"],
+    "data-health": ["Per dataset", "Metered usage with no provider link"],
 }
 
 
@@ -94,7 +95,7 @@ def test_operators_see_provider_project_ids_for_support():
     assert "proj_" in texts(page(OPERATOR, "reconciliation", "cus_acme_robotics"))
 
 
-@pytest.mark.parametrize("page_id", ["handoff", "operators"])
+@pytest.mark.parametrize("page_id", ["handoff", "operators", "data-health"])
 def test_an_admin_cannot_open_operator_pages_even_when_asked_directly(page_id):
     at = page(ADMIN, page_id)
     assert [e.value for e in at.error] == ["You cannot open this page."]

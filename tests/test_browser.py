@@ -17,7 +17,7 @@ from usage_analytics.data import Store
 ARTIFACTS = ROOT / "tests" / "artifacts"
 NAV = {"Overview": "overview", "Workspace runtime": "runtime", "Managed AI": "managed-ai",
        "Reconciliation": "reconciliation", "Billing": "billing", "Billing handoff": "handoff",
-       "Operators": "operators"}
+       "Operators": "operators", "Data health": "data-health"}
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The command line: `handoff` for finance, `sample-data` for demos and fixtures, `hash-password` for auth.yaml."""
+"""The command line: `handoff` for finance, `check` for pipelines, `sample-data` for demos, `hash-password`."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +7,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import config, handoff, sample
+from . import config, handoff, sample, validation
 from .data import DataError, connect, first_line
 from .periods import Period, PeriodError
 from .sql import QueryError
@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--now", help="ISO timestamp the sample ends at (default: the clock)")
     sample.add_argument("--seed", type=int, default=7)
     sample.add_argument("--customers", type=int, default=40)
+    commands.add_parser("check", help="check every dataset of USAGE_DATA_DIR; exit 1 when one cannot be used")
     commands.add_parser("hash-password", help="read a password (prompt, or standard input) and print its bcrypt "
                                               "hash for auth.yaml")
     return parser
@@ -69,6 +70,22 @@ def _sample_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    settings = config.load()
+    store = connect(settings.data_dir, settings.now())
+    try:
+        print(f"checked {settings.data_dir} (now: {settings.now():%Y-%m-%d %H:%M} UTC, from {settings.now_source})")
+        for line in validation.report_lines(store.reports, settings.now(), settings.export_max_age_hours):
+            print(line)
+        unusable = [name for name, report in store.reports.items() if report.unusable]
+    finally:
+        store.close()
+    if unusable:
+        print(f"error: unusable: {', '.join(unusable)}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _hash_password(args: argparse.Namespace) -> int:
     import bcrypt  # comes with streamlit-authenticator
 
@@ -82,7 +99,7 @@ def _hash_password(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return {"handoff": _handoff, "sample-data": _sample_data, "hash-password": _hash_password}[args.command](args)
+        return {"handoff": _handoff, "sample-data": _sample_data, "hash-password": _hash_password, "check": _check}[args.command](args)
     except (UsageError, PeriodError, config.ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

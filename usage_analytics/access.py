@@ -45,6 +45,8 @@ PAGES: tuple[Page, ...] = (
          "The billing handoff pack for finance, as CSV and JSON."),
     Page("operators", "Operators", ":material/groups:", _OPERATORS_ONLY,
          "Every customer's billing state, readiness, usage and reconciliation."),
+    Page("data-health", "Data health", ":material/health_and_safety:", _OPERATORS_ONLY,
+         "Per dataset: files, rows read and rejected by reason, forbidden columns, freshness."),
 )
 PAGE_IDS = tuple(p.id for p in PAGES)
 

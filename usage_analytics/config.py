@@ -45,6 +45,11 @@ class Settings:
         default=None,
         metadata={"env": "ANALYTICS_NOW", "help": "ISO timestamp used as 'now'; the bundled sample pins its own"},
     )
+    export_max_age_hours: float = field(
+        default=36.0,
+        metadata={"env": "EXPORT_MAX_AGE_HOURS",
+                  "help": "an export whose newest session or AI usage is older than this many hours is flagged stale"},
+    )
     now_source: str = field(
         default="clock",
         metadata={"help": "where 'now' comes from: ANALYTICS_NOW, the sample manifest, or the clock"},
@@ -86,4 +91,11 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     else:
         now = sample_now(data_dir)
         source = "sample" if now else "clock"
-    return Settings(data_dir, auth_config, cookie_key, now, source)
+    max_age = env.get("EXPORT_MAX_AGE_HOURS") or str(Settings.export_max_age_hours)
+    try:
+        hours = float(max_age)
+        if not hours > 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"EXPORT_MAX_AGE_HOURS: {max_age!r} is not a positive number of hours") from None
+    return Settings(data_dir, auth_config, cookie_key, now, hours, source)

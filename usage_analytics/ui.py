@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
-from . import access, config, data, periods, rules, summary
+from . import access, config, data, periods, rules, summary, validation
 from .access import Page, Scope, User
 from .config import ConfigError, Settings
 from .periods import Period, PeriodError
@@ -23,6 +23,7 @@ from .summary import CustomerSummary
 
 log = logging.getLogger("usage_analytics")
 ALL_CUSTOMERS = "All customers"
+PLATFORM_PAGES = ("operators", "data-health")  # always every customer: no customer picker
 BADGE_COLORS = {"current": "green", "lagging": "orange", "stale": "red", "mismatch": "red",
                 "not configured": "gray"}
 BADGE_ORDER = ("mismatch", "stale", "lagging", "current", "not configured")  # worst first
@@ -93,6 +94,13 @@ def _provider_projects(data_dir: str, fingerprint: str, customer_id: str | None)
     return _store(data_dir, fingerprint).run("provider_projects", customer_id=customer_id)
 
 
+@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
+def _unlinked(data_dir: str, fingerprint: str, first_day: date, last_day: date, now: datetime):
+    period = Period(first_day, last_day)
+    return _store(data_dir, fingerprint).run("ai_unlinked_providers", customer_id=None, period_start=period.start,
+                                             period_end=period.end, now=now)
+
+
 @st.cache_data(show_spinner=False, max_entries=16, ttl=3600)
 def _accounts(data_dir: str, fingerprint: str) -> dict[str, summary.Account]:
     return summary.accounts(_store(data_dir, fingerprint))
@@ -142,6 +150,16 @@ class View:
             raise PermissionError("provider project IDs are operator-only")
         return _provider_projects(*_source(self.settings), self.customer_id)
 
+    def data_reports(self) -> dict[str, validation.DatasetReport]:
+        """What loading the exports found, per dataset (operators' data-health page)."""
+        return _store(*_source(self.settings)).reports
+
+    def unlinked_usage(self):
+        """Metered AI rows of providers with no link, for every customer in the period (operators only)."""
+        if not self.user.is_operator:
+            raise PermissionError("unattributed usage is operator-only")
+        return _unlinked(*_source(self.settings), self.period.first_day, self.period.last_day, self.now)
+
     def link(self, page_id: str, label: str) -> None:
         if page_id in self.links:
             st.page_link(self.links[page_id], label=label, icon=access.page(page_id).icon)
@@ -152,8 +170,8 @@ def _customer_picker(scope: Scope, page: Page, known: dict[str, summary.Account]
         name = known[scope.customer_id].customer_name
         st.sidebar.markdown(f"**Customer**  \n{name}  \n`{scope.customer_id}` · your account")
         return scope.customer_id, name
-    if page.id == "operators":
-        st.sidebar.markdown(f"**Customer**  \n{ALL_CUSTOMERS} (this page compares every customer)")
+    if page.id in PLATFORM_PAGES:
+        st.sidebar.markdown(f"**Customer**  \n{ALL_CUSTOMERS} (this page covers the whole platform)")
         return None, ALL_CUSTOMERS
     options: list[str | None] = [None, *sorted(known, key=lambda c: known[c].customer_name.lower())]
     kept = st.session_state.get("scope_customer")  # kept while a page without the picker is open
@@ -206,11 +224,21 @@ def header(view: View) -> None:
     """The page title and the scope line every page opens with (confirm the scope and the period)."""
     st.title(view.page.title, anchor=False)
     st.caption(view.page.caption)
+    reports = _store(*_source(view.settings)).reports
+    as_of = validation.data_as_of(reports)
     with st.container(border=True):
-        who, when = st.columns([2, 3])
+        who, when, fresh = st.columns([4, 6, 3])
         scope = view.customer_name if view.customer_id is None else f"{view.customer_name} · `{view.customer_id}`"
         who.markdown(f":material/domain: Customer scope: **{scope}**")
         when.markdown(f":material/calendar_month: Period: {period_text(view.period, view.now)}")
+        fresh.markdown(f":material/update: Data as of **{as_of:%Y-%m-%d %H:%M} UTC**" if as_of else
+                       ":material/update: No usage data yet")
+    for warning in validation.stale(reports, view.now, view.settings.export_max_age_hours):
+        st.warning(warning, icon=":material/schedule:")
+    if any(r.status in ("degraded", "unusable") for r in reports.values()):
+        where = "the Data health page lists them" if view.user.is_operator else \
+            "the platform's operators can see which"
+        st.caption(f":material/warning: Some export files or rows could not be used; {where}.")
 
 
 def render(page_render: Callable[[User, View], None], view: View) -> None:

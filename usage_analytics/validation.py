@@ -132,3 +132,39 @@ class DatasetReport:
         if not self.unusable and not self.files:
             found.append(f"dataset {self.name}: the folder holds no parquet files")
         return found
+
+
+FRESHNESS = ("workspace_sessions", "ai_usage")  # what "data as of" means: the newest usage both exports hold
+
+
+def data_as_of(reports: dict[str, DatasetReport]) -> datetime | None:
+    """The newest moment every usage export reaches: the older of the newest session and AI bucket."""
+    newest = [reports[name].newest for name in FRESHNESS if name in reports and reports[name].newest]
+    return min(newest) if newest else None
+
+
+def stale(reports: dict[str, DatasetReport], now: datetime, max_age_hours: float) -> list[str]:
+    """A sentence per usage export whose newest row is older than the allowed age."""
+    found = []
+    for name in FRESHNESS:
+        newest = reports[name].newest if name in reports else None
+        if newest is not None and (now - newest).total_seconds() > max_age_hours * 3600:
+            age = (now - newest).total_seconds() / 3600
+            found.append(f"dataset {name} is stale: its newest row is from {newest:%Y-%m-%d %H:%M} UTC, "
+                         f"{age:,.0f} hours before now (allowed: {max_age_hours:g}); later usage is missing")
+    return found
+
+
+def report_lines(reports: dict[str, DatasetReport], now: datetime, max_age_hours: float) -> list[str]:
+    """The data check as text: a line per dataset, then every problem, then freshness."""
+    lines = []
+    for r in reports.values():
+        counts = (f"{len(r.files)} file{'s' if len(r.files) != 1 else ''}, {r.rows_read:,} rows read, "
+                  f"{r.rows_kept:,} used, {r.rejected_rows:,} rejected")
+        newest = f", newest {r.newest:%Y-%m-%d %H:%M} UTC" if r.newest else ""
+        lines.append(f"{r.name:<20} {r.status:<9} {counts}{newest}")
+    problems = [w for r in reports.values() for w in r.warnings()] + stale(reports, now, max_age_hours)
+    lines += [f"  - {p}" for p in problems]
+    as_of = data_as_of(reports)
+    lines.append(f"data as of {as_of:%Y-%m-%d %H:%M} UTC" if as_of else "data as of: no usage rows")
+    return lines
