@@ -71,7 +71,7 @@ def _all(found: dict) -> None:
 
 def render(user, view) -> None:
     found = view.summaries()
-    if found is None or ui.unavailable(found, "billing"):
+    if found is None or ui.unavailable(view, found, "billing"):
         return
     if view.customer_id is None:
         _all(found)

@@ -13,7 +13,7 @@ def render(user, view) -> None:
                  "compares every customer.")
         return
     found = view.summaries()
-    if found is None or ui.unavailable(found, "runtime", "ai", "billing"):  # a pack is all or nothing
+    if found is None or ui.unavailable(view, found, "runtime", "ai", "billing"):  # a pack is all or nothing
         return
     pack = handoff.pack(found[view.customer_id])
     as_csv, as_json = handoff.to_csv(pack), handoff.to_json(pack)

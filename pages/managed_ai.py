@@ -43,7 +43,7 @@ def render(user, view) -> None:
     found = view.summaries()
     if found is None:
         return
-    if ui.unavailable(found, "ai"):
+    if ui.unavailable(view, found, "ai"):
         return
     every = view.customer_id is None
     _not_configured(found, every)

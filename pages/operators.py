@@ -78,7 +78,7 @@ def render(user, view) -> None:
     if not found:
         ui.empty("There are no customers in the exports yet.")
         return
-    ui.unavailable(found, "runtime", "ai", "billing")  # the table shows what it can
+    ui.unavailable(view, found, "runtime", "ai", "billing")  # the table shows what it can
     table = _table(found)
     total, blocked, attention, cost = st.columns(4)
     total.metric("Customers", len(table), border=True)

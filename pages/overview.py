@@ -107,7 +107,7 @@ def render(user, view) -> None:
     if not items:
         ui.empty("There are no customers in the exports yet.")
         return
-    ui.unavailable(found, "runtime", "ai", "billing")  # say what is missing; show the rest
+    ui.unavailable(view, found, "runtime", "ai", "billing")  # say what is missing; show the rest
     compare = ui.comparison(view.period, view.now)
     previous = (view.summaries(compare[0], compare[1]) or {}) if compare else {}
     _kpis(view, items, list(previous.values()), compare[2] if compare else None)

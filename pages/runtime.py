@@ -22,7 +22,7 @@ def render(user, view) -> None:
     found = view.summaries()
     if found is None:
         return
-    if ui.unavailable(found, "runtime"):
+    if ui.unavailable(view, found, "runtime"):
         return
     runtime = _frame(found)
     if runtime.empty:

@@ -201,6 +201,11 @@ def test_a_broken_dataset_is_named_on_the_page_and_nothing_crashes(tmp_path, mon
         at = page(OPERATOR, other, "cus_acme_robotics")
         assert not at.exception and at.title[0].value == TITLES[other]
         assert other == "operators" or not [e for e in at.error if "ai_usage" in e.value], other
+    at = page(ADMIN, "managed-ai")  # a customer is told which figures are missing, not the server's paths
+    assert [e.value for e in at.error] == [
+        "The managed-AI usage and reconciliation figures are unavailable right now: the platform's usage export "
+        "for them cannot be read. The platform's operators can see why."]
+    assert str(tmp_path) not in texts(at)
     at = page(OPERATOR, "handoff", "cus_acme_robotics")  # a pack needs every dataset: no download at all
     assert any("ai_usage" in e.value for e in at.error) and not at.get("download_button")
 

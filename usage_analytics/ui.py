@@ -315,12 +315,22 @@ def delta(current: float, previous: float) -> str | None:
     return f"{(current - previous) / previous:+.1%}"
 
 
-def unavailable(found: dict[str, CustomerSummary], *areas: str) -> bool:
-    """Say which data a part of the page needs and cannot have; True when something was missing."""
+AREA_NAMES = {"runtime": "workspace runtime", "ai": "managed-AI usage and reconciliation", "billing": "billing"}
+
+
+def unavailable(view: View, found: dict[str, CustomerSummary], *areas: str) -> bool:
+    """Say which data a part of the page needs and cannot have; True when something was missing.
+
+    Operators get the message with dataset, file and column; customers get which figures are missing."""
     gaps = next(iter(found.values())).gaps if found else {}
-    missing = [gaps[a] for a in areas if a in gaps]
-    for message in dict.fromkeys(missing):
-        st.error(f"This part cannot be shown: {message}", icon=":material/error:")
+    missing = [a for a in areas if a in gaps]
+    if view.user.is_operator:
+        for message in dict.fromkeys(gaps[a] for a in missing):
+            st.error(f"This part cannot be shown: {message}", icon=":material/error:")
+    else:
+        for area in missing:
+            st.error(f"The {AREA_NAMES[area]} figures are unavailable right now: the platform's usage export for "
+                     "them cannot be read. The platform's operators can see why.", icon=":material/error:")
     return bool(missing)
 
 
