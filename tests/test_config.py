@@ -35,8 +35,16 @@ def test_a_bad_analytics_now_names_the_variable():
 
 
 def test_every_setting_has_a_variable_help_and_default():
-    assert [v for v, _, _ in config.describe()] == ["USAGE_DATA_DIR", "AUTH_CONFIG", "AUTH_COOKIE_KEY", "ANALYTICS_NOW"]
+    assert [v for v, _, _ in config.describe()] == ["USAGE_DATA_DIR", "AUTH_CONFIG", "AUTH_COOKIE_KEY", "ANALYTICS_NOW",
+                                                    "EXPORT_MAX_AGE_HOURS"]
     assert all(help_text for _, help_text, _ in config.describe())
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-3"])
+def test_a_bad_export_age_names_the_variable(value):
+    with pytest.raises(config.ConfigError, match=f"EXPORT_MAX_AGE_HOURS: '{value}' is not a positive number"):
+        config.load({"EXPORT_MAX_AGE_HOURS": value})
+    assert config.load({"EXPORT_MAX_AGE_HOURS": "12.5"}).export_max_age_hours == 12.5
 
 
 @pytest.mark.parametrize("text, first, last, label", [
