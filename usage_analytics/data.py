@@ -134,9 +134,10 @@ class Store:
                                    f"from {checked}) group by 1 order by 1").fetchall()
         for check_no, rows in counts:
             column, reason = reasons[check_no]
-            first = column.split(", ")[0]
+            value = ", ".join(f"coalesce({validation.raw(DATASET_COLUMNS[dataset.name][name])}, 'null')"
+                              for name in column.split(", "))  # a duplicate's sample is its whole key
             samples = self._con.execute(
-                f"select _file, coalesce({validation.raw(DATASET_COLUMNS[dataset.name][first])}, 'null') "
+                f"select _file, concat_ws(', ', {value}) "
                 f"from {checked} where list_contains(_failed, $n) order by _file, _row limit {validation.SAMPLES}",
                 {"n": check_no}).fetchall()
             report.rejected.append(validation.Rejection(column, reason, rows, [(f, v) for f, v in samples]))
