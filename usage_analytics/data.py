@@ -1,4 +1,4 @@
-"""DuckDB over the parquet exports: one view per dataset, run(query_name, **params)."""
+"""DuckDB over the parquet exports: one checked table per dataset, run(query_name, **params)."""
 from __future__ import annotations
 
 import hashlib

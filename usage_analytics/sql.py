@@ -33,7 +33,7 @@ class Query:
         return set(_PARAM.findall(_COMMENT.sub("", self.text)))
 
     def datasets(self) -> set[str]:
-        """The dataset views this query reads."""
+        """The dataset tables this query reads."""
         return {name for name in _SOURCE.findall(_COMMENT.sub("", self.text)) if name in DATASETS}
 
     def bind(self, params: dict[str, object]) -> dict[str, object]:
