@@ -81,13 +81,6 @@ def accounts(store: Store, customer_id: str | None = None) -> dict[str, Account]
             for row in rows.itertuples()}
 
 
-def account(store: Store, customer_id: str) -> Account:
-    found = accounts(store, customer_id)
-    if customer_id not in found:
-        raise UnknownCustomer(f"customer {customer_id!r} is not in the customers dataset")
-    return found[customer_id]
-
-
 def _snapshot(row) -> rules.BillingSnapshot:
     return rules.BillingSnapshot(
         as_of=_aware(row.as_of),

@@ -131,6 +131,7 @@ class View:
     period: Period
     now: datetime
     settings: Settings
+    source: tuple[str, str]  # the exports' folder and fingerprint, taken once per run (cache keys)
     links: dict = field(default_factory=dict, compare=False)  # page id -> st.Page, for st.page_link
 
     def summaries(self, period: Period | None = None, now: datetime | None = None) -> dict[str, CustomerSummary] | None:
@@ -138,7 +139,7 @@ class View:
         is missing."""
         period = period or self.period
         try:
-            return _summaries(*_source(self.settings), self.customer_id, period.first_day, period.last_day,
+            return _summaries(*self.source, self.customer_id, period.first_day, period.last_day,
                               now or self.now)
         except data.DataError as error:
             st.error(f"These figures cannot be computed from the exports: {error}", icon=":material/error:")
@@ -148,17 +149,17 @@ class View:
         """Provider links with project IDs in scope: operators only, refused for anyone else."""
         if not access.can_see_provider_projects(self.user):
             raise PermissionError("provider project IDs are operator-only")
-        return _provider_projects(*_source(self.settings), self.customer_id)
+        return _provider_projects(*self.source, self.customer_id)
 
     def data_reports(self) -> dict[str, validation.DatasetReport]:
-        """What loading the exports found, per dataset (operators' data-health page)."""
-        return _store(*_source(self.settings)).reports
+        """What loading the exports found, per dataset (the header's freshness, the Data health page)."""
+        return _store(*self.source).reports
 
     def unlinked_usage(self):
         """Metered AI rows of providers with no link, for every customer in the period (operators only)."""
         if not self.user.is_operator:
             raise PermissionError("unattributed usage is operator-only")
-        return _unlinked(*_source(self.settings), self.period.first_day, self.period.last_day, self.now)
+        return _unlinked(*self.source, self.period.first_day, self.period.last_day, self.now)
 
     def link(self, page_id: str, label: str) -> None:
         if page_id in self.links:
@@ -207,7 +208,7 @@ def controls(user: User, scope: Scope, page: Page, known: dict[str, summary.Acco
     moment = now(settings)
     customer_id, name = _customer_picker(scope, page, known)
     period = _period_picker(moment.date())
-    return View(user, page, customer_id, name, period, moment, settings, links)
+    return View(user, page, customer_id, name, period, moment, settings, _source(settings), links)
 
 
 def period_text(period: Period, moment: datetime) -> str:
@@ -224,7 +225,7 @@ def header(view: View) -> None:
     """The page title and the scope line every page opens with (confirm the scope and the period)."""
     st.title(view.page.title, anchor=False)
     st.caption(view.page.caption)
-    reports = _store(*_source(view.settings)).reports
+    reports = view.data_reports()
     as_of = validation.data_as_of(reports)
     with st.container(border=True):
         who, when, fresh = st.columns([4, 6, 3])
