@@ -105,7 +105,7 @@ def _float(value) -> float | None:
 
 def _aware(value) -> datetime | None:
     value = _value(value)
-    return value.to_pydatetime().replace(tzinfo=timezone.utc) if value is not None else None  # views hold naive UTC
+    return value.to_pydatetime().replace(tzinfo=timezone.utc) if value is not None else None  # tables hold naive UTC
 
 
 def _provider(row, ai_daily: pd.DataFrame, period: Period, now: datetime) -> ProviderUsage:
