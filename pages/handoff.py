@@ -12,8 +12,8 @@ def render(user, view) -> None:
         ui.empty("A handoff pack is for one customer: pick the customer in the sidebar. The Operators page "
                  "compares every customer.")
         return
-    found = view.summaries()
-    if found is None or ui.unavailable(view, found, "runtime", "ai", "billing"):  # a pack is all or nothing
+    found = view.figures("runtime", "ai", "billing")  # a pack is all or nothing
+    if found is None:
         return
     pack = handoff.pack(found[view.customer_id])
     as_csv, as_json = handoff.to_csv(pack), handoff.to_json(pack)

@@ -10,11 +10,6 @@ METRICS = {"cost_usd": "Cost (USD)", "input_tokens": "Input tokens", "cached_inp
            "output_tokens": "Output tokens", "requests": "Requests"}
 
 
-def _frame(found: dict) -> pd.DataFrame:
-    parts = [s.ai_daily.assign(customer=s.account.customer_name) for s in found.values() if not s.ai_daily.empty]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-
-
 def _provider_table(found: dict) -> pd.DataFrame:
     rows = [{"customer": s.account.customer_name, "provider": p.provider, "cost_usd": float(p.cost_usd),
              "status": p.status, "requests": p.requests, "input_tokens": p.input_tokens,
@@ -40,14 +35,12 @@ def _not_configured(found: dict, every: bool) -> None:
 
 
 def render(user, view) -> None:
-    found = view.summaries()
+    found = view.figures("ai")
     if found is None:
-        return
-    if ui.unavailable(view, found, "ai"):
         return
     every = view.customer_id is None
     _not_configured(found, every)
-    daily = _frame(found)
+    daily = ui.combined(found, "ai_daily")
     if daily.empty:
         linked = any(s.providers for s in found.values())
         ui.empty("No managed-AI usage from a linked provider in this period." if linked else

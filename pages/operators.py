@@ -46,19 +46,18 @@ def _filters(table: pd.DataFrame) -> pd.DataFrame:
 
 def _trends(found: dict, table: pd.DataFrame) -> None:
     st.subheader("Trends across customers", anchor=False)
-    runtime = [s.runtime for s in found.values() if not s.runtime.empty]
-    ai = [s.ai_daily for s in found.values() if not s.ai_daily.empty]
+    runtime, ai = ui.combined(found, "runtime"), ui.combined(found, "ai_daily")
     left, right = st.columns(2)
     with left:
         st.markdown("**Workspace runtime per day**")
-        if runtime:
-            st.altair_chart(charts.runtime_over_time(pd.concat(runtime, ignore_index=True)), width="stretch")
+        if not runtime.empty:
+            st.altair_chart(charts.runtime_over_time(runtime), width="stretch")
         else:
             ui.empty("No workspace ran in this period.")
     with right:
         st.markdown("**Managed-AI cost per day** (light, dashed: not yet reconciled)")
-        if ai:
-            st.altair_chart(charts.ai_over_time(pd.concat(ai, ignore_index=True)), width="stretch")
+        if not ai.empty:
+            st.altair_chart(charts.ai_over_time(ai), width="stretch")
         else:
             ui.empty("No managed-AI usage from a linked provider in this period.")
     left, right = st.columns(2)

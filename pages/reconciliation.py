@@ -37,14 +37,12 @@ def _all_customers_table(found: dict) -> pd.DataFrame:
 
 def _calendar(found: dict, every: bool) -> None:
     st.subheader("Status per provider and day", anchor=False)
-    parts = [s.ai_daily.assign(row=f"{s.account.customer_name} · " if every else "") for s in found.values()
-             if not s.ai_daily.empty]
-    if not parts:
+    daily = ui.combined(found, "ai_daily")
+    if daily.empty:
         ui.empty("No day in this period has managed-AI usage from a linked provider, so there is nothing to "
                  "reconcile yet.")
         return
-    daily = pd.concat(parts, ignore_index=True)
-    daily["row"] = daily["row"] + daily["provider"]
+    daily["row"] = (daily["customer"] + " · " + daily["provider"]) if every else daily["provider"]
     st.altair_chart(charts.reconciliation_calendar(charts.calendar_days(daily, "row"), "row"),
                     width="stretch")
     st.caption("One cell per UTC day with usage. Matched: the provider's figure agrees with ours. Pending: "
@@ -58,10 +56,8 @@ def _projects(view) -> None:
 
 
 def render(user, view) -> None:
-    found = view.summaries()
+    found = view.figures("ai")
     if found is None:
-        return
-    if ui.unavailable(view, found, "ai"):
         return
     every = view.customer_id is None
     if every:

@@ -5,11 +5,6 @@ import streamlit as st
 from usage_analytics import charts, ui
 
 
-def _frame(found: dict) -> pd.DataFrame:
-    parts = [s.runtime.assign(customer=s.account.customer_name) for s in found.values() if not s.runtime.empty]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-
-
 def _top_table(runtime: pd.DataFrame, all_customers: bool) -> pd.DataFrame:
     keys = (["customer"] if all_customers else []) + ["workspace_id", "template"]
     table = runtime.groupby(keys, as_index=False).agg(runtime_hours=("runtime_hours", "sum"),
@@ -19,12 +14,10 @@ def _top_table(runtime: pd.DataFrame, all_customers: bool) -> pd.DataFrame:
 
 
 def render(user, view) -> None:
-    found = view.summaries()
+    found = view.figures("runtime")
     if found is None:
         return
-    if ui.unavailable(view, found, "runtime"):
-        return
-    runtime = _frame(found)
+    runtime = ui.combined(found, "runtime")
     if runtime.empty:
         ui.empty("No workspace ran in this period, so there is no runtime to show. Running workspaces count up "
                  "to now; a period that has not started yet is empty.")

@@ -4,7 +4,6 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from usage_analytics.access import User
-from usage_analytics.sample import PROFILES  # noqa: F401  (the sample's customers come from its generator)
 
 HARNESS = str(ROOT / "tests" / "page_harness.py")
 APP = str(ROOT / "app.py")

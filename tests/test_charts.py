@@ -1,5 +1,5 @@
 """Charts: assert on chart.to_dict() (mark, fields, types), with literal frames; presets and sentences."""
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Decimal
 
 import pandas as pd

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlparse
 
+import pandas as pd
 import streamlit as st
 
 from . import access, config, data, periods, rules, summary, validation
@@ -144,6 +145,13 @@ class View:
         except data.DataError as error:
             st.error(f"These figures cannot be computed from the exports: {error}", icon=":material/error:")
             return None
+
+    def figures(self, *areas: str) -> dict[str, CustomerSummary] | None:
+        """The figures of the scope for a page that needs these areas, or None after saying what is missing."""
+        found = self.summaries()
+        if found is None or unavailable(self, found, *areas):
+            return None
+        return found
 
     def provider_projects(self):
         """Provider links with project IDs in scope: operators only, refused for anyone else."""
@@ -333,6 +341,13 @@ def unavailable(view: View, found: dict[str, CustomerSummary], *areas: str) -> b
             st.error(f"The {AREA_NAMES[area]} figures are unavailable right now: the platform's usage export for "
                      "them cannot be read. The platform's operators can see why.", icon=":material/error:")
     return bool(missing)
+
+
+def combined(found: dict[str, CustomerSummary], part: str) -> pd.DataFrame:
+    """One frame of a part (runtime or ai_daily) across the customers in scope, with a customer column."""
+    frames = [getattr(s, part).assign(customer=s.account.customer_name) for s in found.values()
+              if not getattr(s, part).empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def empty(message: str) -> None:
