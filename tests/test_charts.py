@@ -77,6 +77,8 @@ def test_reconciliation_calendar_has_one_cell_per_row_and_day_with_fixed_status_
     assert enc["color"]["scale"]["domain"] == ["matched", "pending", "missing", "mismatch"]
     assert enc["color"]["scale"]["range"] == ["#2e8b57", "#f0b429", "#a0a7b4", "#d64545"]
     assert enc["y"]["field"] == "provider"
+    # a band per row: a fixed height for three providers left no room under the axis and legend in the app
+    assert spec["height"] == {"step": 26}
 
 
 def test_every_chart_has_the_one_theme():

@@ -108,7 +108,7 @@ def ai_over_time(ai_daily: pd.DataFrame, metric: str = "cost_usd", by: str = "pr
 def reconciliation_calendar(days: pd.DataFrame, row: str = "provider") -> alt.Chart:
     """A calendar heat map: one cell per row (provider, or customer · provider) and UTC day with usage."""
     domain = list(STATUS_COLORS)
-    chart = alt.Chart(days, height=max(90, 26 * days[row].nunique())).mark_rect(
+    chart = alt.Chart(days, height=alt.Step(26)).mark_rect(  # a band per row: a fixed height shrinks under the legend
         stroke="white", strokeWidth=1.5, cornerRadius=2).encode(
         x=alt.X("day:T", title="day (UTC)", timeUnit="utcyearmonthdate",
                 axis=alt.Axis(format="%b %d", labelAngle=0, grid=False)),
