@@ -21,6 +21,7 @@ if not decision.allowed or known is None:
     if decision.allowed:  # an operator: say what is wrong with the exports
         st.error(f"The customers dataset cannot be read, so no page can be scoped: {problem}")
     else:
+        auth.audit_once(settings, "denied", user, detail=decision.message)
         st.warning(decision.message, icon=":material/lock:")
     st.stop()
 
@@ -39,7 +40,7 @@ def _page(spec: access.Page) -> st.Page:
 
 registered = {spec.id: _page(spec) for spec in decision.pages}
 current = st.navigation(list(registered.values()))
-ui.land_on_requested_page(registered, current)
+ui.land_on_requested_page(registered, current, settings, user)
 spec = access.page(current.url_path or "overview")
 views["current"] = ui.controls(user, decision.scope, spec, known, settings, registered)
 current.run()

@@ -33,9 +33,9 @@ def render(user, view) -> None:
     name = f"handoff_{view.customer_id}_{view.period.label}"
     csv_button, json_button, _ = st.columns([1, 1, 3])
     csv_button.download_button("Download CSV", as_csv, f"{name}.csv", "text/csv", icon=":material/download:",
-                               width="stretch")
+                               width="stretch", on_click=ui.log_export(view, "csv"))
     json_button.download_button("Download JSON", as_json, f"{name}.json", "application/json",
-                                icon=":material/download:", width="stretch")
+                                icon=":material/download:", width="stretch", on_click=ui.log_export(view, "json"))
 
     st.subheader("The pack as it downloads", anchor=False)
     # The CSV itself, read back as text: the screen shows exactly the bytes finance receives.

@@ -1,6 +1,8 @@
 """Fixtures built in code: literal rows written as parquet into a temp folder."""
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +14,9 @@ from usage_analytics.data import Store
 from usage_analytics.sample import write_dataset
 
 UTC = timezone.utc
+# The tests run the app with the bundled auth.yaml's public cookie key, and never touch the repo's state/.
+os.environ["DEMO_MODE"] = "1"
+os.environ["STATE_DIR"] = tempfile.mkdtemp(prefix="usage-analytics-state-")
 ROOT = Path(__file__).resolve().parent.parent
 
 

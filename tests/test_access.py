@@ -7,21 +7,25 @@ from usage_analytics.config import ConfigError
 
 from conftest import ROOT
 
-PAGES = ["overview", "runtime", "managed-ai", "reconciliation", "billing", "handoff", "operators", "data-health"]
-# role -> the pages it may open, in navigation order. Anonymous, no role and unknown roles: none.
+PAGES = ["overview", "runtime", "managed-ai", "reconciliation", "billing", "handoff", "operators", "data-health",
+         "access-log"]
+# who -> the pages they may open, in navigation order.
 MATRIX = {
     "operator":        ["overview", "runtime", "managed-ai", "reconciliation", "billing", "handoff", "operators",
-                        "data-health"],
+                        "data-health", "access-log"],
     "customer_admin":  ["overview", "runtime", "managed-ai", "reconciliation", "billing"],
     "customer_member": [],
     "auditor":         [],  # an unknown role
-    None:              [],  # no role at all
+    "no role":         [],
+    "anonymous":       [],  # not logged in: no User at all
 }
 CUSTOMERS = {"cus_acme_robotics", "cus_northwind_traders"}
 
 
 def user(role, customer_id=None):
-    return User("u", "U", (role,) if role else (), customer_id)
+    if role == "anonymous":
+        return None
+    return User("u", "U", (role,) if role and role != "no role" else (), customer_id)
 
 
 def test_the_policy_table_covers_exactly_the_pages_of_spec_section_3():

@@ -36,7 +36,9 @@ def test_a_bad_analytics_now_names_the_variable():
 
 def test_every_setting_has_a_variable_help_and_default():
     assert [v for v, _, _ in config.describe()] == ["USAGE_DATA_DIR", "AUTH_CONFIG", "AUTH_COOKIE_KEY", "ANALYTICS_NOW",
-                                                    "EXPORT_MAX_AGE_HOURS"]
+                                                    "EXPORT_MAX_AGE_HOURS", "STATE_DIR", "DEMO_MODE",
+                                                    "AUTH_SESSION_HOURS", "AUTH_THROTTLE_WINDOW_MINUTES",
+                                                    "AUDIT_RETENTION_DAYS"]
     assert all(help_text for _, help_text, _ in config.describe())
 
 
@@ -72,3 +74,16 @@ def test_period_bounds_and_previous():
 def test_malformed_periods_are_refused(text):
     with pytest.raises(PeriodError):
         Period.parse(text)
+
+
+def test_security_settings_default_to_safe_values_and_name_a_bad_one():
+    settings = config.load({})
+    assert (settings.demo_mode, settings.session_hours, settings.throttle_window_minutes,
+            settings.audit_retention_days, settings.state_dir) == (False, 8, 15, 400, config.PROJECT_ROOT / "state")
+    assert config.load({"DEMO_MODE": "1"}).demo_mode and not config.load({"DEMO_MODE": "0"}).demo_mode
+    with pytest.raises(config.ConfigError, match="DEMO_MODE: 'maybe' is neither 1 nor 0"):
+        config.load({"DEMO_MODE": "maybe"})
+    with pytest.raises(config.ConfigError, match="AUTH_SESSION_HOURS: '-1' is not a positive number of hours"):
+        config.load({"AUTH_SESSION_HOURS": "-1"})
+    with pytest.raises(config.ConfigError, match="AUDIT_RETENTION_DAYS: 'inf' is not a positive number of days"):
+        config.load({"AUDIT_RETENTION_DAYS": "inf"})

@@ -17,7 +17,7 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 def test_the_first_command_installs_and_starts_the_app_on_the_bundled_sample():
     first = _commands()[0]
-    assert first == "python -m pip install -r requirements.txt && python -m streamlit run app.py"
+    assert first == "python -m pip install -r requirements.txt && DEMO_MODE=1 python -m streamlit run app.py"
 
 
 def test_readme_configuration_table_lists_every_setting():

@@ -47,6 +47,8 @@ PAGES: tuple[Page, ...] = (
          "Every customer's billing state, readiness, usage and reconciliation."),
     Page("data-health", "Data health", ":material/health_and_safety:", _OPERATORS_ONLY,
          "Per dataset: files, rows read and rejected by reason, forbidden columns, freshness."),
+    Page("access-log", "Access log", ":material/policy:", _OPERATORS_ONLY,
+         "Every login, logout, refused session, denial, page view and download: who, when, from where."),
 )
 PAGE_IDS = tuple(p.id for p in PAGES)
 

@@ -50,6 +50,29 @@ class Settings:
         metadata={"env": "EXPORT_MAX_AGE_HOURS",
                   "help": "an export whose newest session or AI usage is older than this many hours is flagged stale"},
     )
+    state_dir: Path = field(
+        default=PROJECT_ROOT / "state",
+        metadata={"env": "STATE_DIR", "help": "folder for the app's own state: ended sessions, login throttling and "
+                                              "the access log (security.sqlite)"},
+    )
+    demo_mode: bool = field(
+        default=False,
+        metadata={"env": "DEMO_MODE", "help": "1 lets the app run with the public demo cookie key or a key under "
+                                              "32 bytes; never set it where real users log in"},
+    )
+    session_hours: float = field(
+        default=8.0,
+        metadata={"env": "AUTH_SESSION_HOURS", "help": "hours a login lasts before the user must log in again"},
+    )
+    throttle_window_minutes: float = field(
+        default=15.0,
+        metadata={"env": "AUTH_THROTTLE_WINDOW_MINUTES",
+                  "help": "failed logins older than this are forgotten, and the wait they caused with them"},
+    )
+    audit_retention_days: float = field(
+        default=400.0,
+        metadata={"env": "AUDIT_RETENTION_DAYS", "help": "days the access log keeps an entry"},
+    )
     now_source: str = field(
         default="clock",
         metadata={"help": "where 'now' comes from: ANALYTICS_NOW, the sample manifest, or the clock"},
@@ -91,11 +114,35 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     else:
         now = sample_now(data_dir)
         source = "sample" if now else "clock"
-    max_age = env.get("EXPORT_MAX_AGE_HOURS") or str(Settings.export_max_age_hours)
+    return Settings(
+        data_dir=data_dir, auth_config=auth_config, auth_cookie_key=cookie_key, analytics_now=now,
+        export_max_age_hours=_positive(env, "EXPORT_MAX_AGE_HOURS", "hours"),
+        state_dir=Path(env.get("STATE_DIR") or Settings.state_dir),
+        demo_mode=_flag(env, "DEMO_MODE"),
+        session_hours=_positive(env, "AUTH_SESSION_HOURS", "hours"),
+        throttle_window_minutes=_positive(env, "AUTH_THROTTLE_WINDOW_MINUTES", "minutes"),
+        audit_retention_days=_positive(env, "AUDIT_RETENTION_DAYS", "days"),
+        now_source=source)
+
+
+_ENV_FIELDS = {f.metadata["env"]: f for f in fields(Settings) if "env" in f.metadata}
+
+
+def _positive(env: Mapping[str, str], name: str, unit: str) -> float:
+    text = env.get(name) or str(_ENV_FIELDS[name].default)
     try:
-        hours = float(max_age)
-        if not hours > 0:
+        value = float(text)
+        if not value > 0 or value == float("inf"):
             raise ValueError
     except ValueError:
-        raise ConfigError(f"EXPORT_MAX_AGE_HOURS: {max_age!r} is not a positive number of hours") from None
-    return Settings(data_dir, auth_config, cookie_key, now, hours, source)
+        raise ConfigError(f"{name}: {text!r} is not a positive number of {unit}") from None
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    text = (env.get(name) or "").strip().lower()
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    if text in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name}: {text!r} is neither 1 nor 0")

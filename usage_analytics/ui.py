@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import pandas as pd
 import streamlit as st
 
-from . import access, config, data, periods, rules, summary, validation
+from . import access, auth, config, data, periods, rules, summary, validation
 from .access import Page, Scope, User
 from .config import ConfigError, Settings
 from .periods import Period, PeriodError
@@ -24,7 +24,7 @@ from .summary import CustomerSummary
 
 log = logging.getLogger("usage_analytics")
 ALL_CUSTOMERS = "All customers"
-PLATFORM_PAGES = ("operators", "data-health")  # always every customer: no customer picker
+PLATFORM_PAGES = ("operators", "data-health", "access-log")  # always every customer: no customer picker
 BADGE_COLORS = {"current": "green", "lagging": "orange", "stale": "red", "mismatch": "red",
                 "not configured": "gray"}
 BADGE_ORDER = ("mismatch", "stale", "lagging", "current", "not configured")  # worst first
@@ -54,10 +54,13 @@ def remember_requested_page() -> None:
         st.session_state["requested_page"] = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
 
 
-def land_on_requested_page(registered: dict, current) -> None:
+def land_on_requested_page(registered: dict, current, settings: Settings, user: User) -> None:
     """Open the remembered page once, if this user may (only their pages are registered)."""
     wanted = st.session_state.get("requested_page", "")
     st.session_state["requested_page"] = ""  # done for this session
+    if wanted in access.PAGE_IDS and wanted not in registered:
+        auth.audit(settings, "denied", user, page=wanted, detail="page not open to this user")
+        st.toast(f"You cannot open /{wanted}; here is your overview.", icon=":material/lock:")
     if wanted in registered and registered[wanted].url_path != current.url_path:
         st.switch_page(registered[wanted])
 
@@ -253,8 +256,11 @@ def header(view: View) -> None:
 def render(page_render: Callable[[User, View], None], view: View) -> None:
     """Run one page behind the access check; data problems become messages, never a traceback."""
     if not access.can_view(view.user, view.page.id):
+        auth.audit_once(view.settings, "denied", view.user, page=view.page.id, detail="page not open to this user")
         st.error("You cannot open this page.")
         return
+    auth.audit_once(view.settings, "page_view", view.user, page=view.page.id, customer=view.customer_id or "all",
+                    period=view.period.label)
     header(view)
     try:
         page_render(view.user, view)
@@ -263,6 +269,14 @@ def render(page_render: Callable[[User, View], None], view: View) -> None:
     except Exception:  # the user gets a sentence; the server log gets the details
         log.exception("page %s failed", view.page.id)
         st.error("Something went wrong while drawing this page. The error was logged for the operators.")
+
+
+def log_export(view: View, file_format: str) -> Callable[[], None]:
+    """A download button's on_click: the access log notes who took which file of which scope and period."""
+    def note() -> None:
+        auth.audit(view.settings, "export", view.user, page=view.page.id, customer=view.customer_id or "all",
+                   period=view.period.label, detail=file_format)
+    return note
 
 
 def usd(amount: Decimal, places: int = 2) -> str:
