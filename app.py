@@ -7,8 +7,7 @@ from usage_analytics import access, auth, ui
 
 st.set_page_config(page_title="Usage & Billing Analytics", page_icon=":material/insights:", layout="wide")
 
-ui.leave_pages_folder_mode()
-ui.remember_requested_page()
+ui.start_session()
 settings = ui.settings()
 user = auth.login(settings)
 if user is None:

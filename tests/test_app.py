@@ -95,7 +95,7 @@ def test_operators_see_provider_project_ids_for_support():
     assert "proj_" in texts(page(OPERATOR, "reconciliation", "cus_acme_robotics"))
 
 
-@pytest.mark.parametrize("page_id", ["handoff", "operators", "data-health"])
+@pytest.mark.parametrize("page_id", ["handoff", "operators", "data-health", "access-log"])
 def test_an_admin_cannot_open_operator_pages_even_when_asked_directly(page_id):
     at = page(ADMIN, page_id)
     assert [e.value for e in at.error] == ["You cannot open this page."]

@@ -5,19 +5,24 @@ Every byte the server sends over the websocket is recorded, so "never shown" cov
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 
 from browser import CHROMIUM, CHROMIUM_ARGS, ROOT, choose, login, serve, settle
 from usage_analytics.data import Store
+from usage_analytics.security import SecurityState
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 NAV = {"Overview": "overview", "Workspace runtime": "runtime", "Managed AI": "managed-ai",
        "Reconciliation": "reconciliation", "Billing": "billing", "Billing handoff": "handoff",
-       "Operators": "operators", "Data health": "data-health"}
+       "Operators": "operators", "Data health": "data-health", "Access log": "access-log"}
+COOKIE = "usage_analytics_auth"
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +141,11 @@ def test_an_admin_never_receives_another_customer_or_a_provider_project(tab, cus
         if customer_id != own:
             assert customer_id.encode() not in received and name.encode() not in received, customer_id
     assert b"proj_" not in received
+    # a customer planted in the URL is ignored: the scope comes from auth.yaml only
+    t.page.goto(f"{t.url}/billing?customer_id=cus_umbrella_analytics&scope_customer=cus_umbrella_analytics")
+    settle(t.page)
+    assert t.page.locator("h1").first.inner_text() == "Billing"
+    assert b"cus_umbrella_analytics" not in t.received() and own in t.body()
     t.page.goto(f"{t.url}/operators")  # a deep link to an operator page falls back to the admin's own pages
     settle(t.page)
     assert "Operators" not in t.page.locator("h1").first.inner_text()
@@ -176,8 +186,9 @@ def test_logout_then_reload_shows_the_login_form(tab):
     t = tab().open().login("ops")
     assert t.nav()
     t.page.get_by_role("button", name="Log out").click()
-    t.page.wait_for_timeout(1500)
+    t.page.get_by_text("You are logged out.").wait_for(timeout=15_000)
     settle(t.page)
+    assert t.page.get_by_label("Username").is_visible()
     t.page.reload()
     t.page.get_by_label("Username").wait_for(timeout=30_000)
     settle(t.page)
@@ -210,3 +221,68 @@ def test_finance_downloads_a_handoff_whose_numbers_equal_the_screen_and_the_cli(
     t.go("Managed AI")
     cost = float(pack["managed_ai"]["cost_usd"])
     assert f"${cost:,.2f}" in " ".join(t.page.locator('[data-testid="stMetric"]').all_inner_texts())
+    # both downloads are in the access log, with their scope and period
+    now = datetime.now(timezone.utc)
+    log, _ = SecurityState(Path(os.environ["STATE_DIR"])).entries(now - timedelta(minutes=10), now, ["finance"],
+                                                                  ["export"])
+    assert sorted(log[["detail", "customer", "period", "page"]].itertuples(index=False, name=None)) == [
+        ("csv", "cus_northwind_traders", "2026-10", "handoff"), ("json", "cus_northwind_traders", "2026-10", "handoff")]
+
+
+def _session_cookie(t) -> list[dict]:
+    found = [c for c in t.context.cookies() if c["name"] == COOKIE and c["value"]]
+    assert found, "the login set no cookie"
+    return found
+
+
+def test_a_cookie_copied_before_logout_gets_only_the_login_form(tab, customers):
+    victim = tab().open().login("acme_admin")
+    copied = _session_cookie(victim)
+    assert copied[0]["sameSite"] == "Strict"
+    thief = tab()  # the copy works while the session lives: that is what makes stealing it worth trying
+    thief.context.add_cookies(copied)
+    thief.open("billing")
+    assert thief.page.locator("h1").first.inner_text() == "Billing"
+
+    victim.page.get_by_role("button", name="Log out").click()
+    victim.page.get_by_text("You are logged out.").wait_for(timeout=15_000)
+
+    attacker = tab()  # a new browser with the copied cookie, after the logout
+    attacker.context.add_cookies(copied)
+    attacker.open("billing")
+    attacker.page.get_by_label("Username").wait_for(timeout=30_000)
+    settle(attacker.page)
+    attacker.shot("copied_cookie_after_logout")
+    assert "Your session has ended" in attacker.body() and attacker.nav() == []
+    assert not attacker.page.locator("h1").count()
+    received = attacker.received()
+    assert not any(cid.encode() in received or name.encode() in received for cid, name in customers.items())
+
+    thief.go("Overview")  # the tab that was already open with the copy: refused at its next click
+    thief.page.get_by_label("Username").wait_for(timeout=30_000)
+    assert "Customer scope" not in thief.body()
+
+
+def test_repeated_wrong_passwords_wait_and_then_the_right_one_works(tab):
+    t = tab().open()
+    for i, says in enumerate(["incorrect.", "incorrect.", "Wait 2 seconds", "Wait 4 seconds"]):
+        if i == 3:
+            t.page.wait_for_timeout(2200)  # the 2 s wait has passed: this try is checked, and doubles the wait
+        login(t.page, "northwind_admin", f"guess-{i}")
+        t.page.get_by_text(f"Username or password is {says}" if i < 2 else says).wait_for(timeout=15_000)
+    login(t.page, "northwind_admin")  # the right password, right away: refused unchecked
+    t.page.get_by_text("Too many failed logins").wait_for(timeout=15_000)
+    t.shot("login_throttled")
+    t.page.wait_for_timeout(4200)
+    login(t.page, "northwind_admin")  # after the wait
+    t.page.locator("h1", has_text="Overview").wait_for(timeout=30_000)
+
+
+def test_the_access_log_page_shows_what_happened(tab):
+    t = tab().open().login("ops")
+    t.go("Access log")
+    t.shot("ops_access_log_page")
+    received = t.received()  # the table is drawn on a canvas: read what the server sent
+    assert b"logged in" in received and b"page viewed" in received and b"ops-demo-pass" not in received
+    cards = " ".join(t.page.locator('[data-testid="stMetric"]').all_inner_texts())
+    assert "Failed logins" in cards and "Downloads" in cards

@@ -32,26 +32,27 @@ BADGE_ORDER = ("mismatch", "stale", "lagging", "current", "not configured")  # w
 MONEY_COLUMN = st.column_config.NumberColumn("Cost (USD)", format="$%.6f")
 
 
-def leave_pages_folder_mode() -> None:
-    """From the first run of app.py on, every request runs app.py, never a pages/ file directly.
+def start_session() -> None:
+    """From the first run of app.py on, every request runs app.py, never a pages/ file directly; and a
+    session's first run notes the page the browser asked for.
 
     While a pages/ folder exists, Streamlit starts in its folder mode: a deep link runs pages/<name>.py
-    directly (inert: it shows nothing). st.navigation ends that mode for the process, but it is only
-    called once someone has logged in, and a navigation around the login form breaks its submit. So
-    this does the one thing st.navigation does first (streamlit 1.67, commands/navigation.py); the
-    browser test of a fresh server's deep links guards it."""
+    directly (inert: it shows nothing), and the first session lists the files as navigation.
+    st.navigation ends that mode for the process, but it is only called once someone has logged in.
+    So this does the one thing st.navigation does first (streamlit 1.67, commands/navigation.py); the
+    browser test of a fresh server's deep links guards it. The first run's page still belongs to the
+    folder mode, and a run whose mode differs from the previous run's drops the widgets' values (a login
+    form's submit among them), so the first session after a server start reruns its first run once."""
+    from streamlit import config as streamlit_config
     from streamlit.runtime.pages_manager import PagesManager
 
+    in_folder_mode = PagesManager.uses_pages_directory is not False
     PagesManager.uses_pages_directory = False
-
-
-def remember_requested_page() -> None:
-    """Note the page the browser asked for, once per session, before anything can rerun the script.
-
-    The authenticator's cookie component reruns the first run of a session before it reaches
-    st.navigation, and Streamlit then opens the default page; a deep link would be lost."""
     if "requested_page" not in st.session_state:
         st.session_state["requested_page"] = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
+        # AppTest puts every run back in folder mode, so there the rerun would cause the very change it avoids
+        if in_folder_mode and not streamlit_config.get_option("global.appTest"):
+            st.rerun()
 
 
 def land_on_requested_page(registered: dict, current, settings: Settings, user: User) -> None:
