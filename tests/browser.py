@@ -63,7 +63,7 @@ def serve(env: dict[str, str] | None = None, log: Path | None = None):
 def login(page, username: str, password: str | None = None) -> None:
     """Log in through the real form and wait for the app to answer."""
     page.get_by_label("Username").wait_for(timeout=30_000)
-    settle(page)  # the authenticator's cookie component reruns the first run; fill the form after that
+    settle(page)  # the first session after a server start reruns its first run; fill the form after that
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password or PASSWORDS[username])
     page.get_by_role("button", name="Log in").click()

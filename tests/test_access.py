@@ -142,3 +142,6 @@ def test_hash_password_prints_a_hash_that_logs_in_and_the_file_accepts():
     short = subprocess.run([sys.executable, "-m", "usage_analytics", "hash-password"], input="short\n",
                            capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert short.returncode == 2 and "at least 8 characters" in short.stderr
+    long = subprocess.run([sys.executable, "-m", "usage_analytics", "hash-password"], input="é" * 40 + "\n",
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert long.returncode == 2 and "at most 72 bytes" in long.stderr  # 80 bytes in UTF-8

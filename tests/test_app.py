@@ -2,11 +2,11 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_runs import app, submit
 from conftest import ROOT
 from usage_analytics.access import User
 
 HARNESS = str(ROOT / "tests" / "page_harness.py")
-APP = str(ROOT / "app.py")
 OPERATOR = User("ops", "Olive Operator", ("operator",))
 ADMIN = User("acme_admin", "Ada Acme", ("customer_admin",), "cus_acme_robotics")
 CUSTOMER_PAGES = ["overview", "runtime", "managed-ai", "reconciliation", "billing"]
@@ -123,16 +123,11 @@ def test_the_period_picker_changes_the_period_on_the_page():
 
 
 def login(username, password):
-    at = AppTest.from_file(APP, default_timeout=90).run()
-    at.text_input[0].input(username)
-    at.text_input[1].input(password)
-    # One run: AppTest cannot rerun a script whose pages are functions registered with st.navigation (the
-    # next run finds no page); the browser tests cover the runs after a login.
-    return at.button[0].click().run()
+    return submit(app(), username, password)
 
 
 def test_anonymous_gets_the_login_form_only():
-    at = AppTest.from_file(APP, default_timeout=90).run()
+    at = app()
     assert [t.label for t in at.text_input] == ["Username", "Password"]
     assert not at.metric and not at.title and not at.dataframe
     assert "demo key" in at.sidebar.warning[0].value

@@ -5,10 +5,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from app_runs import APP, app, rerun, submit
 from usage_analytics.security import SecurityState
-
-APP = str(ROOT / "app.py")
 SECRETS = ["ops-demo-pass", "acme-demo-pass", "member-demo-pass", "usage-analytics-demo-cookie-key-not-secret",
            "hunter2", "eyJ", "$2b$"]
 
@@ -17,23 +15,6 @@ SECRETS = ["ops-demo-pass", "acme-demo-pass", "member-demo-pass", "usage-analyti
 def state_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("STATE_DIR", str(tmp_path))
     return tmp_path
-
-
-def app():
-    return AppTest.from_file(APP, default_timeout=90).run()
-
-
-def submit(at, username, password):
-    at.text_input[0].input(username)
-    at.text_input[1].input(password)
-    return at.button[0].click().run()
-
-
-def rerun(at):
-    """Run again from app.py. AppTest asks the next run for the page the last one ended on, and before app.py
-    can leave pages-folder mode (AppTest resets it every run) that page's hash means the inert pages/ file."""
-    at._finished_page_script_hash = ""
-    return at.run()
 
 
 def entries(state_dir):

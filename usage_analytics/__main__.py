@@ -92,6 +92,8 @@ def _hash_password(args: argparse.Namespace) -> int:
     password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
     if len(password) < 8:
         raise UsageError("a password needs at least 8 characters")
+    if len(password.encode()) > 72:
+        raise UsageError("a password may have at most 72 bytes (bcrypt reads no further)")
     print(bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode())
     return 0
 

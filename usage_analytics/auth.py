@@ -27,7 +27,7 @@ import jwt
 import streamlit as st
 import yaml
 
-from .access import User
+from .access import PAGE_IDS, User
 from .config import ConfigError, Settings
 from .security import SecurityState, Throttle
 
@@ -38,6 +38,7 @@ DEMO_COOKIE_KEY = "usage-analytics-demo-cookie-key-not-secret"
 MIN_KEY_BYTES = 32
 _BCRYPT = re.compile(r"^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$")
 _TOKEN, _SET_COOKIE, _ENDED_HERE, _REFUSED = "_auth_token", "_auth_set_cookie", "_auth_ended_here", "_auth_refused"
+_LOGGED_OUT = "_auth_logged_out"
 BAD_LOGIN = "Username or password is incorrect."
 
 
@@ -255,6 +256,11 @@ def _cookie_script(config: AuthConfig, session: Session | None) -> str:
             "(location.protocol === 'https:' ? '; secure' : '');</script>")
 
 
+def _note(text: str) -> None:
+    """A line above the login form, as wide as the form."""
+    st.columns([1, 2, 1])[1].info(text, icon=":material/logout:")
+
+
 def _refuse(settings: Settings, session_id_or_token: str, reason: str, from_cookie: bool) -> None:
     """Forget a refused token; say so once per session (not for the session's own logout)."""
     st.session_state.pop(_TOKEN, None)
@@ -264,7 +270,7 @@ def _refuse(settings: Settings, session_id_or_token: str, reason: str, from_cook
         return
     st.session_state[_REFUSED] = session_id_or_token
     audit(settings, "session_refused", None, detail=f"{'cookie' if from_cookie else 'session'}: {reason}")
-    st.info("Your session has ended. Please log in again.", icon=":material/logout:")
+    _note("Your session has ended. Please log in again.")
 
 
 def _current(settings: Settings, config: AuthConfig) -> Session | None:
@@ -330,31 +336,48 @@ def login(settings: Settings) -> User | None:
     problem = key_problem(config, settings)
     if problem:
         log.error("refusing to serve: %s", problem)
+        st.title("Usage & Billing Analytics", anchor=False)
         st.error(f"The app refuses to start: {problem}", icon=":material/key_off:")
         st.stop()
     if config.demo_key:
         st.sidebar.warning("Demo mode: the login cookie is signed with the public demo key from the bundled "
                            "auth.yaml. Set AUTH_COOKIE_KEY to a long random secret before real users log in.",
                            icon=":material/key:")
-    session = _current(settings, config) or _form(settings, config)
+    session = _current(settings, config)
     if session is None:
+        _login_page(settings, config)
         return None
     user = config.users[session.username]
     with st.sidebar:
         if st.session_state.get(_SET_COOKIE):
             st.html(_cookie_script(config, session), unsafe_allow_javascript=True)
         st.caption(f"Logged in as **{user.name}** ({user.username})")
-        logout = st.button("Log out", key="logout_button", icon=":material/logout:")
-        if logout:  # ended for good: this session id is refused from now on, in every browser
-            state(settings).end_session(session.session_id, session.username, session.expires_at)
-            audit(settings, "logout", user)
-            st.session_state.pop(_TOKEN, None)
-            st.session_state[_SET_COOKIE] = False
-            st.session_state[_ENDED_HERE] = session.session_id
-            st.session_state["requested_page"] = ""
-            st.html(_cookie_script(config, None), unsafe_allow_javascript=True)
-    if logout:
-        st.info("You are logged out.", icon=":material/logout:")
-        _form(settings, config)
-        return None
+        st.button("Log out", key="logout_button", icon=":material/logout:", on_click=_logout,
+                  args=(settings, session, user))
     return user
+
+
+def _logout(settings: Settings, session: Session, user: User) -> None:
+    """The logout button's callback, before the run: this session id is refused from now on, everywhere."""
+    state(settings).end_session(session.session_id, session.username, session.expires_at)
+    audit(settings, "logout", user)
+    st.session_state.pop(_TOKEN, None)
+    st.session_state[_SET_COOKIE] = False
+    st.session_state[_ENDED_HERE] = session.session_id
+    st.session_state[_LOGGED_OUT] = True
+    st.session_state["requested_page"] = ""
+
+
+def _login_page(settings: Settings, config: AuthConfig) -> None:
+    """The login form as the only page of a hidden navigation: no links are left from a logged-in run, and
+    no pages/ file is listed. A login reruns the app as the user."""
+    def log_in() -> None:
+        if st.session_state.pop(_LOGGED_OUT, False):
+            st.html(_cookie_script(config, None), unsafe_allow_javascript=True)  # the browser forgets it
+            _note("You are logged out.")
+        if _form(settings, config) is not None:
+            st.rerun()
+
+    # Every page's path leads to the form (a bookmark keeps its path, and the same page opens after the login).
+    pages = [st.Page(log_in, title="Log in", url_path=page_id, default=page_id == PAGE_IDS[0]) for page_id in PAGE_IDS]
+    st.navigation(pages, position="hidden").run()
