@@ -114,19 +114,27 @@ class SecurityState:
             return db.execute("select 1 from ended_sessions where session_id = ?", (session_id,)).fetchone() is not None
 
     # -- throttling -------------------------------------------------------------------------------
+    def _subjects(self, username: str, client: str) -> tuple[tuple[str, int], ...]:
+        return ((_subject("user", username), self.throttle.user_free),
+                (_subject("client", client), self.throttle.client_free))
+
+    def _wait(self, db: sqlite3.Connection, subjects, now: float) -> float:
+        wait = 0.0
+        for subject, free in subjects:
+            row = db.execute("select count, last_at from failures where subject = ? and last_at >= ?",
+                             (subject, now - self.throttle.window)).fetchone()
+            if row:
+                wait = max(wait, row[1] + self.throttle.wait(row[0], free) - now)
+        return wait
+
     def begin_attempt(self, username: str, client: str, now: float | None = None) -> float:
         """Seconds to wait before this login attempt may be checked, or 0 after counting it as a failure
         until it succeeds. Counting first means parallel guesses cannot slip through together."""
         now = time.time() if now is None else now
-        subjects = ((_subject("user", username), self.throttle.user_free),
-                    (_subject("client", client), self.throttle.client_free))
+        subjects = self._subjects(username, client)
         with self._connect() as db:
             db.execute("delete from failures where last_at < ?", (now - self.throttle.window,))
-            wait = 0.0
-            for subject, free in subjects:
-                row = db.execute("select count, last_at from failures where subject = ?", (subject,)).fetchone()
-                if row:
-                    wait = max(wait, row[1] + self.throttle.wait(row[0], free) - now)
+            wait = self._wait(db, subjects, now)
             if wait > 0:
                 return wait
             for subject, _ in subjects:
@@ -138,18 +146,12 @@ class SecurityState:
         """The wait the failures so far impose on the next try (for the message after a failure)."""
         now = time.time() if now is None else now
         with self._connect() as db:
-            wait = 0.0
-            for subject, free in ((_subject("user", username), self.throttle.user_free),
-                                  (_subject("client", client), self.throttle.client_free)):
-                row = db.execute("select count, last_at from failures where subject = ?", (subject,)).fetchone()
-                if row and row[1] >= now - self.throttle.window:
-                    wait = max(wait, row[1] + self.throttle.wait(row[0], free) - now)
-            return wait
+            return self._wait(db, self._subjects(username, client), now)
 
     def succeeded(self, username: str, client: str) -> None:
         with self._connect() as db:
             db.execute("delete from failures where subject in (?, ?)",
-                       (_subject("user", username), _subject("client", client)))
+                       tuple(subject for subject, _ in self._subjects(username, client)))
 
     # -- the access log ---------------------------------------------------------------------------
     def record(self, event: str, username: str | None, client: str | None = None, page: str | None = None,
