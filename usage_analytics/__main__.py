@@ -39,7 +39,23 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="check every dataset of USAGE_DATA_DIR; exit 1 when one cannot be used")
     commands.add_parser("hash-password", help="read a password (prompt, or standard input) and print its bcrypt "
                                               "hash for auth.yaml")
+    bench = commands.add_parser("bench", help="time each page's data path on a generated large dataset, next to "
+                                              "pandas; the dataset is kept under STATE_DIR/bench/")
+    bench.add_argument("--ai-rows", type=int, required=True, help="managed-AI usage rows to generate, e.g. 10000000")
+    bench.add_argument("--repeat", type=int, default=5, help="runs per warm median (default 5)")
     return parser
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from . import bench
+
+    if args.ai_rows < 1000 or args.repeat < 1:
+        raise UsageError("--ai-rows needs at least 1000 and --repeat at least 1")
+    settings = config.load()
+    timings = bench.run(args.ai_rows, settings.state_dir, args.repeat,
+                        progress=lambda line: print(line, file=sys.stderr, flush=True))
+    print(bench.table(timings, args.ai_rows))
+    return 0
 
 
 def _handoff(args: argparse.Namespace) -> int:
@@ -101,7 +117,8 @@ def _hash_password(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return {"handoff": _handoff, "sample-data": _sample_data, "hash-password": _hash_password, "check": _check}[args.command](args)
+        return {"handoff": _handoff, "sample-data": _sample_data, "hash-password": _hash_password, "check": _check,
+                "bench": _bench}[args.command](args)
     except (UsageError, PeriodError, config.ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,256 @@
+"""`python -m usage_analytics bench --ai-rows N`: a large dataset in the contract, and each page's data path
+timed as the app runs it, next to the same figures computed the way an analyst would with pandas.
+
+The dataset: thousands of customers with skewed sizes (a few very large, many small), 12 months of
+hourly managed-AI buckets and workspace sessions, written in arrival (time) order as exports come, one
+file per month, row groups of DuckDB's default size. It is generated once per size under
+STATE_DIR/bench/ and reused.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+
+NOW = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)  # the bench's "now"; 12 months of data end here
+MONTHS = 12
+PROVIDERS = {"openai": ("gpt-4.1", "gpt-4.1-mini", "o4-mini"),
+             "anthropic": ("claude-sonnet-4", "claude-haiku-4"),
+             "google": ("gemini-2.5-pro", "gemini-2.5-flash")}
+SKEW = 4  # row j of an hour's R rows belongs to customer floor(K·((j+0.5)/R)^SKEW): a few giants, a long tail
+ROW_GROUP = 122_880  # DuckDB's default; pyarrow would write 1M-row groups
+
+
+def customers_for(ai_rows: int) -> int:
+    return max(40, min(5000, ai_rows // 20_000))
+
+
+def _start() -> datetime:
+    year, month = NOW.year, NOW.month - MONTHS
+    while month < 1:
+        year, month = year - 1, month + 12
+    return datetime(year, month, 1, tzinfo=timezone.utc)
+
+
+def _months(first: datetime) -> list[tuple[datetime, datetime]]:
+    out, start = [], first
+    while start < NOW:
+        end = datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=timezone.utc)
+        out.append((start, min(end, NOW)))
+        start = end
+    return out
+
+
+def _ts(moment: datetime) -> str:
+    return f"timestamp '{moment:%Y-%m-%d %H:%M:%S}'"
+
+
+def generate(out: Path, ai_rows: int, progress=print) -> dict:
+    """Write the bench dataset under out/ (one folder per dataset); returns its manifest."""
+    out.mkdir(parents=True, exist_ok=True)
+    manifest_path = out / "bench.json"
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("ai_rows") == ai_rows:
+            return manifest
+    k = customers_for(ai_rows)
+    start = _start()
+    hours = int((NOW - start).total_seconds() // 3600)
+    combos = [(p, m) for p, models in PROVIDERS.items() for m in models]
+    con = duckdb.connect()
+    con.execute("set enable_progress_bar = false; set preserve_insertion_order = true")
+    con.execute("set memory_limit = '4GB'")
+    con.execute(f"set temp_directory = '{out / '.spill'}'")
+    con.execute("create table combos as select * from (values "
+                + ", ".join(f"({i}, '{p}', '{m}')" for i, (p, m) in enumerate(combos)) + ") t(combo, provider, model)")
+    for name in ("customers", "billing_accounts", "provider_links", "reconciliation", "workspace_sessions", "ai_usage"):
+        (out / name).mkdir(exist_ok=True)
+
+    def write(query: str, dataset: str, part: str) -> None:
+        con.execute(f"copy ({query}) to '{out / dataset / part}.parquet' "
+                    f"(format parquet, compression zstd, row_group_size {ROW_GROUP})")
+
+    customer = "format('cus_{:05d}', c)"
+    write(f"select {customer} as customer_id, format('Customer {{:05d}}', c) as customer_name, "
+          f"{_ts(start)} - interval 30 day as created_at, 'active' as account_status from range({k}) t(c)",
+          "customers", "part-0")
+    write(f"select {customer} as customer_id, {_ts(start)} as as_of, "
+          "case when c % 5 = 0 then 'prepaid' else 'paid' end as billing_mode, true as payment_verified, "
+          "cast(null as varchar) as trial_status, cast(null as timestamp) as trial_ends_at, "
+          "case when c % 5 = 0 then 5000.0 end as prepaid_workspace_hours, "
+          f"case when c % 5 = 0 then cast(2500 as decimal(18, 6)) end as prepaid_ai_usd from range({k}) t(c)",
+          "billing_accounts", "part-0")
+    write(f"select {customer} as customer_id, p.provider, format('proj_{{:05d}}_{{}}', c, p.provider) "
+          f"as provider_project_id, {_ts(start)} as linked_at from range({k}) t(c) "
+          f"cross join (select distinct provider from combos) p where c % 10 <> 9",
+          "provider_links", "part-0")
+    last_reconciled = (NOW - timedelta(days=3)).date()
+    write(f"select {customer} as customer_id, p.provider, d::date as usage_date, "
+          "case when hash(c, d) % 50 = 0 then 'mismatch' else 'matched' end as status, "
+          "cast(1 as decimal(18, 6)) as metered_cost_usd, cast(1 as decimal(18, 6)) as provider_cost_usd, "
+          "d + interval 2 day as reconciled_at "
+          f"from range({k}) t(c) cross join (select distinct provider from combos) p "
+          f"cross join range(timestamp '{start:%Y-%m-%d}', timestamp '{last_reconciled}', interval 1 day) r(d) "
+          "where c % 10 <> 9", "reconciliation", "part-0")
+
+    # Sessions: about one per 20 AI rows, skewed like the AI usage, 0.5 to 9.5 hours, in start order.
+    sessions = max(1000, ai_rows // 20)
+    per_month = sessions // len(_months(start)) + 1
+    for month_start, month_end in _months(start):
+        span = int((month_end - month_start).total_seconds())
+        write("select format('cus_{:05d}', cust) as customer_id, format('ws_{:05d}_{}', cust, i % 7) "
+              "as workspace_id, format('usr_{:05d}', cust) as user_id, "
+              "['standard', 'large', 'gpu'][1 + i % 3] as template, started_at, "
+              "case when started_at + duration < " + _ts(NOW) + " then started_at + duration end as ended_at "
+              "from (select i, "
+              f"cast(floor({k} * pow((hash(i, 1) % 1000000 + 0.5) / 1000000, {SKEW})) as bigint) as cust, "
+              f"{_ts(month_start)} + to_seconds(cast(i * {span} // {per_month} as bigint)) as started_at, "
+              "to_seconds(1800 + hash(i, 2) % 32400) as duration "
+              f"from range({per_month}) t(i)) order by started_at",
+              "workspace_sessions", f"{month_start:%Y-%m}")
+        progress(f"bench data: sessions {month_start:%Y-%m}")
+
+    # AI usage: each month gets its share of the rows, spread evenly over its hours; row j of an hour goes
+    # to a skewed customer, and a big customer's several rows in one hour spread over the 7 models and then
+    # over extra projects (so keys stay unique).
+    months = _months(start)
+    written = 0
+    for index, (month_start, month_end) in enumerate(months):
+        month_hours = int((month_end - month_start).total_seconds() // 3600)
+        rows = ai_rows - written if index == len(months) - 1 else round(ai_rows * month_hours / hours)
+        per_hour = -(-rows // month_hours)
+        write("with slots as ("
+              f"select i, i * {month_hours} // {rows} as h from range({rows}) t(i)), "
+              "placed as (select i, h, row_number() over (partition by h order by i) - 1 as j from slots), "
+              f"owned as (select *, cast(floor({k} * pow((j + 0.5) / {per_hour}, {SKEW})) as bigint) as cust "
+              "from placed), "
+              "ranked as (select *, row_number() over (partition by h, cust order by j) - 1 as n from owned) "
+              f"select format('cus_{{:05d}}', cust) as customer_id, {_ts(month_start)} + to_hours(h) as bucket_start, "
+              "c.provider, c.model, "
+              "case when n < 7 then format('proj_{:05d}_{}', cust, c.provider) "
+              "else format('proj_{:05d}_{}_{}', cust, c.provider, n // 7) end as provider_project_id, "
+              "1 + hash(i) % 40 as requests, 1000 + hash(i, 1) % 90000 as input_tokens, "
+              "hash(i, 2) % 1000 as cached_input_tokens, 100 + hash(i, 3) % 9000 as output_tokens, "
+              "cast((hash(i, 4) % 5000000) / 1e6 as decimal(18, 6)) as cost_usd "
+              "from ranked join combos c on c.combo = (n + cust) % 7 "
+              "order by bucket_start, j",
+              "ai_usage", f"{month_start:%Y-%m}")
+        written += rows
+        progress(f"bench data: ai_usage {month_start:%Y-%m} ({written:,} rows)")
+    con.close()
+    manifest = {"ai_rows": written, "customers": k, "sessions": sessions, "now": NOW.isoformat()}
+    manifest_path.write_text(json.dumps(manifest))
+    return manifest
+
+
+@dataclass
+class Timing:
+    what: str
+    app_ms: float | None
+    pandas_ms: float | None = None
+    note: str = ""
+
+    @property
+    def ratio(self) -> str:
+        if self.app_ms is None or self.pandas_ms is None or self.app_ms == 0:
+            return ""
+        return f"{self.pandas_ms / self.app_ms:,.1f}×"
+
+
+def _median_ms(function, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def _pandas_customer_month(folder: Path, customer_id: str | None, first: datetime, end: datetime):
+    """The analyst's way: read_parquet with filters, then groupby (daily series per provider/model + totals)."""
+    import pandas as pd
+
+    first, end = first.replace(tzinfo=None), end.replace(tzinfo=None)  # the exports' timestamps are naive UTC
+    filters = [("bucket_start", ">=", first), ("bucket_start", "<", end)]
+    if customer_id:
+        filters.append(("customer_id", "==", customer_id))
+    frame = pd.read_parquet(folder / "ai_usage", filters=filters,
+                            columns=["customer_id", "bucket_start", "provider", "model", "requests", "input_tokens",
+                                     "cached_input_tokens", "output_tokens", "cost_usd"])
+    frame["day"] = frame["bucket_start"].dt.floor("D")
+    keys = ["customer_id", "day", "provider", "model"]
+    daily = frame.groupby(keys, observed=True)[["requests", "input_tokens", "cached_input_tokens", "output_tokens",
+                                                 "cost_usd"]].sum()
+    return daily, daily.groupby(level="customer_id").sum()
+
+
+def _first_call(data_dir: Path, customer_id: str) -> tuple[float, float]:
+    """Seconds to the first page's figures in a fresh process, and its peak memory in MB."""
+    code = ("import time, resource; t = time.perf_counter();"
+            "from datetime import datetime, timezone; from pathlib import Path;"
+            "from usage_analytics import data, summary; from usage_analytics.periods import Period;"
+            f"now = datetime.fromisoformat('{NOW.isoformat()}');"
+            f"store = data.Store(Path({str(data_dir)!r}), now);"
+            f"summary.summaries(store, Period.month(2026, 10), now, {customer_id!r}, strict=False);"
+            "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    seconds, peak = done.stdout.split()
+    return float(seconds), float(peak)
+
+
+def run(ai_rows: int, state_dir: Path, repeat: int = 5, progress=print) -> list[Timing]:
+    from . import data, summary
+    from .periods import Period
+
+    folder = Path(state_dir) / "bench" / f"ai-{ai_rows}"
+    started = time.perf_counter()
+    manifest = generate(folder, ai_rows, progress)
+    progress(f"bench data ready in {folder} ({manifest['ai_rows']:,} AI rows, {manifest['customers']:,} customers, "
+             f"{time.perf_counter() - started:.1f} s)")
+    month = Period.month(2026, 10)
+    big, small = "cus_00000", f"cus_{manifest['customers'] // 2:05d}"
+    timings = []
+
+    seconds, peak = _first_call(folder, big)
+    timings.append(Timing("first page data, fresh process (largest customer, month)", seconds * 1000,
+                          note=f"peak memory {peak:,.0f} MB"))
+    opened = time.perf_counter()
+    store = data.Store(folder, NOW)
+    timings.append(Timing("open the store (validate every export)", (time.perf_counter() - opened) * 1000))
+    for label, customer in (("largest customer", big), ("a median customer", small)):
+        app = _median_ms(lambda: summary.summaries(store, month, NOW, customer, strict=False), repeat)
+        analyst = _median_ms(lambda: _pandas_customer_month(folder, customer, month.start, month.end), repeat)
+        timings.append(Timing(f"customer page, one month, {label}: every query (warm median)", app, analyst,
+                              "pandas: AI only"))
+        app = _median_ms(lambda: store.run("ai_usage_by_day", customer_id=customer, period_start=month.start,
+                                           period_end=month.end, now=NOW), repeat)
+        timings.append(Timing(f"customer page, one month, {label}: AI daily series (warm median)", app, analyst,
+                              "like for like"))
+    app = _median_ms(lambda: summary.summaries(store, month, NOW, None, strict=False), max(1, repeat // 2))
+    analyst = _median_ms(lambda: _pandas_customer_month(folder, None, month.start, month.end), max(1, repeat // 2))
+    timings.append(Timing("operators, all customers, one month (warm median)", app, analyst))
+    store.close()
+    timings.append(Timing("peak memory of this process", None,
+                          note=f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB"))
+    return timings
+
+
+def table(timings: list[Timing], ai_rows: int) -> str:
+    lines = [f"bench: {ai_rows:,} AI usage rows, {customers_for(ai_rows):,} customers, "
+             f"{os.cpu_count()} cores",
+             "| data path | app (ms) | pandas (ms) | pandas ÷ app | note |", "|---|---:|---:|---:|---|"]
+    for t in timings:
+        app = "" if t.app_ms is None else f"{t.app_ms:,.1f}"
+        analyst = "" if t.pandas_ms is None else f"{t.pandas_ms:,.1f}"
+        lines.append(f"| {t.what} | {app} | {analyst} | {t.ratio} | {t.note} |")
+    return "\n".join(lines)
