@@ -58,10 +58,16 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(line: str) -> None:
+    """Building the store on a terminal: say what is being checked (a pipeline's stderr stays one line)."""
+    if sys.stderr.isatty():
+        print(line, file=sys.stderr, flush=True)
+
+
 def _handoff(args: argparse.Namespace) -> int:
     settings = config.load()
     period = Period.parse(args.period)
-    store = connect(settings.data_dir, settings.now())
+    store = connect(settings.data_dir, settings.now(), settings.store_dir, _progress)
     try:
         summary = customer_summary(store, args.customer, period, settings.now())
     finally:
@@ -88,7 +94,7 @@ def _sample_data(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     settings = config.load()
-    store = connect(settings.data_dir, settings.now())
+    store = connect(settings.data_dir, settings.now(), settings.store_dir, _progress)
     try:
         print(f"checked {settings.data_dir} (now: {settings.now():%Y-%m-%d %H:%M} UTC, from {settings.now_source})")
         for line in validation.report_lines(store.reports, settings.now(), settings.export_max_age_hours):

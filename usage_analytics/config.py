@@ -78,6 +78,11 @@ class Settings:
         metadata={"help": "where 'now' comes from: ANALYTICS_NOW, the sample manifest, or the clock"},
     )
 
+    @property
+    def store_dir(self) -> Path:
+        """Where the checked exports are kept as DuckDB files (data.Store)."""
+        return self.state_dir / "store"
+
     def now(self) -> datetime:
         """The instant every figure is evaluated at (aware, UTC)."""
         return self.analytics_now or datetime.now(timezone.utc)

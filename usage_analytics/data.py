@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import os
 import threading
+import time
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import duckdb
 import pandas as pd
@@ -14,17 +19,29 @@ import pandas as pd
 from . import contract, sql, validation
 from .contract import DATASETS, Dataset
 
+log = logging.getLogger("usage_analytics")
 _EMPTY_TYPE = {
     "text": "varchar", "timestamp": "timestamp", "date": "date", "bool": "boolean",
     "int": "bigint", "double": "double", "money": "decimal(18, 9)",
 }
 
 
+BUILD_MEMORY = "3GB"  # DuckDB's cap while checking exports into a store file; beyond it, it spills to disk
+# The store file is rebuilt when the code that fills it changes, not only when the exports do.
+CODE_VERSION = hashlib.sha256(b"".join(
+    (Path(__file__).parent / name).read_bytes() for name in ("data.py", "validation.py", "contract.py"))
+    + b"".join(p.read_bytes() for p in sorted(sql.MACROS_DIR.glob("*.sql")))).hexdigest()[:12]
+
 DATASET_COLUMNS = {d.name: {c.name: c for c in d.columns} for d in DATASETS.values()}
 
 
 def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _sort_columns(dataset: Dataset) -> list[str]:
+    events = [c.name for c in dataset.columns if c.event]
+    return ["customer_id", *events[:1]]
 
 
 class DataError(RuntimeError):
@@ -53,24 +70,108 @@ class Store:
     folder is missing or unreadable or none of its files can be read, and then only the queries that
     read it fail."""
 
-    def __init__(self, data_dir: Path, now: datetime | None = None):
+    def __init__(self, data_dir: Path, now: datetime | None = None, store_dir: Path | None = None,
+                 progress: Callable[[str], None] | None = None):
+        """store_dir: keep the checked tables in a DuckDB file there, reused while the exports (and the UTC
+        day and this code) are unchanged; None: check into memory, as the tests and the CLI do."""
         self.data_dir = Path(data_dir)
         self.now = now  # rows with an event more than a day after this are rejected; None: no such check
         self.problems: dict[str, str] = {}  # dataset -> why it cannot be used
         self.files: dict[str, list[Path]] = {}
         self.reports: dict[str, validation.DatasetReport] = {}
-        self._con = duckdb.connect(":memory:")
-        self._con.execute("set enable_progress_bar = false")  # never draw a bar on a server's stdout
         self._lock = threading.Lock()
+        self._progress = progress or (lambda message: None)
+        if store_dir is not None:
+            try:
+                self._con = self._open(Path(store_dir))
+                return
+            except (OSError, duckdb.IOException) as error:  # e.g. a read-only STATE_DIR: still serve
+                log.warning("store folder %s cannot be used (%s); checking the exports in memory", store_dir,
+                            first_line(error))
+                self.problems, self.files, self.reports = {}, {}, {}
+        self._con = self._connect(":memory:")
+        self._build()
+
+    @staticmethod
+    def _connect(path: str, read_only: bool = False, spill: Path | None = None) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(path, read_only=read_only)
+        con.execute("set enable_progress_bar = false")  # never draw a bar on a server's stdout
+        if spill is not None:  # building: DuckDB would take 80% of RAM; cap it, and spill to disk beyond
+            con.execute(f"set memory_limit = '{BUILD_MEMORY}'")
+            con.execute(f"set temp_directory = {_literal(str(spill))}")
+        return con
+
+    def _build(self) -> None:
         for macro in sorted(sql.MACROS_DIR.glob("*.sql")):  # shared rules, e.g. a day's reconciliation status
             self._con.execute(macro.read_text())
         for dataset in DATASETS.values():
+            self._progress(f"checking {dataset.name}")
             report = self.reports[dataset.name] = validation.DatasetReport(dataset.name)
             try:
                 self._register(dataset, report)
             except DataError as error:
                 report.unusable = str(error).removeprefix(f"dataset {dataset.name}: ")
                 self.problems[dataset.name] = str(error)
+
+    def _key(self) -> str:
+        """What the checked tables depend on: the exports' files, the day 'now' falls on, this code."""
+        return _store_key(self.data_dir, self.now)
+
+    def _open(self, store_dir: Path) -> duckdb.DuckDBPyConnection:
+        """The store file of these exports; built first when there is none, under a temporary name and
+        renamed into place (atomic). Each state of the exports has a file of its own: DuckDB keeps a file
+        open once per process and path, and a reader of the previous state must keep reading it."""
+        key = self._key()
+        database = store_file(self.data_dir, key, store_dir)
+        if database.exists():
+            try:
+                con = self._connect(str(database), read_only=True)
+                found, state = con.execute("select key, state from _store").fetchone()
+                if found == key:
+                    self._restore(json.loads(state))
+                    return con
+                con.close()
+            except (duckdb.Error, TypeError, ValueError, KeyError):
+                pass  # a broken file: build it again
+        store_dir.mkdir(parents=True, exist_ok=True)
+        building = store_dir / f".{database.name}.{os.getpid()}.{threading.get_ident()}.building"
+        building.unlink(missing_ok=True)
+        started = time.perf_counter()
+        self._con = self._connect(str(building), spill=store_dir / ".spill")
+        try:
+            self._build()
+            self._con.execute("create table _store (key varchar, state varchar)")
+            self._con.execute("insert into _store values ($key, $state)", {"key": key, "state": json.dumps(self._state())})
+            self._con.execute("checkpoint")
+            self._con.close()
+            os.replace(building, database)  # a reader finds the whole file or none
+        except BaseException:
+            self._con.close()
+            building.unlink(missing_ok=True)
+            raise
+        for old in store_dir.glob(database.name.rsplit("-", 1)[0] + "-*.duckdb"):  # this folder's earlier states
+            # (a process reading one keeps reading its copy: the file goes when the last reader closes it)
+            if old != database:
+                old.unlink(missing_ok=True)
+        self._progress(f"store built in {time.perf_counter() - started:.1f} s")
+        return self._connect(str(database), read_only=True)
+
+    def _state(self) -> dict:
+        return {"problems": self.problems, "files": {k: [str(f) for f in v] for k, v in self.files.items()},
+                "reports": {name: {**asdict(r), "newest": r.newest.isoformat() if r.newest else None}
+                            for name, r in self.reports.items()}}
+
+    def _restore(self, state: dict) -> None:
+        self.problems = state["problems"]
+        self.files = {k: [Path(f) for f in v] for k, v in state["files"].items()}
+        for name, r in state["reports"].items():
+            rejected = [validation.Rejection(x["column"], x["reason"], x["rows"], [tuple(s) for s in x["samples"]])
+                        for x in r.pop("rejected")]
+            newest = r.pop("newest")
+            newest = datetime.fromisoformat(newest) if newest else None
+            self.reports[name] = validation.DatasetReport(
+                **{**r, "rejected": rejected, "newest": newest, "bad_files": [tuple(b) for b in r["bad_files"]],
+                   "forbidden": [tuple(f) for f in r["forbidden"]]})
 
     def _register(self, dataset: Dataset, report: validation.DatasetReport) -> None:
         folder = self.data_dir / dataset.name
@@ -103,7 +204,11 @@ class Store:
                               + validation.checked_rows_sql(dataset, paths, types).replace("$now", now))
         except duckdb.Error as error:
             raise DataError(f"dataset {dataset.name}: its files cannot be read together ({first_line(error)})") from None
-        self._con.execute(f"create table {table} as select {contract} from {checked} where len(_failed) = 0")
+        # Sorted by customer, then time: a customer's rows sit together, so DuckDB's min/max per row group
+        # skips the others (exports arrive in time order, which scatters every customer over every group).
+        order = ", ".join(_identifier(c) for c in _sort_columns(dataset))
+        self._con.execute(f"create table {table} as select {contract} from {checked} where len(_failed) = 0 "
+                          f"order by {order}")
         self._summarise(dataset, report, checked)
 
     def _readable(self, dataset: Dataset, files: list[Path], report: validation.DatasetReport) -> list[Path]:
@@ -180,8 +285,25 @@ class Store:
         self._con.close()
 
 
-def connect(data_dir: Path, now: datetime | None = None) -> Store:
-    return Store(data_dir, now)
+def connect(data_dir: Path, now: datetime | None = None, store_dir: Path | None = None,
+            progress: Callable[[str], None] | None = None) -> Store:
+    return Store(data_dir, now, store_dir, progress)
+
+
+def store_file(data_dir: Path, key: str, store_dir: Path) -> Path:
+    """Where the store of this exports folder in this state lives: one file per state, named by both."""
+    folder = hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()[:8]
+    return Path(store_dir) / f"store-{folder}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.duckdb"
+
+
+def _store_key(data_dir: Path, now: datetime | None) -> str:
+    day = "-" if now is None else f"{_naive_utc(now):%Y-%m-%d}"
+    return f"{fingerprint(data_dir)}@{day}@{CODE_VERSION}"
+
+
+def store_ready(data_dir: Path, now: datetime | None, store_dir: Path) -> bool:
+    """Whether the store of the exports as they are now is already built (opening it is then quick)."""
+    return store_file(data_dir, _store_key(data_dir, now), store_dir).exists()
 
 
 def fingerprint(data_dir: Path) -> str:

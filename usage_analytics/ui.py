@@ -75,11 +75,23 @@ def settings() -> Settings:
         st.stop()
 
 
-@st.cache_resource(show_spinner="Reading and checking the usage exports…", max_entries=2)
+@st.cache_resource(show_spinner="Opening the usage store…", max_entries=2)
 def _store(data_dir: str, fingerprint: str) -> data.Store:
     """The process's DuckDB store over the exports as they are now: reopened when a file changes, and each
-    UTC day, since rows dated in the future are refused as of the day it was opened."""
-    return data.Store(Path(data_dir), config.load().now())
+    UTC day, since rows dated in the future are refused as of the day it was opened. It is a file under
+    STATE_DIR, built once per state of the exports (by the first process to need it) and then reused."""
+    settings = config.load()
+    return data.Store(Path(data_dir), settings.now(), settings.store_dir)
+
+
+def _prepare_store(settings: Settings) -> None:
+    """The first load after new exports checks them into a store file: show that, step by step."""
+    if data.store_ready(settings.data_dir, settings.now(), settings.store_dir):
+        return
+    with st.status("New usage exports: checking them into the analytics store…", expanded=True) as status:
+        # built here, outside the cached _store (a cached function may not write to this box), then opened
+        data.Store(settings.data_dir, settings.now(), settings.store_dir, status.write).close()
+        status.update(label="The analytics store is ready", state="complete", expanded=False)
 
 
 def _source(settings: Settings) -> tuple[str, str]:
@@ -114,6 +126,7 @@ def _accounts(data_dir: str, fingerprint: str) -> dict[str, summary.Account]:
 def accounts(settings: Settings) -> tuple[dict[str, summary.Account] | None, str]:
     """Every customer account by id, or None and the reason when the customers dataset is unusable."""
     try:
+        _prepare_store(settings)
         return _accounts(*_source(settings)), ""
     except data.DataError as error:
         log.warning("customers unavailable: %s", error)

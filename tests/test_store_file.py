@@ -1,0 +1,88 @@
+"""The store file under STATE_DIR (issue 6): the same figures as checking the exports in memory, reused
+while the exports are unchanged, rebuilt and swapped in atomically when they change."""
+import shutil
+from datetime import datetime, timezone
+
+import pytest
+
+from conftest import ROOT
+from usage_analytics import handoff, summary
+from usage_analytics.data import Store
+from usage_analytics.periods import Period
+
+NOW = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+PERIODS = [Period.month(2026, 10), Period.month(2026, 11), Period.parse("2026-11-18..2026-11-24")]
+
+
+@pytest.fixture
+def exports(tmp_path):
+    folder = tmp_path / "data"
+    shutil.copytree(ROOT / "data", folder)
+    return folder
+
+
+def _open(folder, store_dir, log=None):
+    return Store(folder, NOW, store_dir, progress=(log.append if log is not None else None))
+
+
+def _files(store_dir):
+    return sorted(p.name for p in store_dir.iterdir() if not p.name.startswith(".spill"))
+
+
+def test_figures_and_handoff_packs_are_identical_from_the_store_file_and_from_memory(exports, tmp_path):
+    memory, filed = Store(exports, NOW), _open(exports, tmp_path / "state")
+    try:
+        for period in PERIODS:
+            expected, found = summary.summaries(memory, period, NOW), summary.summaries(filed, period, NOW)
+            assert list(found) == list(expected)
+            for customer_id, figures in expected.items():
+                same = found[customer_id]
+                assert same.runtime.equals(figures.runtime) and same.ai_daily.equals(figures.ai_daily), customer_id
+                assert (same.account, same.providers, same.not_configured, same.billing, same.gaps) == \
+                       (figures.account, figures.providers, figures.not_configured, figures.billing, figures.gaps)
+        for customer_id in summary.accounts(memory):
+            packs = [handoff.to_csv(handoff.pack(summary.customer_summary(store, customer_id, PERIODS[0], NOW)))
+                     for store in (memory, filed)]
+            assert packs[0] == packs[1], customer_id
+        assert filed.reports == memory.reports and filed.problems == memory.problems
+        for query in ("provider_projects", "customer_accounts"):
+            assert filed.run(query, customer_id=None).equals(memory.run(query, customer_id=None))
+    finally:
+        memory.close()
+        filed.close()
+
+
+def test_the_file_is_reused_until_the_exports_change_and_then_swapped_in(exports, tmp_path):
+    store_dir = tmp_path / "state"
+    log = []
+    first = _open(exports, store_dir, log)
+    assert log[0] == "checking customers" and log[-1].startswith("store built in")
+    [built] = _files(store_dir)
+    log.clear()
+    again = _open(exports, store_dir, log)
+    assert log == [] and _files(store_dir) == [built]  # opened, not rebuilt
+    again.close()
+
+    runtime = summary.summaries(first, PERIODS[1], NOW, "cus_acme_robotics")["cus_acme_robotics"].runtime_hours
+    sessions = exports / "workspace_sessions"
+    (sessions / "month=2026-11").rename(sessions / "_month=2026-11")  # November's export withdrawn
+    changed = _open(exports, store_dir, log)  # a new file is built, renamed into place, the old one removed
+    assert log[-1].startswith("store built in") and len(_files(store_dir)) == 1 and _files(store_dir) != [built]
+    assert summary.summaries(changed, PERIODS[1], NOW, "cus_acme_robotics")["cus_acme_robotics"].runtime_hours \
+        < runtime / 2
+    # a reader that opened the old file keeps reading it, untouched by the swap
+    assert summary.summaries(first, PERIODS[1], NOW, "cus_acme_robotics")["cus_acme_robotics"].runtime_hours == runtime
+    first.close()
+    changed.close()
+
+
+def test_a_broken_store_file_is_rebuilt(exports, tmp_path):
+    store_dir = tmp_path / "state"
+    _open(exports, store_dir).close()
+    [built] = _files(store_dir)
+    (store_dir / built).write_bytes(b"not a duckdb file")
+    store = _open(exports, store_dir)
+    try:
+        assert len(summary.accounts(store)) == 40
+    finally:
+        store.close()
