@@ -1,5 +1,6 @@
 """The store file under STATE_DIR (issue 6): the same figures as checking the exports in memory, reused
 while the exports are unchanged, rebuilt and swapped in atomically when they change."""
+import os
 import shutil
 from datetime import datetime, timezone
 
@@ -56,7 +57,7 @@ def test_the_file_is_reused_until_the_exports_change_and_then_swapped_in(exports
     store_dir = tmp_path / "state"
     log = []
     first = _open(exports, store_dir, log)
-    assert log[0] == "checking customers" and log[-1].startswith("store built in")
+    assert log[0] == "checking customers (1/6)" and log[-1].startswith("store built in")
     [built] = _files(store_dir)
     log.clear()
     again = _open(exports, store_dir, log)
@@ -86,3 +87,25 @@ def test_a_broken_store_file_is_rebuilt(exports, tmp_path):
         assert len(summary.accounts(store)) == 40
     finally:
         store.close()
+
+
+def test_ingest_builds_the_store_once_and_bench_runs_at_a_tiny_size(tmp_path):
+    """The command line: `ingest` says what it did; `bench` prints its table (CI's smoke run of the benchmark)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "STATE_DIR": str(tmp_path)}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "usage_analytics", *args], capture_output=True, text=True,
+                              cwd=ROOT, env=env, timeout=600)
+
+    built, again = cli("ingest"), cli("ingest")
+    assert built.returncode == 0 and built.stdout.startswith("built: ") and "checking reconciliation (6/6)" in built.stderr
+    assert again.returncode == 0 and again.stdout.startswith("up to date: ") and again.stderr == ""
+    bench = cli("bench", "--ai-rows", "3000", "--repeat", "1")
+    assert bench.returncode == 0, bench.stderr
+    lines = bench.stdout.splitlines()
+    assert lines[0] == "bench: 3,000 AI usage rows, 40 customers, " + f"{os.cpu_count()} cores"
+    assert len(lines) == 3 + 9 and all(line.startswith("|") for line in lines[1:])
+    assert "like for like" in bench.stdout and "rows/s" in bench.stdout

@@ -4,11 +4,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 from . import config, handoff, sample, validation
-from .data import DataError, connect, first_line
+from .data import DataError, connect, first_line, store_ready
 from .periods import Period, PeriodError
 from .sql import QueryError
 from .summary import UnknownCustomer, customer_summary
@@ -39,11 +40,29 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="check every dataset of USAGE_DATA_DIR; exit 1 when one cannot be used")
     commands.add_parser("hash-password", help="read a password (prompt, or standard input) and print its bcrypt "
                                               "hash for auth.yaml")
+    commands.add_parser("ingest", help="check the exports of USAGE_DATA_DIR into the store file under STATE_DIR "
+                                       "(the app does it on the first load after new exports)")
     bench = commands.add_parser("bench", help="time each page's data path on a generated large dataset, next to "
                                               "pandas; the dataset is kept under STATE_DIR/bench/")
     bench.add_argument("--ai-rows", type=int, required=True, help="managed-AI usage rows to generate, e.g. 10000000")
     bench.add_argument("--repeat", type=int, default=5, help="runs per warm median (default 5)")
     return parser
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    settings = config.load()
+    started = time.perf_counter()
+    ready = store_ready(settings.data_dir, settings.now(), settings.store_dir)
+    store = connect(settings.data_dir, settings.now(), settings.store_dir,
+                    lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        kept = sum(report.rows_kept for report in store.reports.values())
+        where = store.database or "memory (the store folder cannot be used; see the warning above)"
+        print(f"{'up to date' if ready else 'built'}: {where}, {kept:,} rows kept, "
+              f"{time.perf_counter() - started:.1f} s")
+    finally:
+        store.close()
+    return 1 if store.problems else 0
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -124,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         return {"handoff": _handoff, "sample-data": _sample_data, "hash-password": _hash_password, "check": _check,
-                "bench": _bench}[args.command](args)
+                "bench": _bench, "ingest": _ingest}[args.command](args)
     except (UsageError, PeriodError, config.ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -81,6 +81,7 @@ class Store:
         self.reports: dict[str, validation.DatasetReport] = {}
         self._lock = threading.Lock()
         self._progress = progress or (lambda message: None)
+        self.database: Path | None = None  # the store file, when there is one
         if store_dir is not None:
             try:
                 self._con = self._open(Path(store_dir))
@@ -104,8 +105,8 @@ class Store:
     def _build(self) -> None:
         for macro in sorted(sql.MACROS_DIR.glob("*.sql")):  # shared rules, e.g. a day's reconciliation status
             self._con.execute(macro.read_text())
-        for dataset in DATASETS.values():
-            self._progress(f"checking {dataset.name}")
+        for number, dataset in enumerate(DATASETS.values(), 1):
+            self._progress(f"checking {dataset.name} ({number}/{len(DATASETS)})")
             report = self.reports[dataset.name] = validation.DatasetReport(dataset.name)
             try:
                 self._register(dataset, report)
@@ -129,6 +130,7 @@ class Store:
                 found, state = con.execute("select key, state from _store").fetchone()
                 if found == key:
                     self._restore(json.loads(state))
+                    self.database = database
                     return con
                 con.close()
             except (duckdb.Error, TypeError, ValueError, KeyError):
@@ -154,6 +156,7 @@ class Store:
             if old != database:
                 old.unlink(missing_ok=True)
         self._progress(f"store built in {time.perf_counter() - started:.1f} s")
+        self.database = database
         return self._connect(str(database), read_only=True)
 
     def _state(self) -> dict:

@@ -1,6 +1,8 @@
 """A customer's figures for one period as of now: the one code path for pages, downloads and CLI."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -138,14 +140,23 @@ AREAS = {  # what each part of the figures reads; a dataset that cannot be used 
 }
 
 
+_POOL = ThreadPoolExecutor(max_workers=sum(len(names) for names in AREAS.values()), thread_name_prefix="figures")
+
+
 def _run_areas(store: Store, window: dict, strict: bool) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Every query's rows; in lenient mode an area whose data is unusable gets empty rows and a gap."""
+    """Every query's rows; in lenient mode an area whose data is unusable gets empty rows and a gap.
+
+    The queries run at once, each on a cursor of its own: DuckDB runs them outside the GIL, so a page's
+    figures take about as long as its slowest query, not the sum of all."""
+    def rows(name: str) -> pd.DataFrame:
+        return store.run(name, **{k: v for k, v in window.items() if k in sql.load(name).params})
+
+    running = {name: _POOL.submit(rows, name) for names in AREAS.values() for name in names}
     frames, gaps = {}, {}
     for area, names in AREAS.items():
         try:
             for name in names:
-                params = {k: v for k, v in window.items() if k in sql.load(name).params}
-                frames[name] = store.run(name, **params)
+                frames[name] = running[name].result()
         except DataError as error:
             if strict:
                 raise
@@ -168,10 +179,11 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
     window = dict(customer_id=customer_id, period_start=period.start, period_end=period.end, now=now)
     frames, gaps = _run_areas(store, window, strict)
     parts = {name: _by_customer(frame) for name, frame in frames.items()}
+    empty = {name: frame.iloc[0:0].drop(columns="customer_id") for name, frame in frames.items()}
     result = {}
     for cid, acct in found.items():
         def part(name: str) -> pd.DataFrame:
-            return parts[name].get(cid, frames[name].drop(columns="customer_id").iloc[0:0])
+            return parts[name].get(cid, empty[name])
         daily = part("ai_usage_by_day")
         billing = parts["billing_snapshot"].get(cid)
         result[cid] = CustomerSummary(
