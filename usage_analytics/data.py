@@ -73,7 +73,7 @@ class Store:
     def __init__(self, data_dir: Path, now: datetime | None = None, store_dir: Path | None = None,
                  progress: Callable[[str], None] | None = None):
         """store_dir: keep the checked tables in a DuckDB file there, reused while the exports (and the UTC
-        day and this code) are unchanged; None: check into memory, as the tests and the CLI do."""
+        day and this code) are unchanged; None: check into memory (the tests' fixtures)."""
         self.data_dir = Path(data_dir)
         self.now = now  # rows with an event more than a day after this are rejected; None: no such check
         self.problems: dict[str, str] = {}  # dataset -> why it cannot be used

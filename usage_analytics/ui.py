@@ -84,14 +84,19 @@ def _store(data_dir: str, fingerprint: str) -> data.Store:
     return data.Store(Path(data_dir), settings.now(), settings.store_dir)
 
 
+_PREPARED: set[tuple[str, str]] = set()  # exports states this process has built (or tried to build) a file for
+
+
 def _prepare_store(settings: Settings) -> None:
     """The first load after new exports checks them into a store file: show that, step by step."""
-    if data.store_ready(settings.data_dir, settings.now(), settings.store_dir):
+    source = _source(settings)
+    if source in _PREPARED or data.store_ready(settings.data_dir, settings.now(), settings.store_dir):
         return
     with st.status("New usage exports: checking them into the analytics store…", expanded=True) as status:
         # built here, outside the cached _store (a cached function may not write to this box), then opened
         data.Store(settings.data_dir, settings.now(), settings.store_dir, status.write).close()
         status.update(label="The analytics store is ready", state="complete", expanded=False)
+    _PREPARED.add(source)  # once, even when STATE_DIR cannot hold the file (the exports are then in memory)
 
 
 def _source(settings: Settings) -> tuple[str, str]:
