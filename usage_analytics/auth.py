@@ -261,14 +261,13 @@ def _note(text: str) -> None:
     st.columns([1, 2, 1])[1].info(text, icon=":material/logout:")
 
 
-def _refuse(settings: Settings, session_id_or_token: str, reason: str, from_cookie: bool) -> None:
+def _refuse(settings: Settings, session_id: str, reason: str, from_cookie: bool) -> None:
     """Forget a refused token; say so once per session (not for the session's own logout)."""
     st.session_state.pop(_TOKEN, None)
     st.session_state[_SET_COOKIE] = False
-    if st.session_state.get(_REFUSED) == session_id_or_token or st.session_state.get(_ENDED_HERE) == \
-            session_id_or_token:
+    if session_id in (st.session_state.get(_REFUSED), st.session_state.get(_ENDED_HERE)):
         return
-    st.session_state[_REFUSED] = session_id_or_token
+    st.session_state[_REFUSED] = session_id
     audit(settings, "session_refused", None, detail=f"{'cookie' if from_cookie else 'session'}: {reason}")
     _note("Your session has ended. Please log in again.")
 
