@@ -84,19 +84,20 @@ def _store(data_dir: str, fingerprint: str) -> data.Store:
     return data.Store(Path(data_dir), settings.now(), settings.store_dir)
 
 
-_PREPARED: set[tuple[str, str]] = set()  # exports states this process has built (or tried to build) a file for
+_PREPARED: set[tuple[str, str]] = set()  # exports states this process has found or built a store file for
 
 
-def _prepare_store(settings: Settings) -> None:
-    """The first load after new exports checks them into a store file: show that, step by step."""
-    source = _source(settings)
-    if source in _PREPARED or data.store_ready(settings.data_dir, settings.now(), settings.store_dir):
+def _prepare_store(settings: Settings, source: tuple[str, str]) -> None:
+    """The first load after new exports checks them into a store file: show that, step by step. Looked at
+    once per exports state and process: a rerun must not walk the exports folder again to find out."""
+    if source in _PREPARED:
         return
-    with st.status("New usage exports: checking them into the analytics store…", expanded=True) as status:
-        # built here, outside the cached _store (a cached function may not write to this box), then opened
-        data.Store(settings.data_dir, settings.now(), settings.store_dir, status.write).close()
-        status.update(label="The analytics store is ready", state="complete", expanded=False)
-    _PREPARED.add(source)  # once, even when STATE_DIR cannot hold the file (the exports are then in memory)
+    if not data.store_ready(settings.data_dir, settings.now(), settings.store_dir):
+        with st.status("New usage exports: checking them into the analytics store…", expanded=True) as status:
+            # built here, outside the cached _store (a cached function may not write to this box), then opened
+            data.Store(settings.data_dir, settings.now(), settings.store_dir, status.write).close()
+            status.update(label="The analytics store is ready", state="complete", expanded=False)
+    _PREPARED.add(source)  # also when STATE_DIR cannot hold the file (the exports are then in memory)
 
 
 def _source(settings: Settings) -> tuple[str, str]:
@@ -131,8 +132,9 @@ def _accounts(data_dir: str, fingerprint: str) -> dict[str, summary.Account]:
 def accounts(settings: Settings) -> tuple[dict[str, summary.Account] | None, str]:
     """Every customer account by id, or None and the reason when the customers dataset is unusable."""
     try:
-        _prepare_store(settings)
-        return _accounts(*_source(settings)), ""
+        source = _source(settings)
+        _prepare_store(settings, source)
+        return _accounts(*source), ""
     except data.DataError as error:
         log.warning("customers unavailable: %s", error)
         return None, str(error)
