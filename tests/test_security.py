@@ -106,6 +106,15 @@ def test_parallel_guesses_cannot_slip_past_the_count(demo, tmp_path):
     assert sum(not r.throttled for r in results) == 3  # 3 checked, 5 refused unchecked
 
 
+def test_a_parallel_try_recorded_a_moment_later_imposes_no_wait_while_failures_are_free(guard):
+    # Two tries read the clock, then queue for the lock; the later clock can be written first. With
+    # failures still free, that later last_at must not read as a wait (CI caught 2 of 3 checked).
+    assert guard.begin_attempt("ops", "10.0.0.1", now=1000.5) == 0
+    assert guard.begin_attempt("ops", "10.0.0.2", now=1000.0) == 0
+    assert guard.begin_attempt("ops", "10.0.0.3", now=1000.2) == 0
+    assert guard.begin_attempt("ops", "10.0.0.4", now=1000.3) > 0  # the 4th try waits, as before
+
+
 def test_a_password_longer_than_bcrypt_takes_is_simply_wrong(demo, guard):
     assert auth.attempt(demo, guard, "ops", "x" * 200, "10.0.0.1").user is None
 

@@ -123,16 +123,17 @@ class SecurityState:
         for subject, free in subjects:
             row = db.execute("select count, last_at from failures where subject = ? and last_at >= ?",
                              (subject, now - self.throttle.window)).fetchone()
-            if row:
-                wait = max(wait, row[1] + self.throttle.wait(row[0], free) - now)
+            penalty = self.throttle.wait(row[0], free) if row else 0.0
+            if penalty > 0:  # (with no penalty due, a later last_at from a parallel try must not read as a wait)
+                wait = max(wait, row[1] + penalty - now)
         return wait
 
     def begin_attempt(self, username: str, client: str, now: float | None = None) -> float:
         """Seconds to wait before this login attempt may be checked, or 0 after counting it as a failure
         until it succeeds. Counting first means parallel guesses cannot slip through together."""
-        now = time.time() if now is None else now
         subjects = self._subjects(username, client)
         with self._connect() as db:
+            now = time.time() if now is None else now  # read inside the lock: parallel tries are ordered
             db.execute("delete from failures where last_at < ?", (now - self.throttle.window,))
             wait = self._wait(db, subjects, now)
             if wait > 0:
