@@ -5,7 +5,9 @@ import pytest
 
 from usage_analytics import handoff
 from usage_analytics.periods import Period
-from usage_analytics.summary import UnknownCustomer, customer_summary, summaries
+import pandas as pd
+
+from usage_analytics.summary import UnknownCustomer, combined, customer_summary, summaries
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
 
@@ -18,6 +20,20 @@ def test_all_customers_at_once_equals_each_customer_alone(sample_store, period):
         alone = customer_summary(sample_store, customer_id, period, NOW)
         assert handoff.pack(summary) == handoff.pack(alone), customer_id
         assert summary.runtime.equals(alone.runtime) and summary.ai_daily.equals(alone.ai_daily)
+        assert summary.runtime_hours == pytest.approx(float(alone.runtime["runtime_hours"].sum()), abs=1e-9)
+        assert summary.active_workspaces == alone.runtime["workspace_id"].nunique()
+
+
+@pytest.mark.parametrize("part", ["runtime", "ai_daily"])
+def test_the_combined_frame_is_every_customer_frame_one_after_the_other(sample_store, part):
+    # Operators' charts read one frame for all customers; it must be the customers' own rows, in order.
+    everyone = summaries(sample_store, Period.month(2026, 10), NOW)
+    some = {cid: s for cid, s in list(everyone.items())[::3]}  # also a subset of the customers
+    for found in (everyone, some):
+        expected = pd.concat([getattr(s, part).assign(customer=s.account.customer_name)
+                              for s in found.values() if not getattr(s, part).empty], ignore_index=True)
+        assert combined(found, part).equals(expected)
+    assert combined({}, part).empty
 
 
 def test_one_unknown_customer_is_an_error_and_no_rows(sample_store):

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from . import rules, sql
@@ -42,25 +43,53 @@ class ProviderUsage:
     lag_days: int
 
 
+class _Rows:
+    """The rows of every query for a set of customers, ordered by customer_id, and where each customer's
+    rows start and stop: a customer's frame is cut only when a page asks for it (an operator's month of
+    thousands of customers would otherwise cost a pandas copy per customer and part)."""
+
+    def __init__(self, frames: dict[str, pd.DataFrame]):
+        self.frames = frames
+        self.bounds: dict[str, dict[str, tuple[int, int]]] = {}
+        for name, frame in frames.items():
+            ids = frame["customer_id"].to_numpy()
+            # (queries order by customer_id, so each customer's rows are one run)
+            starts = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist()] if len(ids) else []
+            stops = [*starts[1:], len(ids)]
+            self.bounds[name] = {ids[a]: (a, b) for a, b in zip(starts, stops)}
+            if len(self.bounds[name]) != len(starts):
+                raise ValueError(f"query {name} did not return its rows ordered by customer_id")
+
+    def part(self, name: str, customer_id: str) -> pd.DataFrame:
+        start, stop = self.bounds[name].get(customer_id, (0, 0))
+        return self.frames[name].iloc[start:stop].drop(columns="customer_id").reset_index(drop=True)
+
+    def has(self, name: str, customer_id: str) -> bool:
+        return customer_id in self.bounds[name]
+
+
 @dataclass(frozen=True)
 class CustomerSummary:
     account: Account
     period: Period
     now: datetime
-    runtime: pd.DataFrame  # day, workspace_id, template, runtime_hours, is_running
-    ai_daily: pd.DataFrame  # day, provider, model, token counts, cost_usd, reconciliation_status
     providers: tuple[ProviderUsage, ...]
     not_configured: tuple[str, ...]
     billing: rules.Readiness | None  # None only when the billing data cannot be read (see gaps)
+    runtime_hours: float  # the runtime frame's sum and distinct workspaces, taken for all customers at once
+    active_workspaces: int
+    rows: _Rows = field(repr=False, compare=False)
     gaps: dict[str, str] = field(default_factory=dict)  # area (runtime, ai, billing) -> why it is missing
 
-    @property
-    def runtime_hours(self) -> float:
-        return float(self.runtime["runtime_hours"].sum())
+    @cached_property
+    def runtime(self) -> pd.DataFrame:
+        """day, workspace_id, template, runtime_hours, is_running"""
+        return self.rows.part("runtime_by_workspace_day", self.account.customer_id)
 
-    @property
-    def active_workspaces(self) -> int:
-        return int(self.runtime["workspace_id"].nunique())
+    @cached_property
+    def ai_daily(self) -> pd.DataFrame:
+        """day, provider, model, token counts, cost_usd, reconciliation_status"""
+        return self.rows.part("ai_usage_by_day", self.account.customer_id)
 
     @property
     def ai_cost_usd(self) -> Decimal:
@@ -110,16 +139,16 @@ def _aware(value) -> datetime | None:
     return value.to_pydatetime().replace(tzinfo=timezone.utc) if value is not None else None  # tables hold naive UTC
 
 
-def _provider(row, ai_daily: pd.DataFrame, period: Period, now: datetime) -> ProviderUsage:
+def _provider(row, totals: dict, period: Period, now: datetime) -> ProviderUsage:
     """One linked provider's totals, reconciliation badge and final/provisional status."""
-    rows = ai_daily[ai_daily["provider"] == row.provider]
     today = now.date()
     through = rules.reconciled_through(_value(row.first_open_day), today)
     lag = rules.lag_days(through, today)
+    cost, *counts = totals.get((row.customer_id, row.provider), _NO_USAGE)
     return ProviderUsage(
         provider=row.provider,
-        cost_usd=rules.usd(sum(rows["cost_usd"], Decimal(0))),
-        **{f: int(rows[f].sum()) for f in TOKEN_FIELDS},
+        cost_usd=rules.usd(cost),
+        **{f: int(n) for f, n in zip(TOKEN_FIELDS, counts)},
         status=rules.total_status(period.has_ended(now), int(row.period_usage_days), int(row.period_matched_days)),
         badge=rules.badge(lag, int(row.period_mismatch_days) > 0),
         reconciled_through=through,
@@ -127,10 +156,15 @@ def _provider(row, ai_daily: pd.DataFrame, period: Period, now: datetime) -> Pro
     )
 
 
-def _by_customer(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """A query result split per customer, each part without the customer_id column and re-indexed."""
-    return {customer_id: part.drop(columns="customer_id").reset_index(drop=True)
-            for customer_id, part in frame.groupby("customer_id", sort=False)}
+_NO_USAGE = (Decimal(0), *(0 for _ in TOKEN_FIELDS))
+
+
+def _provider_totals(ai_daily: pd.DataFrame) -> dict[tuple[str, str], tuple]:
+    """(customer, provider) -> exact cost sum and token counts, over the daily rows, in one pass."""
+    if ai_daily.empty:
+        return {}
+    sums = ai_daily.groupby(["customer_id", "provider"], sort=False)[["cost_usd", *TOKEN_FIELDS]].sum()
+    return {key: (Decimal(row[0]), *row[1:]) for key, row in zip(sums.index, sums.itertuples(index=False))}
 
 
 AREAS = {  # what each part of the figures reads; a dataset that cannot be used takes down only its areas
@@ -178,29 +212,47 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
         return {}
     window = dict(customer_id=customer_id, period_start=period.start, period_end=period.end, now=now)
     frames, gaps = _run_areas(store, window, strict)
-    parts = {name: _by_customer(frame) for name, frame in frames.items()}
-    empty = {name: frame.iloc[0:0].drop(columns="customer_id") for name, frame in frames.items()}
+    rows = _Rows(frames)
+    totals = _provider_totals(frames["ai_usage_by_day"])
+    providers: dict[str, list[ProviderUsage]] = {}
+    for row in frames["reconciliation_summary"].itertuples(index=False):
+        providers.setdefault(row.customer_id, []).append(_provider(row, totals, period, now))
+    unlinked: dict[str, list[str]] = {}
+    for cid, provider in zip(frames["ai_unlinked_providers"]["customer_id"], frames["ai_unlinked_providers"]["provider"]):
+        unlinked.setdefault(cid, []).append(provider)
+    snapshots = {row.customer_id: row for row in frames["billing_snapshot"].itertuples(index=False)}
+    runtime = frames["runtime_by_workspace_day"].groupby("customer_id", sort=False)
+    hours, workspaces = runtime["runtime_hours"].sum().to_dict(), runtime["workspace_id"].nunique().to_dict()
     result = {}
     for cid, acct in found.items():
-        def part(name: str) -> pd.DataFrame:
-            return parts[name].get(cid, empty[name])
-        daily = part("ai_usage_by_day")
-        billing = parts["billing_snapshot"].get(cid)
+        billing = snapshots.get(cid)
         result[cid] = CustomerSummary(
             account=acct,
             period=period,
             now=now,
-            runtime=part("runtime_by_workspace_day"),
-            ai_daily=daily,
-            providers=tuple(sorted((_provider(row, daily, period, now)
-                                    for row in part("reconciliation_summary").itertuples()),
-                                   key=lambda p: (-p.cost_usd, p.provider))),
-            not_configured=tuple(part("ai_unlinked_providers")["provider"]),
+            providers=tuple(sorted(providers.get(cid, ()), key=lambda p: (-p.cost_usd, p.provider))),
+            not_configured=tuple(unlinked.get(cid, ())),
             billing=None if "billing" in gaps else rules.billing_readiness(
-                acct.account_status, _snapshot(billing.iloc[0]) if billing is not None else None, now),
+                acct.account_status, _snapshot(billing) if billing is not None else None, now),
+            runtime_hours=float(hours.get(cid, 0.0)),
+            active_workspaces=int(workspaces.get(cid, 0)),
+            rows=rows,
             gaps=gaps,
         )
     return result
+
+
+def combined(found: dict[str, CustomerSummary], part: str) -> pd.DataFrame:
+    """One frame of a part (runtime or ai_daily) across these customers, with a customer (name) column."""
+    name = {"runtime": "runtime_by_workspace_day", "ai_daily": "ai_usage_by_day"}[part]
+    names = {cid: s.account.customer_name for cid, s in found.items()}
+    frames = []
+    for rows in {id(s.rows): s.rows for s in found.values()}.values():
+        frame = rows.frames[name]
+        frame = frame[frame["customer_id"].isin(names.keys())]
+        frames.append(frame.drop(columns="customer_id").assign(customer=frame["customer_id"].map(names)))
+    joined = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return joined if not joined.empty else pd.DataFrame()
 
 
 def customer_summary(store: Store, customer_id: str, period: Period, now: datetime) -> CustomerSummary:

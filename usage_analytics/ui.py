@@ -380,9 +380,7 @@ def unavailable(view: View, found: dict[str, CustomerSummary], *areas: str) -> b
 
 def combined(found: dict[str, CustomerSummary], part: str) -> pd.DataFrame:
     """One frame of a part (runtime or ai_daily) across the customers in scope, with a customer column."""
-    frames = [getattr(s, part).assign(customer=s.account.customer_name) for s in found.values()
-              if not getattr(s, part).empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return summary.combined(found, part)
 
 
 def empty(message: str) -> None:
