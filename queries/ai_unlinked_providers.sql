@@ -15,12 +15,9 @@ final as (
     select
         u.customer_id,
         u.provider,
-        count(*) as metered_rows
-    from ai_usage as u
+        cast(sum(u.metered_rows) as bigint) as metered_rows
+    from ai_usage_in($customer_id, $period_start, least($period_end, $now)) as u
     anti join linked as l on u.customer_id = l.customer_id and u.provider = l.provider
-    where ($customer_id is null or u.customer_id = $customer_id)
-        and u.bucket_start >= $period_start
-        and u.bucket_start < least($period_end, $now)
     group by u.customer_id, u.provider
 )
 

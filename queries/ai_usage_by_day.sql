@@ -15,7 +15,7 @@ with linked as (
 usage as (
     select
         u.customer_id,
-        cast(u.bucket_start as date) as day,
+        u.day,
         u.provider,
         u.model,
         cast(sum(u.requests) as bigint) as requests,
@@ -23,25 +23,22 @@ usage as (
         cast(sum(u.cached_input_tokens) as bigint) as cached_input_tokens,
         cast(sum(u.output_tokens) as bigint) as output_tokens,
         sum(u.cost_usd) as cost_usd
-    from ai_usage as u
+    from ai_usage_in($customer_id, $period_start, least($period_end, $now)) as u
     semi join linked as l on u.customer_id = l.customer_id and u.provider = l.provider
-    where ($customer_id is null or u.customer_id = $customer_id)
-        and u.bucket_start >= $period_start
-        and u.bucket_start < least($period_end, $now)
     group by all
 ),
 
 day_status as (
     select
-        r.customer_id,
-        r.usage_date as day,
-        r.provider,
-        reconciliation_day_status(r.status) as status
-    from reconciliation as r
-    where ($customer_id is null or r.customer_id = $customer_id)
-        and r.usage_date >= cast($period_start as date)
-        and r.usage_date < cast($period_end as date)
-    group by all
+        d.customer_id,
+        d.day,
+        d.provider,
+        d.status
+    from ai_provider_days as d
+    where ($customer_id is null or d.customer_id = $customer_id)
+        and d.has_reconciliation
+        and d.day >= cast($period_start as date)
+        and d.day < cast($period_end as date)
 ),
 
 final as (

@@ -12,44 +12,16 @@ with linked as (
     where ($customer_id is null or l.customer_id = $customer_id)
 ),
 
-usage_days as (
-    select distinct
-        u.customer_id,
-        u.provider,
-        cast(u.bucket_start as date) as day
-    from ai_usage as u
-    where ($customer_id is null or u.customer_id = $customer_id)
-        and u.bucket_start < $now
-    union
-    select distinct
-        r.customer_id,
-        r.provider,
-        r.usage_date as day
-    from reconciliation as r
-    where ($customer_id is null or r.customer_id = $customer_id)
-        and r.usage_date <= cast($now as date)
-),
-
-day_status as (
-    select
-        r.customer_id,
-        r.usage_date as day,
-        r.provider,
-        reconciliation_day_status(r.status) as status
-    from reconciliation as r
-    where ($customer_id is null or r.customer_id = $customer_id)
-    group by all
-),
-
 days as (
     select
         d.customer_id,
         d.provider,
         d.day,
-        coalesce(s.status, 'missing') as status,
+        d.status,
         d.day >= cast($period_start as date) and d.day < cast($period_end as date) as is_in_period
-    from usage_days as d
-    left join day_status as s on d.customer_id = s.customer_id and d.day = s.day and d.provider = s.provider
+    from ai_provider_days as d
+    where ($customer_id is null or d.customer_id = $customer_id)
+        and (d.first_bucket_start < $now or (d.has_reconciliation and d.day <= cast($now as date)))
 ),
 
 final as (

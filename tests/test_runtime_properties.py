@@ -1,7 +1,7 @@
 """Properties of workspace runtime on random sessions (hypothesis), against an interval-union oracle."""
 from datetime import datetime, timedelta, timezone
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from usage_analytics.data import Store
@@ -45,6 +45,18 @@ def oracle_hours(sessions, start: datetime, end: datetime) -> dict[str, float]:
     return result
 
 
+def oracle_running(sessions, start: datetime, end: datetime) -> dict[str, bool]:
+    """Per workspace with time in the window: whether one of its sessions there is still running at NOW."""
+    end = min(end, NOW)
+    found: dict[str, bool] = {}
+    for workspace, offset, length in sessions:
+        s = BASE + timedelta(minutes=offset)
+        e = None if length is None else s + timedelta(minutes=length)
+        if max(s, start) < min(e or end, end):
+            found[workspace] = found.get(workspace, False) or e is None or e > NOW
+    return found
+
+
 def runtime(store, period):
     return store.run("runtime_by_workspace_day", customer_id="cus_a", period_start=period.start,
                      period_end=period.end, now=NOW)
@@ -53,6 +65,8 @@ def runtime(store, period):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sessions=st.lists(session_strategy, min_size=1, max_size=12),
        first=st.integers(min_value=0, max_value=8), days=st.integers(min_value=1, max_value=6))
+@example(sessions=[("ws1", 9 * 24 * 60, 24 * 60), ("ws1", 9 * 24 * 60 - 30, 60), ("ws2", 8 * 24 * 60, None)],
+         first=8, days=3)  # ws1: ends after now, so it still runs; ws2: has no end
 def test_runtime_properties(tmp_path_factory, sessions, first, days):
     folder = tmp_path_factory.mktemp("sessions")
     rows = [{"customer_id": "cus_a", "workspace_id": w, "user_id": "u", "template": "standard",
@@ -70,6 +84,8 @@ def test_runtime_properties(tmp_path_factory, sessions, first, days):
         expected = oracle_hours(sessions, period.start, period.end)
         per_workspace = rows.groupby("workspace_id")["runtime_hours"].sum().to_dict()
         assert set(per_workspace) == set(expected)
+        assert rows.groupby("workspace_id")["is_running"].any().to_dict() == \
+            oracle_running(sessions, period.start, period.end)
         window = max((min(period.end, NOW) - period.start).total_seconds() / 3600, 0)
         for workspace, hours in per_workspace.items():
             assert abs(hours - expected[workspace]) < 1e-6

@@ -30,7 +30,8 @@ BUILD_MEMORY = "3GB"  # DuckDB's cap while checking exports into a store file; b
 # The store file is rebuilt when the code that fills it changes, not only when the exports do.
 CODE_VERSION = hashlib.sha256(b"".join(
     (Path(__file__).parent / name).read_bytes() for name in ("data.py", "validation.py", "contract.py"))
-    + b"".join(p.read_bytes() for p in sorted(sql.MACROS_DIR.glob("*.sql")))).hexdigest()[:12]
+    + b"".join(p.read_bytes() for folder in (sql.MACROS_DIR, sql.ROLLUPS_DIR) for p in sorted(folder.glob("*.sql")))
+).hexdigest()[:12]
 
 DATASET_COLUMNS = {d.name: {c.name: c for c in d.columns} for d in DATASETS.values()}
 
@@ -39,9 +40,15 @@ def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
 
 
+# Managed-AI buckets are read from their table only for the day a window cuts (whole days come from the
+# daily rollup), for every customer at once on the operators' pages: time first, so DuckDB's min/max per
+# row group finds that day at once. Every other dataset is read per customer: customer first.
+TIME_FIRST = {"ai_usage"}
+
+
 def _sort_columns(dataset: Dataset) -> list[str]:
     events = [c.name for c in dataset.columns if c.event]
-    return ["customer_id", *events[:1]]
+    return [*events[:1], "customer_id"] if dataset.name in TIME_FIRST else ["customer_id", *events[:1]]
 
 
 class DataError(RuntimeError):
@@ -103,8 +110,10 @@ class Store:
         return con
 
     def _build(self) -> None:
-        for macro in sorted(sql.MACROS_DIR.glob("*.sql")):  # shared rules, e.g. a day's reconciliation status
-            self._con.execute(macro.read_text())
+        macros = {path.stem: path.read_text() for path in sorted(sql.MACROS_DIR.glob("*.sql"))}
+        tables = {name for name, text in macros.items() if sql.is_table_macro(text)}
+        for name in macros.keys() - tables:  # shared rules, e.g. a day's reconciliation status
+            self._con.execute(macros[name])
         for number, dataset in enumerate(DATASETS.values(), 1):
             self._progress(f"checking {dataset.name} ({number}/{len(DATASETS)})")
             report = self.reports[dataset.name] = validation.DatasetReport(dataset.name)
@@ -113,6 +122,13 @@ class Store:
             except DataError as error:
                 report.unusable = str(error).removeprefix(f"dataset {dataset.name}: ")
                 self.problems[dataset.name] = str(error)
+        for table, (reads, text) in sql.rollups().items():  # summed once here, read by every page
+            if not reads & set(self.problems):
+                self._progress(f"summing {table}")
+                self._con.execute(text)
+        for name in sorted(tables):  # DuckDB binds a table macro when it is made: after what it reads
+            if not sql.derived()[name] & set(self.problems):
+                self._con.execute(macros[name])
 
     def _key(self) -> str:
         """What the checked tables depend on: the exports' files, the day 'now' falls on, this code."""

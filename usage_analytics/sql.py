@@ -12,6 +12,7 @@ from .contract import DATASETS
 
 QUERIES_DIR = PROJECT_ROOT / "queries"
 MACROS_DIR = QUERIES_DIR / "macros"
+ROLLUPS_DIR = QUERIES_DIR / "rollups"
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 _SOURCE = re.compile(r"\b(?:from|join)\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
@@ -33,8 +34,11 @@ class Query:
         return set(_PARAM.findall(_COMMENT.sub("", self.text)))
 
     def datasets(self) -> set[str]:
-        """The dataset tables this query reads."""
-        return {name for name in _SOURCE.findall(_COMMENT.sub("", self.text)) if name in DATASETS}
+        """The dataset tables this query reads, directly or through a rollup or table macro."""
+        found = set()
+        for name in _SOURCE.findall(_COMMENT.sub("", self.text)):
+            found |= {name} if name in DATASETS else derived().get(name, set())
+        return found
 
     def bind(self, params: dict[str, object]) -> dict[str, object]:
         """The call's parameters, checked against the header; aware datetimes become naive UTC."""
@@ -78,6 +82,52 @@ def parse(name: str, text: str) -> Query:
     if not description or "params" not in fields or "returns" not in fields:
         raise QueryError(f"query {name}: the header needs a description, '-- params:' and '-- returns:'")
     return Query(name, " ".join(description), dict(fields["params"]), tuple(fields["returns"]), text)
+
+
+@cache
+def rollups(folder: Path = ROLLUPS_DIR) -> dict[str, tuple[set[str], str]]:
+    """queries/rollups/<table>.sql: table -> (the datasets it reads, its 'create table' text), in build order:
+    a rollup that reads another comes after it."""
+    texts = {path.stem: path.read_text() for path in sorted(folder.glob("*.sql"))}
+    found: dict[str, tuple[set[str], str]] = {}
+
+    def add(name: str, seen: tuple[str, ...] = ()) -> None:
+        if name in found:
+            return
+        if name in seen:
+            raise QueryError(f"rollups {' -> '.join(seen + (name,))} read each other")
+        text = texts[name]
+        for source in _SOURCE.findall(_COMMENT.sub("", text)):
+            if source in texts and source != name:
+                add(source, seen + (name,))
+        reads = re.search(r"^-- reads: (.+)$", text, re.MULTILINE)
+        if not reads:
+            raise QueryError(f"rollup {name}: the header needs '-- reads: dataset, ...'")
+        found[name] = ({word.strip() for word in reads.group(1).split(",")}, text)
+
+    for name in texts:
+        add(name)
+    return found
+
+
+def is_table_macro(text: str) -> bool:
+    return re.search(r"create\s+macro\s+\w+\s*\([^)]*\)\s+as\s+table\b", _COMMENT.sub("", text), re.IGNORECASE) is not None
+
+
+@cache
+def derived() -> dict[str, set[str]]:
+    """Rollup tables and table macros -> the datasets they read (a query on them fails with those)."""
+    tables = {name: reads for name, (reads, _) in rollups().items()}
+    macros = {}
+    for path in MACROS_DIR.glob("*.sql"):
+        body = _COMMENT.sub("", path.read_text())
+        made = re.search(r"create\s+macro\s+([A-Za-z_][A-Za-z0-9_]*)", body, re.IGNORECASE)
+        if made:
+            sources = set()
+            for name in _SOURCE.findall(body):
+                sources |= {name} if name in DATASETS else tables.get(name, set())
+            macros[made.group(1)] = sources
+    return {**tables, **macros}
 
 
 @cache

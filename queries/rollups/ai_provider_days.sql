@@ -1,0 +1,35 @@
+-- Every (customer, provider, day) with managed-AI usage or a reconciliation row: the day's reconciliation
+-- status (missing when there is no row), whether it has a row, and its first usage bucket (so a query can
+-- ask "usage before now" without reading the buckets). Reconciliation lag and final totals read this.
+-- reads: ai_usage, reconciliation
+create table ai_provider_days as
+with usage_days as (
+    select
+        d.customer_id,
+        d.provider,
+        d.day,
+        min(d.first_bucket_start) as first_bucket_start
+    from ai_usage_daily as d
+    group by all
+),
+
+reconciled_days as (
+    select
+        r.customer_id,
+        r.provider,
+        r.usage_date as day,
+        reconciliation_day_status(r.status) as status
+    from reconciliation as r
+    group by all
+)
+
+select
+    coalesce(u.customer_id, r.customer_id) as customer_id,
+    coalesce(u.provider, r.provider) as provider,
+    coalesce(u.day, r.day) as day,
+    coalesce(r.status, 'missing') as status,
+    r.status is not null as has_reconciliation,
+    u.first_bucket_start
+from usage_days as u
+full outer join reconciled_days as r on u.customer_id = r.customer_id and u.provider = r.provider and u.day = r.day
+order by customer_id, provider, day
