@@ -33,6 +33,18 @@ def _files(store_dir):
 def test_figures_and_handoff_packs_are_identical_from_the_store_file_and_from_memory(exports, tmp_path):
     memory, filed = Store(exports, NOW), _open(exports, tmp_path / "state")
     try:
+        _assert_same(memory, filed)
+    finally:
+        memory.close()
+        filed.close()
+
+
+ROLLUPS = ("ai_usage_daily", "ai_provider_days", "workspace_session_runs")
+
+
+def _assert_same(memory, filed):
+    """Every figure of every customer in three periods, every handoff CSV, the reports, and every rollup row."""
+    if True:
         for period in PERIODS:
             expected, found = summary.summaries(memory, period, NOW), summary.summaries(filed, period, NOW)
             assert list(found) == list(expected)
@@ -48,9 +60,9 @@ def test_figures_and_handoff_packs_are_identical_from_the_store_file_and_from_me
         assert filed.reports == memory.reports and filed.problems == memory.problems
         for query in ("provider_projects", "customer_accounts"):
             assert filed.run(query, customer_id=None).equals(memory.run(query, customer_id=None))
-    finally:
-        memory.close()
-        filed.close()
+        for table in ROLLUPS:
+            rows = [store._con.execute(f"select * from {table} order by all").fetchall() for store in (memory, filed)]
+            assert rows[0] == rows[1], table
 
 
 def test_the_file_is_reused_until_the_exports_change_and_then_swapped_in(exports, tmp_path):
@@ -67,8 +79,10 @@ def test_the_file_is_reused_until_the_exports_change_and_then_swapped_in(exports
     runtime = summary.summaries(first, PERIODS[1], NOW, "cus_acme_robotics")["cus_acme_robotics"].runtime_hours
     sessions = exports / "workspace_sessions"
     (sessions / "month=2026-11").rename(sessions / "_month=2026-11")  # November's export withdrawn
-    changed = _open(exports, store_dir, log)  # a new file is built, renamed into place, the old one removed
-    assert log[-1].startswith("store built in") and len(_files(store_dir)) == 1 and _files(store_dir) != [built]
+    changed = _open(exports, store_dir, log)  # a new file is made, renamed into place, the old one removed
+    # (a file went: that dataset is checked again, in a copy of the last file; the others are kept)
+    assert "checking workspace_sessions (3/6)" in log and not any("ai_usage" in line for line in log)
+    assert log[-1].startswith("store refreshed in") and len(_files(store_dir)) == 1 and _files(store_dir) != [built]
     assert summary.summaries(changed, PERIODS[1], NOW, "cus_acme_robotics")["cus_acme_robotics"].runtime_hours \
         < runtime / 2
     # a reader that opened the old file keeps reading it, untouched by the swap
@@ -109,3 +123,39 @@ def test_ingest_builds_the_store_once_and_bench_runs_at_a_tiny_size(tmp_path):
     assert lines[0] == "bench: 3,000 AI usage rows, 40 customers, " + f"{os.cpu_count()} cores"
     assert len(lines) == 3 + 9 and all(line.startswith("|") for line in lines[1:])
     assert "like for like" in bench.stdout and "rows/s" in bench.stdout
+
+
+def test_new_files_are_added_to_a_copy_of_the_store_and_give_what_a_full_check_gives(exports, tmp_path):
+    """The incremental refresh: November's exports arrive after the rest, with a late file holding a
+    duplicate of an October row, a refused row and a row whose key repeats a refused one."""
+    import duckdb
+
+    store_dir, log = tmp_path / "state", []
+    usage, sessions = exports / "ai_usage", exports / "workspace_sessions"
+    for folder in (usage, sessions):
+        (folder / "month=2026-11").rename(folder / "_month=2026-11")
+    october = next((usage / "month=2026-10").glob("*.parquet"))
+    refused = tmp_path / "refused.parquet"  # an October file with one refused row (negative tokens)
+    duckdb.execute(f"copy (select * replace (case when row_number() over () = 1 then -5 else output_tokens end "
+                   f"as output_tokens) from read_parquet('{october}')) to '{refused}' (format parquet)")
+    october.unlink()
+    shutil.copy(refused, october)
+    _open(exports, store_dir).close()  # built without November
+
+    for folder in (usage, sessions):
+        (folder / "_month=2026-11").rename(folder / "month=2026-11")
+    late = usage / "month=2026-11" / "part-9-late.parquet"  # sorts after November's part-0
+    duckdb.execute(f"copy (select * from read_parquet('{october}') limit 3) to '{late}' (format parquet)")
+    refreshed = _open(exports, store_dir, log)
+    memory = Store(exports, NOW)
+    try:
+        assert "adding 2 new files of ai_usage (4/6)" in log and "adding 1 new file of workspace_sessions (3/6)" in log
+        assert not any(line.startswith("checking") for line in log), log
+        assert log[-1].startswith("store refreshed in")
+        duplicates = [r for r in memory.reports["ai_usage"].rejected if "duplicate" in r.reason]
+        assert duplicates and duplicates[0].rows == 3  # two kept October rows and one refused one, seen again
+        _assert_same(memory, refreshed)
+        assert len(_files(store_dir)) == 1
+    finally:
+        memory.close()
+        refreshed.close()

@@ -5,11 +5,12 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -69,6 +70,37 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _paths(files: list[Path]) -> str:
+    return "[" + ", ".join(_literal(str(f)) for f in files) + "]"
+
+
+_REJECTED = "_rejected_keys_"  # + dataset: the keys of its refused rows
+
+
+def _macros() -> dict[str, str]:
+    return {path.stem: path.read_text() for path in sorted(sql.MACROS_DIR.glob("*.sql"))}
+
+
+def _day(now: datetime | None) -> str:
+    return "-" if now is None else f"{_naive_utc(now):%Y-%m-%d}"
+
+
+def _signatures(files: list[Path]) -> list[list]:
+    """Each file's path, size and modification time: a file whose signature is unchanged is unchanged."""
+    found = []
+    for path in files:
+        try:
+            info = path.stat()
+            found.append([str(path), info.st_size, info.st_mtime_ns])
+        except OSError:
+            found.append([str(path), None, None])
+    return found
+
+
+class _Rebuild(Exception):
+    """A dataset's new files cannot simply be added (see Store._plan): check all of its files again."""
+
+
 class Store:
     """DuckDB with one validated table per usable dataset; a fresh cursor per query.
 
@@ -86,6 +118,7 @@ class Store:
         self.problems: dict[str, str] = {}  # dataset -> why it cannot be used
         self.files: dict[str, list[Path]] = {}
         self.reports: dict[str, validation.DatasetReport] = {}
+        self._types: dict[str, dict[str, str]] = {}  # dataset -> the column types its files were read as
         self._lock = threading.Lock()
         self._progress = progress or (lambda message: None)
         self.database: Path | None = None  # the store file, when there is one
@@ -110,25 +143,52 @@ class Store:
         return con
 
     def _build(self) -> None:
-        macros = {path.stem: path.read_text() for path in sorted(sql.MACROS_DIR.glob("*.sql"))}
-        tables = {name for name, text in macros.items() if sql.is_table_macro(text)}
-        for name in macros.keys() - tables:  # shared rules, e.g. a day's reconciliation status
-            self._con.execute(macros[name])
+        for name, text in _macros().items():  # shared rules, e.g. a day's reconciliation status
+            if not sql.is_table_macro(text):
+                self._con.execute(text)
         for number, dataset in enumerate(DATASETS.values(), 1):
             self._progress(f"checking {dataset.name} ({number}/{len(DATASETS)})")
-            report = self.reports[dataset.name] = validation.DatasetReport(dataset.name)
-            try:
-                self._register(dataset, report)
-            except DataError as error:
-                report.unusable = str(error).removeprefix(f"dataset {dataset.name}: ")
-                self.problems[dataset.name] = str(error)
-        for table, (reads, text) in sql.rollups().items():  # summed once here, read by every page
-            if not reads & set(self.problems):
-                self._progress(f"summing {table}")
-                self._con.execute(text)
-        for name in sorted(tables):  # DuckDB binds a table macro when it is made: after what it reads
-            if not sql.derived()[name] & set(self.problems):
-                self._con.execute(macros[name])
+            self._check(dataset)
+        self._roll_up(set(DATASETS), {})
+
+    def _check(self, dataset: Dataset) -> None:
+        """Check every file of a dataset into its table (the dataset is unusable when that fails)."""
+        report = self.reports[dataset.name] = validation.DatasetReport(dataset.name)
+        self.problems.pop(dataset.name, None)
+        try:
+            self._register(dataset, report)
+        except DataError as error:
+            report.unusable = str(error).removeprefix(f"dataset {dataset.name}: ")
+            self.problems[dataset.name] = str(error)
+
+    def _roll_up(self, changed: set[str], since: dict[str, date | None]) -> None:
+        """(Re)compute the rollups over changed datasets: all of a rollup, or, where only rows were added
+        (since: dataset -> the first day of its new rows), a rollup kept per day from that day on. Then
+        the table macros, which DuckDB binds when they are made, so after what they read."""
+        for rollup in sql.rollups().values():  # summed once here, read by every page
+            table = _identifier(rollup.table)
+            if rollup.reads & set(self.problems):
+                self._con.execute(f"drop table if exists {table}")
+                continue
+            touched = rollup.reads & changed
+            if not touched:
+                continue
+            exists = self._con.execute("select count(*) from duckdb_tables() where table_name = $t",
+                                       {"t": rollup.table}).fetchone()[0]
+            if exists and rollup.refresh_from and touched <= since.keys():
+                days = [since[name] for name in touched if since[name] is not None]
+                if days:
+                    self._progress(f"summing {rollup.table} from {min(days)}")
+                    column = _identifier(rollup.refresh_from)
+                    self._con.execute(f"delete from {table} where {column} >= $day", {"day": min(days)})
+                    self._con.execute(f"insert into {table} select * from ({rollup.select}) "
+                                      f"where {column} >= $day", {"day": min(days)})
+                continue
+            self._progress(f"summing {rollup.table}")
+            self._con.execute(f"create or replace table {table} as {rollup.select}")
+        for name, text in _macros().items():
+            if sql.is_table_macro(text) and not sql.derived()[name] & set(self.problems):
+                self._con.execute(text.replace("create macro", "create or replace macro", 1))
 
     def _key(self) -> str:
         """What the checked tables depend on: the exports' files, the day 'now' falls on, this code."""
@@ -155,10 +215,16 @@ class Store:
         building = store_dir / f".{database.name}.{os.getpid()}.{threading.get_ident()}.building"
         building.unlink(missing_ok=True)
         started = time.perf_counter()
-        self._con = self._connect(str(building), spill=store_dir / ".spill")
+        previous = self._previous(store_dir, database)
         try:
-            self._build()
-            self._con.execute("create table _store (key varchar, state varchar)")
+            if previous is not None:  # only files were added: copy the last file and check the new ones
+                shutil.copyfile(previous[0], building)
+                self._con = self._connect(str(building), spill=store_dir / ".spill")
+                self._refresh(*previous[1:])
+            else:
+                self._con = self._connect(str(building), spill=store_dir / ".spill")
+                self._build()
+            self._con.execute("create or replace table _store (key varchar, state varchar)")
             self._con.execute("insert into _store values ($key, $state)", {"key": key, "state": json.dumps(self._state())})
             self._con.execute("checkpoint")
             self._con.close()
@@ -171,17 +237,137 @@ class Store:
             # (a process reading one keeps reading its copy: the file goes when the last reader closes it)
             if old != database:
                 old.unlink(missing_ok=True)
-        self._progress(f"store built in {time.perf_counter() - started:.1f} s")
+        self._progress(f"store {'refreshed' if previous else 'built'} in {time.perf_counter() - started:.1f} s")
         self.database = database
         return self._connect(str(database), read_only=True)
 
+    def _previous(self, store_dir: Path, database: Path) -> tuple[Path, dict, dict] | None:
+        """The newest earlier store file of these exports that a refresh can start from, with its state and
+        the plan (see _plan); None when a full build is needed (or simpler)."""
+        earlier = sorted((p for p in store_dir.glob(database.name.rsplit("-", 1)[0] + "-*.duckdb") if p != database),
+                         key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        if not earlier:
+            return None
+        try:
+            with duckdb.connect(str(earlier[0]), read_only=True) as con:
+                found, state = con.execute("select key, state from _store").fetchone()
+            state = json.loads(state)
+            _, day, code = found.rsplit("@", 2)
+        except (duckdb.Error, TypeError, ValueError):
+            return None
+        if code != CODE_VERSION or "signatures" not in state or day == "-" != _day(self.now) \
+                or (day != "-" and _day(self.now) < day):  # another checking code, or an earlier "now"
+            return None
+        plan = self._plan(state, day)
+        if all(step == "check" for step in plan.values()):
+            return None
+        return earlier[0], state, plan
+
+    def _plan(self, state: dict, day: str) -> dict[str, str | list[Path]]:
+        """Per dataset: 'keep' (its files are unchanged), the list of new files to add (only files were
+        added, and they sort after the others, so a full check would see them last), or 'check' (all
+        again: a file changed or went, a dataset was unusable, or a new 'now' could accept rows that
+        were refused as being in the future)."""
+        plan: dict[str, str | list[Path]] = {}
+        for name, dataset in DATASETS.items():
+            old = state["signatures"].get(name)
+            report = state["reports"].get(name, {})
+            future = any("future" in r["reason"] for r in report.get("rejected", []))
+            try:
+                now = _signatures(self._listing(dataset))
+            except DataError:
+                plan[name] = "check"
+                continue
+            if old is None or name in state["problems"] or name not in state.get("types", {}) \
+                    or (future and day != _day(self.now)):
+                plan[name] = "check"
+            elif now == old:
+                plan[name] = "keep"
+            elif now[:len(old)] == old and all(path > old[-1][0] for path, _, _ in now[len(old):]):
+                plan[name] = [Path(path) for path, _, _ in now[len(old):]]
+            else:
+                plan[name] = "check"
+        return plan
+
+    def _refresh(self, state: dict, plan: dict[str, str | list[Path]]) -> None:
+        """Bring a copy of the previous store file up to date: datasets by plan, then their rollups."""
+        self._restore(state)
+        changed, since = set(), {}
+        for number, (name, step) in enumerate(plan.items(), 1):
+            dataset = DATASETS[name]
+            if step == "keep":
+                continue
+            changed.add(name)
+            if isinstance(step, list):
+                self._progress(f"adding {len(step)} new file{'s' if len(step) != 1 else ''} of {name} "
+                               f"({number}/{len(plan)})")
+                try:
+                    since[name] = self._append(dataset, step)
+                    continue
+                except _Rebuild:
+                    pass
+            self._progress(f"checking {name} ({number}/{len(plan)})")
+            self._check(dataset)
+        self._roll_up(changed, since)
+
+    def _append(self, dataset: Dataset, files: list[Path]) -> date | None:
+        """Check new files of a dataset and add their rows, judged as a full check would judge them (the
+        earlier files' rows, kept or refused, come first for duplicates). Returns the first day of the
+        added rows, or None when none were added."""
+        name, table = dataset.name, _identifier(dataset.name)
+        report = self.reports[name]
+        readable = self._readable(dataset, files, report)
+        self.files[name] = [*self.files[name], *files]
+        report.files += [str(f) for f in files]
+        if not readable:
+            return None
+        if self._file_types(dataset, readable) != self._types[name]:
+            raise _Rebuild  # read together, the files' columns would be read as other types
+        checked = self._checked(dataset, readable, self._types[name])
+        duplicate = len(validation.reasons(dataset)) - 1  # the last check: a key seen before
+        same = " and ".join(f"c.{_identifier(k)} is not distinct from s.{_identifier(k)}" for k in dataset.key_columns)
+        keys = ", ".join(_identifier(k) for k in dataset.key_columns)
+        self._con.execute(
+            f"update {checked} set _failed = list_append(_failed, {duplicate}) where _row in ("
+            f"select c._row from {checked} as c semi join (select {keys} from {table} union all "
+            f"select {keys} from {_identifier(_REJECTED + name)}) as s on {same}) "
+            f"and not list_contains(_failed, {duplicate})")
+        contract = ", ".join(_identifier(c) for c in dataset.column_names)
+        order = ", ".join(_identifier(c) for c in _sort_columns(dataset))
+        self._con.execute(f"insert into {table} select {contract} from {checked} where len(_failed) = 0 order by {order}")
+        self._con.execute(f"insert into {_identifier(_REJECTED + name)} select {keys} from {checked} "
+                          "where len(_failed) > 0")
+        events = [c.name for c in dataset.columns if c.event]
+        first = self._con.execute(f"select min(cast({_identifier(events[0])} as date)) from {checked} "
+                                  "where len(_failed) = 0").fetchone()[0] if events else None
+        added = validation.DatasetReport(name)
+        self._summarise(dataset, added, checked)
+        report.rows_read += added.rows_read
+        report.rows_kept += added.rows_kept
+        report.rejected_rows += added.rejected_rows
+        report.newest = added.newest
+        order_of = {(column, reason): n for n, (column, reason) in enumerate(validation.reasons(dataset))}
+        merged = {(r.column, r.reason): r for r in report.rejected}
+        for r in added.rejected:
+            if (r.column, r.reason) in merged:
+                old = merged[(r.column, r.reason)]
+                old.rows += r.rows
+                old.samples = (old.samples + r.samples)[:validation.SAMPLES]
+            else:
+                merged[(r.column, r.reason)] = r
+        report.rejected = sorted(merged.values(), key=lambda r: order_of[(r.column, r.reason)])
+        return first if first is not None or not events else None
+
     def _state(self) -> dict:
         return {"problems": self.problems, "files": {k: [str(f) for f in v] for k, v in self.files.items()},
+                "signatures": {k: _signatures(v) for k, v in self.files.items()}, "types": self._types,
+                "day": _day(self.now),
                 "reports": {name: {**asdict(r), "newest": r.newest.isoformat() if r.newest else None}
                             for name, r in self.reports.items()}}
 
     def _restore(self, state: dict) -> None:
         self.problems = state["problems"]
+        self._types = state.get("types", {})
         self.files = {k: [Path(f) for f in v] for k, v in state["files"].items()}
         for name, r in state["reports"].items():
             rejected = [validation.Rejection(x["column"], x["reason"], x["rows"], [tuple(s) for s in x["samples"]])
@@ -192,43 +378,61 @@ class Store:
                 **{**r, "rejected": rejected, "newest": newest, "bad_files": [tuple(b) for b in r["bad_files"]],
                    "forbidden": [tuple(f) for f in r["forbidden"]]})
 
-    def _register(self, dataset: Dataset, report: validation.DatasetReport) -> None:
+    def _listing(self, dataset: Dataset) -> list[Path]:
         folder = self.data_dir / dataset.name
         if not folder.is_dir():
             raise DataError(f"dataset {dataset.name}: folder {folder} is missing")
         try:  # paths starting with . or _ are hidden or in-progress output by convention (Spark, Hive)
-            files = sorted(f for f in folder.rglob("*.parquet")
-                           if not any(part.startswith((".", "_")) for part in f.relative_to(folder).parts))
+            return sorted(f for f in folder.rglob("*.parquet")
+                          if not any(part.startswith((".", "_")) for part in f.relative_to(folder).parts))
         except OSError as error:
             raise DataError(f"dataset {dataset.name}: folder {folder} cannot be read ({error.strerror})") from None
+
+    def _register(self, dataset: Dataset, report: validation.DatasetReport) -> None:
+        for table in (dataset.name, _REJECTED + dataset.name):
+            self._con.execute(f"drop table if exists {_identifier(table)}")
+        files = self._listing(dataset)
         self.files[dataset.name] = files
         report.files = [str(f) for f in files]
         table = _identifier(dataset.name)
         readable = self._readable(dataset, files, report)
+        keys = ", ".join(_identifier(c) for c in dataset.key_columns)
         if not readable:
             if files:
                 raise DataError(f"dataset {dataset.name}: none of its {len(files)} files can be read")
             empty = ", ".join(f"cast(null as {_EMPTY_TYPE[c.kind]}) as {_identifier(c.name)}" for c in dataset.columns)
             self._con.execute(f"create table {table} as select {empty} limit 0")
+            self._con.execute(f"create table {_identifier(_REJECTED + dataset.name)} as select {keys} from {table}")
             return
-        paths = "[" + ", ".join(_literal(str(f)) for f in readable) + "]"
-        contract = ", ".join(_identifier(c) for c in dataset.column_names)
-        types = dict(self._con.execute(
-            f"select column_name, column_type from (describe select {contract} from "
-            f"read_parquet({paths}, union_by_name = true, hive_partitioning = false))").fetchall())
-        checked = _identifier(f"_checked_{dataset.name}")
-        now = "cast(null as timestamp)" if self.now is None else f"timestamp '{_naive_utc(self.now):%Y-%m-%d %H:%M:%S}'"
-        try:
-            self._con.execute(f"create temp table {checked} as "
-                              + validation.checked_rows_sql(dataset, paths, types).replace("$now", now))
-        except duckdb.Error as error:
-            raise DataError(f"dataset {dataset.name}: its files cannot be read together ({first_line(error)})") from None
+        self._types[dataset.name] = self._file_types(dataset, readable)
+        checked = self._checked(dataset, readable, self._types[dataset.name])
         # Sorted by customer, then time: a customer's rows sit together, so DuckDB's min/max per row group
         # skips the others (exports arrive in time order, which scatters every customer over every group).
+        contract = ", ".join(_identifier(c) for c in dataset.column_names)
         order = ", ".join(_identifier(c) for c in _sort_columns(dataset))
         self._con.execute(f"create table {table} as select {contract} from {checked} where len(_failed) = 0 "
                           f"order by {order}")
+        # The keys of refused rows too: a later file's row with such a key is a duplicate, as in a full check.
+        self._con.execute(f"create table {_identifier(_REJECTED + dataset.name)} as select {keys} from {checked} "
+                          "where len(_failed) > 0")
         self._summarise(dataset, report, checked)
+
+    def _file_types(self, dataset: Dataset, files: list[Path]) -> dict[str, str]:
+        contract = ", ".join(_identifier(c) for c in dataset.column_names)
+        return dict(self._con.execute(
+            f"select column_name, column_type from (describe select {contract} from "
+            f"read_parquet({_paths(files)}, union_by_name = true, hive_partitioning = false))").fetchall())
+
+    def _checked(self, dataset: Dataset, files: list[Path], types: dict[str, str]) -> str:
+        """A temp table of the files' rows with their failed checks (see validation.checked_rows_sql)."""
+        checked = _identifier(f"_checked_{dataset.name}")
+        now = "cast(null as timestamp)" if self.now is None else f"timestamp '{_naive_utc(self.now):%Y-%m-%d %H:%M:%S}'"
+        try:
+            self._con.execute(f"create or replace temp table {checked} as "
+                              + validation.checked_rows_sql(dataset, _paths(files), types).replace("$now", now))
+        except duckdb.Error as error:
+            raise DataError(f"dataset {dataset.name}: its files cannot be read together ({first_line(error)})") from None
+        return checked
 
     def _readable(self, dataset: Dataset, files: list[Path], report: validation.DatasetReport) -> list[Path]:
         """The files that are parquet and carry every contract column; the others are named in the report."""
@@ -316,8 +520,7 @@ def store_file(data_dir: Path, key: str, store_dir: Path) -> Path:
 
 
 def _store_key(data_dir: Path, now: datetime | None) -> str:
-    day = "-" if now is None else f"{_naive_utc(now):%Y-%m-%d}"
-    return f"{fingerprint(data_dir)}@{day}@{CODE_VERSION}"
+    return f"{fingerprint(data_dir)}@{_day(now)}@{CODE_VERSION}"
 
 
 def store_ready(data_dir: Path, now: datetime | None, store_dir: Path) -> bool:

@@ -85,11 +85,19 @@ def parse(name: str, text: str) -> Query:
 
 
 @cache
-def rollups(folder: Path = ROLLUPS_DIR) -> dict[str, tuple[set[str], str]]:
-    """queries/rollups/<table>.sql: table -> (the datasets it reads, its 'create table' text), in build order:
-    a rollup that reads another comes after it."""
+@dataclass(frozen=True)
+class Rollup:
+    """queries/rollups/<table>.sql: a table computed once at ingest from checked datasets (or rollups)."""
+    table: str
+    reads: frozenset[str]  # the datasets it depends on ('-- reads:')
+    select: str
+    refresh_from: str | None  # '-- refresh from: day': rows from a day on can be recomputed alone
+
+
+def rollups(folder: Path = ROLLUPS_DIR) -> dict[str, Rollup]:
+    """Every rollup by table, in build order: a rollup that reads another comes after it."""
     texts = {path.stem: path.read_text() for path in sorted(folder.glob("*.sql"))}
-    found: dict[str, tuple[set[str], str]] = {}
+    found: dict[str, Rollup] = {}
 
     def add(name: str, seen: tuple[str, ...] = ()) -> None:
         if name in found:
@@ -103,7 +111,9 @@ def rollups(folder: Path = ROLLUPS_DIR) -> dict[str, tuple[set[str], str]]:
         reads = re.search(r"^-- reads: (.+)$", text, re.MULTILINE)
         if not reads:
             raise QueryError(f"rollup {name}: the header needs '-- reads: dataset, ...'")
-        found[name] = ({word.strip() for word in reads.group(1).split(",")}, text)
+        refresh = re.search(r"^-- refresh from: (\w+)$", text, re.MULTILINE)
+        found[name] = Rollup(name, frozenset(word.strip() for word in reads.group(1).split(",")), text,
+                             refresh.group(1) if refresh else None)
 
     for name in texts:
         add(name)
@@ -117,7 +127,7 @@ def is_table_macro(text: str) -> bool:
 @cache
 def derived() -> dict[str, set[str]]:
     """Rollup tables and table macros -> the datasets they read (a query on them fails with those)."""
-    tables = {name: reads for name, (reads, _) in rollups().items()}
+    tables = {name: set(rollup.reads) for name, rollup in rollups().items()}
     macros = {}
     for path in MACROS_DIR.glob("*.sql"):
         body = _COMMENT.sub("", path.read_text())

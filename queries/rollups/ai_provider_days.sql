@@ -2,7 +2,6 @@
 -- status (missing when there is no row), whether it has a row, and its first usage bucket (so a query can
 -- ask "usage before now" without reading the buckets). Reconciliation lag and final totals read this.
 -- reads: ai_usage, reconciliation
-create table ai_provider_days as
 with usage_days as (
     select
         d.customer_id,

@@ -2,7 +2,7 @@
 -- page reads a month of whole days from a few thousand rows instead of every hourly bucket. The day that
 -- a window cuts (today up to now, or a period's partial edge) is read from ai_usage itself (ai_usage_in).
 -- reads: ai_usage
-create table ai_usage_daily as
+-- refresh from: day
 select
     u.customer_id,
     cast(u.bucket_start as date) as day,
