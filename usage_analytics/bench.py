@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -152,6 +153,26 @@ def generate(out: Path, ai_rows: int, progress=print) -> dict:
     return manifest
 
 
+def _add_a_day(folder: Path) -> list[Path]:
+    """One more day of exports, as a new file per dataset that sorts after the others: the last whole day's
+    AI buckets and sessions again, under other project and workspace ids (a day of late data). Returns the
+    folders to remove afterwards."""
+    day = (NOW - timedelta(days=1)).date()
+    added = folder / "ai_usage" / f"day={day}"
+    added.mkdir(exist_ok=True)
+    sessions = folder / "workspace_sessions" / f"day={day}"
+    sessions.mkdir(exist_ok=True)
+    con = duckdb.connect()
+    con.execute(f"copy (select * replace (provider_project_id || '_late' as provider_project_id) "
+                f"from read_parquet('{folder / 'ai_usage'}/*.parquet') where cast(bucket_start as date) = date '{day}') "
+                f"to '{added / 'part-0.parquet'}' (format parquet, compression zstd, row_group_size {ROW_GROUP})")
+    con.execute(f"copy (select * replace (workspace_id || '_late' as workspace_id) "
+                f"from read_parquet('{folder / 'workspace_sessions'}/*.parquet') where cast(started_at as date) = "
+                f"date '{day}') to '{sessions / 'part-0.parquet'}' (format parquet, compression zstd)")
+    con.close()
+    return [added, sessions]
+
+
 @dataclass
 class Timing:
     what: str
@@ -235,6 +256,17 @@ def run(ai_rows: int, state_dir: Path, repeat: int = 5, progress=print) -> list[
         f"summary.summaries(store, Period.month(2026, 10), now, {big!r}, strict=False)")
     timings.append(Timing("first page data in a fresh process, store file exists (largest customer)", seconds * 1000,
                           note=f"imports included; peak memory {peak:,.0f} MB"))
+
+    progress("incremental refresh: one more day of exports (fresh process)")
+    added = _add_a_day(folder)
+    try:
+        seconds, peak = _in_fresh_process(setup + f"data.Store(Path({str(folder)!r}), now, Path({str(store_dir)!r}))")
+    finally:
+        for day in added:  # the dataset stays as generated; the refreshed store is dropped at the next run
+            shutil.rmtree(day)
+    build = timings[0].app_ms / 1000
+    timings.append(Timing("incremental refresh after one more day of exports (fresh process)", seconds * 1000,
+                          note=f"{seconds / build:.1%} of the full build; peak memory {peak:,.0f} MB"))
 
     store = data.Store(folder, NOW, store_dir)
     for label, customer in (("largest customer", big), ("a median customer", small)):
