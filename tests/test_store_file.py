@@ -121,8 +121,8 @@ def test_ingest_builds_the_store_once_and_bench_runs_at_a_tiny_size(tmp_path):
     assert bench.returncode == 0, bench.stderr
     lines = bench.stdout.splitlines()
     assert lines[0] == "bench: 3,000 AI usage rows, 40 customers, " + f"{os.cpu_count()} cores"
-    assert len(lines) == 3 + 9 and all(line.startswith("|") for line in lines[1:])
-    assert "like for like" in bench.stdout and "rows/s" in bench.stdout
+    assert len(lines) == 3 + 10 and all(line.startswith("|") for line in lines[1:])
+    assert "like for like" in bench.stdout and "rows/s" in bench.stdout and "of the full build" in bench.stdout
 
 
 def test_new_files_are_added_to_a_copy_of_the_store_and_give_what_a_full_check_gives(exports, tmp_path):

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import config, handoff, sample, validation
-from .data import DataError, connect, first_line, store_ready
+from .data import DataError, connect, first_line
 from .periods import Period, PeriodError
 from .sql import QueryError
 from .summary import UnknownCustomer, customer_summary
@@ -52,13 +52,12 @@ def _parser() -> argparse.ArgumentParser:
 def _ingest(args: argparse.Namespace) -> int:
     settings = config.load()
     started = time.perf_counter()
-    ready = store_ready(settings.data_dir, settings.now(), settings.store_dir)
     store = connect(settings.data_dir, settings.now(), settings.store_dir,
                     lambda line: print(line, file=sys.stderr, flush=True))
     try:
         kept = sum(report.rows_kept for report in store.reports.values())
         where = store.database or "memory (the store folder cannot be used; see the warning above)"
-        print(f"{'up to date' if ready else 'built'}: {where}, {kept:,} rows kept, "
+        print(f"{store.made or 'up to date'}: {where}, {kept:,} rows kept, "
               f"{time.perf_counter() - started:.1f} s")
     finally:
         store.close()

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 import threading
 import time
 from contextlib import contextmanager
@@ -122,6 +123,7 @@ class Store:
         self._lock = threading.Lock()
         self._progress = progress or (lambda message: None)
         self.database: Path | None = None  # the store file, when there is one
+        self.made = ""  # "built" or "refreshed" when this call made the store file
         if store_dir is not None:
             try:
                 self._con = self._open(Path(store_dir))
@@ -237,7 +239,8 @@ class Store:
             # (a process reading one keeps reading its copy: the file goes when the last reader closes it)
             if old != database:
                 old.unlink(missing_ok=True)
-        self._progress(f"store {'refreshed' if previous else 'built'} in {time.perf_counter() - started:.1f} s")
+        self.made = "refreshed" if previous else "built"
+        self._progress(f"store {self.made} in {time.perf_counter() - started:.1f} s")
         self.database = database
         return self._connect(str(database), read_only=True)
 
@@ -529,12 +532,14 @@ def store_ready(data_dir: Path, now: datetime | None, store_dir: Path) -> bool:
 
 
 def fingerprint(data_dir: Path) -> str:
-    """Changes whenever a file under data_dir is added, removed, rewritten or touched (cache key)."""
+    """Changes whenever a file under data_dir is added, removed, rewritten or touched (cache key). Folders
+    themselves do not count: making and removing an empty folder changes nothing the app reads."""
     digest = hashlib.sha256()
     for path in sorted(Path(data_dir).rglob("*")):
         try:
             info = path.stat()
         except OSError:
             continue
-        digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+        if stat.S_ISREG(info.st_mode):
+            digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
