@@ -70,7 +70,7 @@ def _checklist(view, items) -> None:
     with st.container(border=True):
         _step(True, "1 · Scope", f"{view.customer_name}" + (f" (`{view.customer_id}`)" if view.customer_id else ""))
         _step(True, "2 · Period", ui.period_text(view.period, view.now))
-        running = sum(bool(s.runtime["is_running"].any()) for s in items)
+        running = any(s.is_running for s in items)
         _step(True, "3 · Workspace runtime", f"{ui.hours(sum(s.runtime_hours for s in items))} across "
               f"{sum(s.active_workspaces for s in items)} workspaces" + (" · running now" if running else ""))
         view.link("runtime", "Review workspace runtime")

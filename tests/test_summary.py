@@ -22,6 +22,7 @@ def test_all_customers_at_once_equals_each_customer_alone(sample_store, period):
         assert summary.runtime.equals(alone.runtime) and summary.ai_daily.equals(alone.ai_daily)
         assert summary.runtime_hours == pytest.approx(float(alone.runtime["runtime_hours"].sum()), abs=1e-9)
         assert summary.active_workspaces == alone.runtime["workspace_id"].nunique()
+        assert summary.is_running == bool(alone.runtime["is_running"].any())
 
 
 @pytest.mark.parametrize("part", ["runtime", "ai_daily"])
@@ -40,3 +41,14 @@ def test_one_unknown_customer_is_an_error_and_no_rows(sample_store):
     assert summaries(sample_store, Period.month(2026, 10), NOW, "cus_nobody") == {}
     with pytest.raises(UnknownCustomer, match="cus_nobody"):
         customer_summary(sample_store, "cus_nobody", Period.month(2026, 10), NOW)
+
+
+def test_a_frame_handed_to_a_page_can_be_written_without_changing_the_shared_figures(sample_store):
+    # The app shares summaries across sessions (st.cache_resource): a page's writes must stay its own.
+    everyone = summaries(sample_store, Period.month(2026, 10), NOW)
+    item = next(s for s in everyone.values() if not s.runtime.empty and not s.ai_daily.empty)
+    runtime, ai_daily = item.runtime, item.ai_daily
+    runtime["runtime_hours"] = -1.0
+    ai_daily.loc[:, "requests"] = -1
+    assert (item.runtime["runtime_hours"] > 0).all() and (item.ai_daily["requests"] >= 0).all()
+    assert combined(everyone, "runtime")["runtime_hours"].min() > 0

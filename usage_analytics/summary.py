@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -76,17 +75,20 @@ class CustomerSummary:
     providers: tuple[ProviderUsage, ...]
     not_configured: tuple[str, ...]
     billing: rules.Readiness | None  # None only when the billing data cannot be read (see gaps)
-    runtime_hours: float  # the runtime frame's sum and distinct workspaces, taken for all customers at once
-    active_workspaces: int
+    runtime_hours: float  # the runtime frame's sum, distinct workspaces and whether one runs now, taken for
+    active_workspaces: int  # all customers at once (cutting thousands of frames to ask would take seconds)
+    is_running: bool
     rows: _Rows = field(repr=False, compare=False)
     gaps: dict[str, str] = field(default_factory=dict)  # area (runtime, ai, billing) -> why it is missing
 
-    @cached_property
+    # A new frame on every access (a cut of the shared result, copied by pandas only when written to): the
+    # app caches summaries as shared objects, so no page may get a frame that another session reads.
+    @property
     def runtime(self) -> pd.DataFrame:
         """day, workspace_id, template, runtime_hours, is_running"""
         return self.rows.part("runtime_by_workspace_day", self.account.customer_id)
 
-    @cached_property
+    @property
     def ai_daily(self) -> pd.DataFrame:
         """day, provider, model, token counts, cost_usd, reconciliation_status"""
         return self.rows.part("ai_usage_by_day", self.account.customer_id)
@@ -223,6 +225,7 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
     snapshots = {row.customer_id: row for row in frames["billing_snapshot"].itertuples(index=False)}
     runtime = frames["runtime_by_workspace_day"].groupby("customer_id", sort=False)
     hours, workspaces = runtime["runtime_hours"].sum().to_dict(), runtime["workspace_id"].nunique().to_dict()
+    running = runtime["is_running"].any().to_dict()
     result = {}
     for cid, acct in found.items():
         billing = snapshots.get(cid)
@@ -236,6 +239,7 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
                 acct.account_status, _snapshot(billing) if billing is not None else None, now),
             runtime_hours=float(hours.get(cid, 0.0)),
             active_workspaces=int(workspaces.get(cid, 0)),
+            is_running=bool(running.get(cid, False)),
             rows=rows,
             gaps=gaps,
         )
