@@ -330,10 +330,11 @@ class Store:
         duplicate = len(validation.reasons(dataset)) - 1  # the last check: a key seen before
         same = " and ".join(f"c.{_identifier(k)} is not distinct from s.{_identifier(k)}" for k in dataset.key_columns)
         keys = ", ".join(_identifier(k) for k in dataset.key_columns)
-        self._con.execute(
-            f"update {checked} set _failed = list_append(_failed, {duplicate}) where _row in ("
-            f"select c._row from {checked} as c semi join (select {keys} from {table} union all "
-            f"select {keys} from {_identifier(_REJECTED + name)}) as s on {same}) "
+        self._con.execute(  # (a row is its file and its row number in that file)
+            f"update {checked} set _failed = list_append(_failed, {duplicate}) from ("
+            f"select c._file, c._row from {checked} as c semi join (select {keys} from {table} union all "
+            f"select {keys} from {_identifier(_REJECTED + name)}) as s on {same}) as seen "
+            f"where {checked}._file = seen._file and {checked}._row = seen._row "
             f"and not list_contains(_failed, {duplicate})")
         contract = ", ".join(_identifier(c) for c in dataset.column_names)
         order = ", ".join(_identifier(c) for c in _sort_columns(dataset))

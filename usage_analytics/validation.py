@@ -63,25 +63,37 @@ def _checks(dataset: Dataset) -> list[tuple[str, str, str]]:
     names = dataset.column_names
     if "started_at" in names and "ended_at" in names:
         checks.append(('"ended_at" < "started_at"', "ended_at", "is before started_at"))
-    key = ", ".join(_q(k) for k in dataset.key_columns)
-    checks.append((f"row_number() over (partition by {key} order by _file, _row) > 1", ", ".join(dataset.key_columns),
+    checks.append(("_repeat > 1", ", ".join(dataset.key_columns),  # (_repeat: see checked_rows_sql)
                    "repeats a key already seen (duplicate)" if dataset.key else "repeats a whole row (duplicate)"))
     return checks
 
 
 def checked_rows_sql(dataset: Dataset, files_sql: str, types: dict[str, str]) -> str:
-    """Every row of the files with its contract columns, their raw text, its file and its failed checks."""
+    """Every row of the files with its contract columns, their raw text, its file and row number in that
+    file (_file, _row: together they name the row), and its failed checks."""
     columns = ", ".join(
         f"{read_expression(c, types[c.name])} as {_q(c.name)}, cast({_q(c.name)} as varchar) as {raw(c)}"
         for c in dataset.columns)
     contract = ", ".join(_q(c) for c in dataset.column_names)
-    reasons = ", ".join(f"case when {condition} then {index} end"
-                        for index, (condition, _, _) in enumerate(_checks(dataset)))
+    checks = _checks(dataset)
+    reasons = ", ".join(f"case when {condition} then {index} end" for index, (condition, _, _) in enumerate(checks))
+    any_failed = " or ".join(f"coalesce({condition}, false)" for condition, _, _ in checks)
+    key = ", ".join(_q(k) for k in dataset.key_columns)
+    same = " and ".join(f"t.{_q(k)} is not distinct from r.{_q(k)}" for k in dataset.key_columns)
+    # Duplicates: only the rows of a key seen more than once are numbered (a window over every row would
+    # sort them all); the first by file and row is kept. The list of failed checks is made only for rows
+    # that fail one: most rows pass, and a list per row is costly at 100M rows.
     return (
-        f"with source as (select {contract}, filename as _file, row_number() over () as _row "
-        f"from read_parquet({files_sql}, union_by_name = true, hive_partitioning = false, filename = true)), "
-        f"typed as (select {columns}, _file, _row from source) "
-        f"select *, list_filter([{reasons}], lambda x: x is not null) as _failed from typed"
+        f"with source as (select {contract}, filename as _file, file_row_number + 1 as _row "
+        f"from read_parquet({files_sql}, union_by_name = true, hive_partitioning = false, filename = true, "
+        f"file_row_number = true)), "
+        f"typed as (select {columns}, _file, _row from source), "
+        f"repeated as (select {key} from typed group by all having count(*) > 1), "
+        f"numbered as (select t._file, t._row, row_number() over (partition by {', '.join('t.' + _q(k) for k in dataset.key_columns)} "
+        f"order by t._file, t._row) as _repeat from typed as t semi join repeated as r on {same}), "
+        f"flagged as (select t.*, n._repeat from typed as t left join numbered as n on t._file = n._file and t._row = n._row) "
+        f"select * exclude (_repeat), case when {any_failed} then list_filter([{reasons}], lambda x: x is not null) "
+        f"else []::integer[] end as _failed from flagged"
     )
 
 
