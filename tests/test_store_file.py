@@ -2,6 +2,7 @@
 while the exports are unchanged, rebuilt and swapped in atomically when they change."""
 import os
 import shutil
+from pathlib import Path
 from datetime import datetime, timezone
 
 import pytest
@@ -159,3 +160,15 @@ def test_new_files_are_added_to_a_copy_of_the_store_and_give_what_a_full_check_g
     finally:
         memory.close()
         refreshed.close()
+
+
+def test_a_relative_and_an_absolute_path_to_the_exports_share_one_store_file(exports, tmp_path, monkeypatch):
+    store_dir, log = tmp_path / "state", []
+    _open(exports, store_dir).close()
+    monkeypatch.chdir(exports.parent)
+    again = Store(Path(exports.name), NOW, store_dir, progress=log.append)  # "data", not "/tmp/.../data"
+    try:
+        assert log == [] and again.made == "" and len(_files(store_dir)) == 1  # opened, not checked again
+        assert all(path.is_absolute() for paths in again.files.values() for path in paths)
+    finally:
+        again.close()

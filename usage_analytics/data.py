@@ -114,7 +114,7 @@ class Store:
                  progress: Callable[[str], None] | None = None):
         """store_dir: keep the checked tables in a DuckDB file there, reused while the exports (and the UTC
         day and this code) are unchanged; None: check into memory (the tests' fixtures)."""
-        self.data_dir = Path(data_dir)
+        self.data_dir = Path(data_dir).absolute()  # one spelling: "data" and "/srv/app/data" share a store file
         self.now = now  # rows with an event more than a day after this are rejected; None: no such check
         self.problems: dict[str, str] = {}  # dataset -> why it cannot be used
         self.files: dict[str, list[Path]] = {}
@@ -536,7 +536,7 @@ def fingerprint(data_dir: Path) -> str:
     """Changes whenever a file under data_dir is added, removed, rewritten or touched (cache key). Folders
     themselves do not count: making and removing an empty folder changes nothing the app reads."""
     digest = hashlib.sha256()
-    for path in sorted(Path(data_dir).rglob("*")):
+    for path in sorted(Path(data_dir).absolute().rglob("*")):
         try:
             info = path.stat()
         except OSError:
