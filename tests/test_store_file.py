@@ -172,3 +172,24 @@ def test_a_relative_and_an_absolute_path_to_the_exports_share_one_store_file(exp
         assert all(path.is_absolute() for paths in again.files.values() for path in paths)
     finally:
         again.close()
+
+
+def test_a_new_file_whose_rows_are_all_refused_keeps_the_newest_event_and_is_reported(exports, tmp_path):
+    import duckdb
+
+    store_dir = tmp_path / "state"
+    _open(exports, store_dir).close()
+    october = next((exports / "ai_usage" / "month=2026-10").glob("*.parquet"))
+    late = exports / "ai_usage" / "month=2026-12" / "part-0.parquet"  # sorts last; every row negative
+    late.parent.mkdir()
+    duckdb.execute(f"copy (select * replace (-1 - requests as requests) from read_parquet('{october}') limit 4) "
+                   f"to '{late}' (format parquet)")  # (the column keeps its type: another type checks all again)
+    log = []
+    refreshed, memory = _open(exports, store_dir, log), Store(exports, NOW)
+    try:
+        assert refreshed.made == "refreshed" and "adding 1 new file of ai_usage (4/6)" in log
+        assert refreshed.reports["ai_usage"] == memory.reports["ai_usage"]
+        assert refreshed.reports["ai_usage"].newest is not None
+    finally:
+        refreshed.close()
+        memory.close()

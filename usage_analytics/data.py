@@ -349,7 +349,8 @@ class Store:
         report.rows_read += added.rows_read
         report.rows_kept += added.rows_kept
         report.rejected_rows += added.rejected_rows
-        report.newest = added.newest
+        if added.newest is not None:  # (taken over the whole table; None when the new files kept no row)
+            report.newest = added.newest
         order_of = {(column, reason): n for n, (column, reason) in enumerate(validation.reasons(dataset))}
         merged = {(r.column, r.reason): r for r in report.rejected}
         for r in added.rejected:
@@ -360,7 +361,7 @@ class Store:
             else:
                 merged[(r.column, r.reason)] = r
         report.rejected = sorted(merged.values(), key=lambda r: order_of[(r.column, r.reason)])
-        return first if first is not None or not events else None
+        return first
 
     def _state(self) -> dict:
         return {"problems": self.problems, "files": {k: [str(f) for f in v] for k, v in self.files.items()},

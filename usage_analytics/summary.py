@@ -63,9 +63,6 @@ class _Rows:
         start, stop = self.bounds[name].get(customer_id, (0, 0))
         return self.frames[name].iloc[start:stop].drop(columns="customer_id").reset_index(drop=True)
 
-    def has(self, name: str, customer_id: str) -> bool:
-        return customer_id in self.bounds[name]
-
 
 @dataclass(frozen=True)
 class CustomerSummary:
