@@ -78,10 +78,6 @@ def _paths(files: list[Path]) -> str:
 _REJECTED = "_rejected_keys_"  # + dataset: the keys of its refused rows
 
 
-def _macros() -> dict[str, str]:
-    return {path.stem: path.read_text() for path in sorted(sql.MACROS_DIR.glob("*.sql"))}
-
-
 def _day(now: datetime | None) -> str:
     return "-" if now is None else f"{_naive_utc(now):%Y-%m-%d}"
 
@@ -145,9 +141,9 @@ class Store:
         return con
 
     def _build(self) -> None:
-        for name, text in _macros().items():  # shared rules, e.g. a day's reconciliation status
-            if not sql.is_table_macro(text):
-                self._con.execute(text)
+        for macro in sql.macros().values():  # shared rules, e.g. a day's reconciliation status
+            if not macro.is_table:
+                self._con.execute(macro.text)
         for number, dataset in enumerate(DATASETS.values(), 1):
             self._progress(f"checking {dataset.name} ({number}/{len(DATASETS)})")
             self._check(dataset)
@@ -188,9 +184,9 @@ class Store:
                 continue
             self._progress(f"summing {rollup.table}")
             self._con.execute(f"create or replace table {table} as {rollup.select}")
-        for name, text in _macros().items():
-            if sql.is_table_macro(text) and not sql.derived()[name] & set(self.problems):
-                self._con.execute(text.replace("create macro", "create or replace macro", 1))
+        for macro in sql.macros().values():
+            if macro.is_table and not macro.reads & set(self.problems):
+                self._con.execute(macro.text.replace("create macro", "create or replace macro", 1))
 
     def _key(self) -> str:
         """What the checked tables depend on: the exports' files, the day 'now' falls on, this code."""

@@ -120,24 +120,41 @@ def rollups(folder: Path = ROLLUPS_DIR) -> dict[str, Rollup]:
     return found
 
 
-def is_table_macro(text: str) -> bool:
-    return re.search(r"create\s+macro\s+\w+\s*\([^)]*\)\s+as\s+table\b", _COMMENT.sub("", text), re.IGNORECASE) is not None
+@dataclass(frozen=True)
+class Macro:
+    """queries/macros/<name>.sql: one DuckDB macro, named as its file."""
+    name: str
+    text: str
+    is_table: bool  # a table macro: DuckDB binds it when it is made, so it is made after what it reads
+    reads: frozenset[str]  # the datasets it reads, directly or through a rollup
+
+
+_MACRO = re.compile(r"create\s+macro\s+([A-Za-z_][A-Za-z0-9_]*)\s*\([^)]*\)\s+as(\s+table\b)?", re.IGNORECASE)
+
+
+@cache
+def macros(folder: Path = MACROS_DIR) -> dict[str, Macro]:
+    """Every macro by name, in file-name order."""
+    tables = rollups()
+    found = {}
+    for path in sorted(folder.glob("*.sql")):
+        text = path.read_text()
+        body = _COMMENT.sub("", text)
+        made = _MACRO.search(body)
+        if not made or made.group(1) != path.stem:
+            raise QueryError(f"macro file {path.name}: it must make one macro named {path.stem}")
+        reads: set[str] = set()
+        for name in _SOURCE.findall(body):
+            reads |= {name} if name in DATASETS else set(tables[name].reads) if name in tables else set()
+        found[path.stem] = Macro(path.stem, text, made.group(2) is not None, frozenset(reads))
+    return found
 
 
 @cache
 def derived() -> dict[str, set[str]]:
-    """Rollup tables and table macros -> the datasets they read (a query on them fails with those)."""
-    tables = {name: set(rollup.reads) for name, rollup in rollups().items()}
-    macros = {}
-    for path in MACROS_DIR.glob("*.sql"):
-        body = _COMMENT.sub("", path.read_text())
-        made = re.search(r"create\s+macro\s+([A-Za-z_][A-Za-z0-9_]*)", body, re.IGNORECASE)
-        if made:
-            sources = set()
-            for name in _SOURCE.findall(body):
-                sources |= {name} if name in DATASETS else tables.get(name, set())
-            macros[made.group(1)] = sources
-    return {**tables, **macros}
+    """Rollup tables and macros -> the datasets they read (a query on them fails with those)."""
+    return {**{name: set(rollup.reads) for name, rollup in rollups().items()},
+            **{name: set(macro.reads) for name, macro in macros().items()}}
 
 
 @cache
