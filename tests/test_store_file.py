@@ -172,6 +172,12 @@ def test_a_relative_and_an_absolute_path_to_the_exports_share_one_store_file(exp
         assert all(path.is_absolute() for paths in again.files.values() for path in paths)
     finally:
         again.close()
+    (tmp_path / "link").symlink_to(exports)  # a link to the folder is the same folder
+    linked = Store(tmp_path / "link" / ".." / "link", NOW, store_dir, progress=log.append)
+    try:
+        assert log == [] and linked.made == "" and len(_files(store_dir)) == 1
+    finally:
+        linked.close()
 
 
 def test_a_new_file_whose_rows_are_all_refused_keeps_the_newest_event_and_is_reported(exports, tmp_path):

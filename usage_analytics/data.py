@@ -71,6 +71,17 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _folder(data_dir: Path) -> Path:
+    """The exports folder in one spelling ("data", "./data", "/srv/app/data", a link to it), so that its
+    store file's name, its fingerprint and the files named in reports agree whichever way it was given."""
+    return Path(data_dir).resolve()
+
+
+def _other_states(database: Path) -> list[Path]:
+    """The store files of the same exports folder in other states (named store-<folder>-<state>.duckdb)."""
+    return [p for p in database.parent.glob(database.name.rsplit("-", 1)[0] + "-*.duckdb") if p != database]
+
+
 def _paths(files: list[Path]) -> str:
     return "[" + ", ".join(_literal(str(f)) for f in files) + "]"
 
@@ -110,7 +121,7 @@ class Store:
                  progress: Callable[[str], None] | None = None):
         """store_dir: keep the checked tables in a DuckDB file there, reused while the exports (and the UTC
         day and this code) are unchanged; None: check into memory (the tests' fixtures)."""
-        self.data_dir = Path(data_dir).absolute()  # one spelling: "data" and "/srv/app/data" share a store file
+        self.data_dir = _folder(data_dir)
         self.now = now  # rows with an event more than a day after this are rejected; None: no such check
         self.problems: dict[str, str] = {}  # dataset -> why it cannot be used
         self.files: dict[str, list[Path]] = {}
@@ -213,7 +224,7 @@ class Store:
         building = store_dir / f".{database.name}.{os.getpid()}.{threading.get_ident()}.building"
         building.unlink(missing_ok=True)
         started = time.perf_counter()
-        previous = self._previous(store_dir, database)
+        previous = self._previous(database)
         try:
             if previous is not None:  # only files were added: copy the last file and check the new ones
                 shutil.copyfile(previous[0], building)
@@ -231,20 +242,17 @@ class Store:
             self._con.close()
             building.unlink(missing_ok=True)
             raise
-        for old in store_dir.glob(database.name.rsplit("-", 1)[0] + "-*.duckdb"):  # this folder's earlier states
-            # (a process reading one keeps reading its copy: the file goes when the last reader closes it)
-            if old != database:
-                old.unlink(missing_ok=True)
+        for old in _other_states(database):  # this folder's earlier states (a process reading one keeps
+            old.unlink(missing_ok=True)  # reading its copy: the file goes when the last reader closes it)
         self.made = "refreshed" if previous else "built"
         self._progress(f"store {self.made} in {time.perf_counter() - started:.1f} s")
         self.database = database
         return self._connect(str(database), read_only=True)
 
-    def _previous(self, store_dir: Path, database: Path) -> tuple[Path, dict, dict] | None:
+    def _previous(self, database: Path) -> tuple[Path, dict, dict] | None:
         """The newest earlier store file of these exports that a refresh can start from, with its state and
         the plan (see _plan); None when a full build is needed (or simpler)."""
-        earlier = sorted((p for p in store_dir.glob(database.name.rsplit("-", 1)[0] + "-*.duckdb") if p != database),
-                         key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        earlier = sorted(_other_states(database), key=lambda p: p.stat().st_mtime_ns, reverse=True)
         if not earlier:
             return None
         try:
@@ -254,8 +262,9 @@ class Store:
             _, day, code = found.rsplit("@", 2)
         except (duckdb.Error, TypeError, ValueError):
             return None
-        if code != CODE_VERSION or "signatures" not in state or day == "-" != _day(self.now) \
-                or (day != "-" and _day(self.now) < day):  # another checking code, or an earlier "now"
+        today = _day(self.now)  # (same day, or a later one; "-" is a store checked without a "now")
+        later = day == today or ("-" not in (day, today) and day < today)
+        if code != CODE_VERSION or "signatures" not in state or not later:
             return None
         plan = self._plan(state, day)
         if all(step == "check" for step in plan.values()):
@@ -271,7 +280,7 @@ class Store:
         for name, dataset in DATASETS.items():
             old = state["signatures"].get(name)
             report = state["reports"].get(name, {})
-            future = any("future" in r["reason"] for r in report.get("rejected", []))
+            future = any(r["reason"] == validation.IN_THE_FUTURE for r in report.get("rejected", []))
             try:
                 now = _signatures(self._listing(dataset))
             except DataError:
@@ -516,7 +525,7 @@ def connect(data_dir: Path, now: datetime | None = None, store_dir: Path | None 
 
 def store_file(data_dir: Path, key: str, store_dir: Path) -> Path:
     """Where the store of this exports folder in this state lives: one file per state, named by both."""
-    folder = hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()[:8]
+    folder = hashlib.sha256(str(_folder(data_dir)).encode()).hexdigest()[:8]
     return Path(store_dir) / f"store-{folder}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.duckdb"
 
 
@@ -533,7 +542,7 @@ def fingerprint(data_dir: Path) -> str:
     """Changes whenever a file under data_dir is added, removed, rewritten or touched (cache key). Folders
     themselves do not count: making and removing an empty folder changes nothing the app reads."""
     digest = hashlib.sha256()
-    for path in sorted(Path(data_dir).absolute().rglob("*")):
+    for path in sorted(_folder(data_dir).rglob("*")):
         try:
             info = path.stat()
         except OSError:

@@ -11,6 +11,7 @@ from datetime import datetime
 from .contract import Column, Dataset
 
 CLOCK_SKEW = "interval 1 day"  # an event this far after now is "in the future"
+IN_THE_FUTURE = "is more than a day in the future"  # the reason; a later "now" could accept such a row
 SAMPLES = 3  # sample values kept per reason
 
 
@@ -59,7 +60,7 @@ def _checks(dataset: Dataset) -> list[tuple[str, str, str]]:
             checks.append((f"{c} < 0", column.name, "is negative"))
         if column.event:
             checks.append((f"$now is not null and {c} > $now + {CLOCK_SKEW}", column.name,
-                           "is more than a day in the future"))
+                           IN_THE_FUTURE))
     names = dataset.column_names
     if "started_at" in names and "ended_at" in names:
         checks.append(('"ended_at" < "started_at"', "ended_at", "is before started_at"))
