@@ -53,7 +53,7 @@ def _ingest(args: argparse.Namespace) -> int:
     settings = config.load()
     started = time.perf_counter()
     store = connect(settings.data_dir, settings.now(), settings.store_dir,
-                    lambda line: print(line, file=sys.stderr, flush=True))
+                    _say)
     try:
         kept = sum(report.rows_kept for report in store.reports.values())
         where = store.database or "memory (the store folder cannot be used; see the warning above)"
@@ -71,15 +71,20 @@ def _bench(args: argparse.Namespace) -> int:
         raise UsageError("--ai-rows needs at least 1000 and --repeat at least 1")
     settings = config.load()
     timings = bench.run(args.ai_rows, settings.state_dir, args.repeat,
-                        progress=lambda line: print(line, file=sys.stderr, flush=True))
+                        progress=_say)
     print(bench.table(timings, args.ai_rows))
     return 0
+
+
+def _say(line: str) -> None:
+    """A step of long work, on stderr (stdout holds the command's result)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def _progress(line: str) -> None:
     """Building the store on a terminal: say what is being checked (a pipeline's stderr stays one line)."""
     if sys.stderr.isatty():
-        print(line, file=sys.stderr, flush=True)
+        _say(line)
 
 
 def _handoff(args: argparse.Namespace) -> int:
