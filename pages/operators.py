@@ -46,7 +46,7 @@ def _filters(table: pd.DataFrame) -> pd.DataFrame:
 
 def _trends(found: dict, table: pd.DataFrame) -> None:
     st.subheader("Trends across customers", anchor=False)
-    runtime, ai = ui.combined(found, "runtime"), ui.combined(found, "ai_daily")
+    runtime, ai = ui.trend(found, "runtime"), ui.trend(found, "ai_daily")  # summed per day in SQL
     left, right = st.columns(2)
     with left:
         st.markdown("**Workspace runtime per day**")

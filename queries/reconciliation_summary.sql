@@ -1,7 +1,8 @@
 -- Per customer (one, or all when $customer_id is null) and linked provider: the first open day (the
 -- earliest day with usage, up to today, that is not matched: pending, mismatch, or usage with no
 -- reconciliation row), and how many days with usage inside the period are matched or mismatched. Rules
--- turn this into lag and badges.
+-- turn this into lag and badges. The open days (a few percent of all) and the period's days are grouped
+-- apart, before the join with the links: grouping every day of every customer once took most of the time.
 -- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
 -- returns: customer_id VARCHAR, provider VARCHAR, first_open_day DATE, period_usage_days BIGINT, period_matched_days BIGINT, period_mismatch_days BIGINT
 with linked as (
@@ -17,24 +18,46 @@ days as (
         d.customer_id,
         d.provider,
         d.day,
-        d.status,
-        d.day >= cast($period_start as date) and d.day < cast($period_end as date) as is_in_period
+        d.status
     from ai_provider_days as d
     where ($customer_id is null or d.customer_id = $customer_id)
         and (d.first_bucket_start < $now or (d.has_reconciliation and d.day <= cast($now as date)))
+),
+
+open_days as (
+    select
+        d.customer_id,
+        d.provider,
+        min(d.day) as first_open_day
+    from days as d
+    where d.status <> 'matched'
+    group by d.customer_id, d.provider
+),
+
+period_days as (
+    select
+        d.customer_id,
+        d.provider,
+        count(*) as usage_days,
+        count(*) filter (where d.status = 'matched') as matched_days,
+        count(*) filter (where d.status = 'mismatch') as mismatch_days
+    from days as d
+    where d.day >= cast($period_start as date)
+        and d.day < cast($period_end as date)
+    group by d.customer_id, d.provider
 ),
 
 final as (
     select
         l.customer_id,
         l.provider,
-        min(d.day) filter (where d.status <> 'matched') as first_open_day,
-        count(d.day) filter (where d.is_in_period) as period_usage_days,
-        count(d.day) filter (where d.is_in_period and d.status = 'matched') as period_matched_days,
-        count(d.day) filter (where d.is_in_period and d.status = 'mismatch') as period_mismatch_days
+        o.first_open_day,
+        coalesce(p.usage_days, 0) as period_usage_days,
+        coalesce(p.matched_days, 0) as period_matched_days,
+        coalesce(p.mismatch_days, 0) as period_mismatch_days
     from linked as l
-    left join days as d on l.customer_id = d.customer_id and l.provider = d.provider
-    group by l.customer_id, l.provider
+    left join open_days as o on l.customer_id = o.customer_id and l.provider = o.provider
+    left join period_days as p on l.customer_id = p.customer_id and l.provider = p.provider
 )
 
 select * from final

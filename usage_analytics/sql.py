@@ -134,19 +134,33 @@ _MACRO = re.compile(r"create\s+macro\s+([A-Za-z_][A-Za-z0-9_]*)\s*\([^)]*\)\s+as
 
 @cache
 def macros(folder: Path = MACROS_DIR) -> dict[str, Macro]:
-    """Every macro by name, in file-name order."""
+    """Every macro by name, in build order: a macro that reads another comes after it."""
     tables = rollups()
-    found = {}
+    bodies = {}
     for path in sorted(folder.glob("*.sql")):
         text = path.read_text()
-        body = _COMMENT.sub("", text)
-        made = _MACRO.search(body)
+        made = _MACRO.search(_COMMENT.sub("", text))
         if not made or made.group(1) != path.stem:
             raise QueryError(f"macro file {path.name}: it must make one macro named {path.stem}")
+        bodies[path.stem] = (text, made.group(2) is not None)
+    found: dict[str, Macro] = {}
+
+    def add(name: str, seen: tuple[str, ...] = ()) -> None:
+        if name in found:
+            return
+        if name in seen:
+            raise QueryError(f"macros {' -> '.join(seen + (name,))} read each other")
+        text, is_table = bodies[name]
         reads: set[str] = set()
-        for name in _SOURCE.findall(body):
-            reads |= {name} if name in DATASETS else set(tables[name].reads) if name in tables else set()
-        found[path.stem] = Macro(path.stem, text, made.group(2) is not None, frozenset(reads))
+        for source in _SOURCE.findall(_COMMENT.sub("", text)):
+            if source in bodies and source != name:
+                add(source, seen + (name,))
+                reads |= found[source].reads
+            reads |= {source} if source in DATASETS else set(tables[source].reads) if source in tables else set()
+        found[name] = Macro(name, text, is_table, frozenset(reads))
+
+    for name in bodies:
+        add(name)
     return found
 
 

@@ -1,7 +1,8 @@
 """A customer's figures for one period as of now: the one code path for pages, downloads and CLI."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -42,26 +43,54 @@ class ProviderUsage:
     lag_days: int
 
 
-class _Rows:
-    """The rows of every query for a set of customers, ordered by customer_id, and where each customer's
-    rows start and stop: a customer's frame is cut only when a page asks for it (an operator's month of
-    thousands of customers would otherwise cost a pandas copy per customer and part)."""
+class _Frames:
+    """The rows of the scope's queries, shared by its summaries: those the totals were made from, and the
+    per-day rows (DETAILS), run only when a page first asks for them. An operator's month of thousands of
+    customers then never fetches every customer's days unless a page draws them. Each customer's rows are
+    found by position (queries order them by customer_id) and cut only when asked for."""
 
-    def __init__(self, frames: dict[str, pd.DataFrame]):
-        self.frames = frames
-        self.bounds: dict[str, dict[str, tuple[int, int]]] = {}
+    def __init__(self, store: Store, window: dict, gaps: dict[str, str], frames: dict[str, pd.DataFrame]):
+        self._store, self._window, self._gaps = store, window, gaps
+        self._lock = threading.Lock()  # summaries are shared by sessions, which run on threads
+        self._running: dict[str, Future] = {}
         for name, frame in frames.items():
-            ids = frame["customer_id"].to_numpy()
-            # (queries order by customer_id, so each customer's rows are one run)
-            starts = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist()] if len(ids) else []
-            stops = [*starts[1:], len(ids)]
-            self.bounds[name] = {ids[a]: (a, b) for a, b in zip(starts, stops)}
-            if len(self.bounds[name]) != len(starts):
-                raise ValueError(f"query {name} did not return its rows ordered by customer_id")
+            self._running[name] = done = Future()
+            done.set_result(frame)
+        self._bounds: dict[str, dict[str, tuple[int, int]]] = {}
+
+    def start(self, name: str) -> Future:
+        with self._lock:
+            if name not in self._running:
+                self._running[name] = _POOL.submit(self._fetch, name)
+            return self._running[name]
+
+    def _fetch(self, name: str) -> pd.DataFrame:
+        if DETAILS[name] in self._gaps:  # the area's data is unusable: no rows, and the gap says why
+            return _no_rows(name)
+        return _rows(self._store, name, self._window)
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """A query's whole result (shared: not to be written to)."""
+        return self.start(name).result()
 
     def part(self, name: str, customer_id: str) -> pd.DataFrame:
-        start, stop = self.bounds[name].get(customer_id, (0, 0))
-        return self.frames[name].iloc[start:stop].drop(columns="customer_id").reset_index(drop=True)
+        frame = self.frame(name)
+        with self._lock:
+            if name not in self._bounds:
+                self._bounds[name] = _bounds(name, frame)
+            start, stop = self._bounds[name].get(customer_id, (0, 0))
+        return frame.iloc[start:stop].drop(columns="customer_id").reset_index(drop=True)
+
+
+def _bounds(name: str, frame: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """Where each customer's rows start and stop in a result ordered by customer_id."""
+    ids = frame["customer_id"].to_numpy()
+    starts = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist()] if len(ids) else []
+    stops = [*starts[1:], len(ids)]
+    found = {ids[a]: (a, b) for a, b in zip(starts, stops)}
+    if len(found) != len(starts):
+        raise ValueError(f"query {name} did not return its rows ordered by customer_id")
+    return found
 
 
 @dataclass(frozen=True)
@@ -72,10 +101,10 @@ class CustomerSummary:
     providers: tuple[ProviderUsage, ...]
     not_configured: tuple[str, ...]
     billing: rules.Readiness | None  # None only when the billing data cannot be read (see gaps)
-    runtime_hours: float  # the runtime frame's sum, distinct workspaces and whether one runs now, taken for
-    active_workspaces: int  # all customers at once (cutting thousands of frames to ask would take seconds)
+    runtime_hours: float  # runtime_totals: hours, workspaces with runtime, and whether one runs now
+    active_workspaces: int
     is_running: bool
-    rows: _Rows = field(repr=False, compare=False)
+    frames: _Frames = field(repr=False, compare=False)
     gaps: dict[str, str] = field(default_factory=dict)  # area (runtime, ai, billing) -> why it is missing
 
     # A new frame on every access (a cut of the shared result, copied by pandas only when written to): the
@@ -83,12 +112,12 @@ class CustomerSummary:
     @property
     def runtime(self) -> pd.DataFrame:
         """day, workspace_id, template, runtime_hours, is_running"""
-        return self.rows.part("runtime_by_workspace_day", self.account.customer_id)
+        return self.frames.part("runtime_by_workspace_day", self.account.customer_id)
 
     @property
     def ai_daily(self) -> pd.DataFrame:
         """day, provider, model, token counts, cost_usd, reconciliation_status"""
-        return self.rows.part("ai_usage_by_day", self.account.customer_id)
+        return self.frames.part("ai_usage_by_day", self.account.customer_id)
 
     @property
     def ai_cost_usd(self) -> Decimal:
@@ -107,96 +136,134 @@ class CustomerSummary:
 def accounts(store: Store, customer_id: str | None = None) -> dict[str, Account]:
     """Customer accounts by id: one, or every customer when customer_id is None."""
     rows = store.run("customer_accounts", customer_id=customer_id)
-    return {row.customer_id: Account(row.customer_id, row.customer_name, row.account_status, _aware(row.created_at))
-            for row in rows.itertuples()}
+    return {cid: Account(cid, name, status, _aware(created))
+            for cid, name, status, created in zip(*_columns(rows, "customer_id", "customer_name", "account_status",
+                                                             "created_at"))}
 
 
-def _snapshot(row) -> rules.BillingSnapshot:
+def _columns(frame: pd.DataFrame, *names: str) -> list[list]:
+    """Columns as Python lists with None for nulls: thousands of rows read this way, not row by row."""
+    return [[None if pd.isna(v) else v for v in frame[name].tolist()] if frame[name].hasnans else frame[name].tolist()
+            for name in names]
+
+
+def _snapshot(row: dict) -> rules.BillingSnapshot:
     return rules.BillingSnapshot(
-        as_of=_aware(row.as_of),
-        billing_mode=row.billing_mode,
-        payment_verified=bool(_value(row.payment_verified)),
-        trial_status=_value(row.trial_status),
-        trial_ends_at=_aware(row.trial_ends_at),
-        prepaid_workspace_hours=_float(row.prepaid_workspace_hours),
-        prepaid_ai_usd=_value(row.prepaid_ai_usd),
+        as_of=_aware(row["as_of"]),
+        billing_mode=row["billing_mode"],
+        payment_verified=bool(row["payment_verified"]),
+        trial_status=row["trial_status"],
+        trial_ends_at=_aware(row["trial_ends_at"]),
+        prepaid_workspace_hours=None if row["prepaid_workspace_hours"] is None else float(row["prepaid_workspace_hours"]),
+        prepaid_ai_usd=row["prepaid_ai_usd"],
     )
-
-
-def _value(value):
-    """A cell's value, None for a null (pandas gives NaN, NaT or NA)."""
-    return None if value is None or pd.isna(value) else value
-
-
-def _float(value) -> float | None:
-    value = _value(value)
-    return None if value is None else float(value)  # a plain float, so rules give plain bools
 
 
 def _aware(value) -> datetime | None:
-    value = _value(value)
-    return value.to_pydatetime().replace(tzinfo=timezone.utc) if value is not None else None  # tables hold naive UTC
-
-
-def _provider(row, totals: dict, period: Period, now: datetime) -> ProviderUsage:
-    """One linked provider's totals, reconciliation badge and final/provisional status."""
-    today = now.date()
-    through = rules.reconciled_through(_value(row.first_open_day), today)
-    lag = rules.lag_days(through, today)
-    cost, *counts = totals.get((row.customer_id, row.provider), _NO_USAGE)
-    return ProviderUsage(
-        provider=row.provider,
-        cost_usd=rules.usd(cost),
-        **{f: int(n) for f, n in zip(TOKEN_FIELDS, counts)},
-        status=rules.total_status(period.has_ended(now), int(row.period_usage_days), int(row.period_matched_days)),
-        badge=rules.badge(lag, int(row.period_mismatch_days) > 0),
-        reconciled_through=through,
-        lag_days=lag,
-    )
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    return value.replace(tzinfo=timezone.utc)  # tables hold naive UTC
 
 
 _NO_USAGE = (Decimal(0), *(0 for _ in TOKEN_FIELDS))
 
 
-def _provider_totals(ai_daily: pd.DataFrame) -> dict[tuple[str, str], tuple]:
-    """(customer, provider) -> exact cost sum and token counts, over the daily rows, in one pass."""
-    if ai_daily.empty:
-        return {}
-    sums = ai_daily.groupby(["customer_id", "provider"], sort=False)[["cost_usd", *TOKEN_FIELDS]].sum()
-    return {key: (Decimal(row[0]), *row[1:]) for key, row in zip(sums.index, sums.itertuples(index=False))}
+def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime) -> dict[str, list[ProviderUsage]]:
+    """Each customer's linked providers: totals, reconciliation badge and final/provisional status."""
+    usage = frames["ai_usage_by_provider"]
+    totals = {(cid, provider): (cost, *counts) for cid, provider, cost, *counts in
+              zip(*_columns(usage, "customer_id", "provider", "cost_usd", *TOKEN_FIELDS))}
+    today, ended = now.date(), period.has_ended(now)
+    found: dict[str, list[ProviderUsage]] = {}
+    for cid, provider, first_open, usage_days, matched, mismatched in zip(*_columns(
+            frames["reconciliation_summary"], "customer_id", "provider", "first_open_day", "period_usage_days",
+            "period_matched_days", "period_mismatch_days")):
+        through = rules.reconciled_through(_day(first_open), today)
+        lag = rules.lag_days(through, today)
+        cost, *counts = totals.get((cid, provider), _NO_USAGE)
+        found.setdefault(cid, []).append(ProviderUsage(
+            provider=provider,
+            cost_usd=rules.usd(cost),
+            **{f: int(n) for f, n in zip(TOKEN_FIELDS, counts)},
+            status=rules.total_status(ended, int(usage_days), int(matched)),
+            badge=rules.badge(lag, int(mismatched) > 0),
+            reconciled_through=through,
+            lag_days=lag,
+        ))
+    return found
 
 
-AREAS = {  # what each part of the figures reads; a dataset that cannot be used takes down only its areas
-    "runtime": ("runtime_by_workspace_day",),
-    "ai": ("ai_usage_by_day", "reconciliation_summary", "ai_unlinked_providers"),
+def _day(value) -> date | None:
+    return value.date() if isinstance(value, (pd.Timestamp, datetime)) else value
+
+
+AREAS = {  # the totals each area reads at once; a dataset that cannot be used takes down only its areas
+    "runtime": ("runtime_totals",),
+    "ai": ("ai_usage_by_provider", "reconciliation_summary", "ai_unlinked_providers"),
     "billing": ("billing_snapshot",),
 }
+# One customer's pages draw its days, so for one customer these are fetched instead of the totals queries
+# and summed here: two queries fewer on the page that must answer fastest.
+SUMMED_HERE = {"runtime_totals": "runtime_by_workspace_day", "ai_usage_by_provider": "ai_usage_by_day"}
+DETAILS = {  # rows fetched when a page first asks for them -> their area
+    "runtime_by_workspace_day": "runtime",
+    "ai_usage_by_day": "ai",
+    "ai_usage_trend": "ai",
+    "runtime_totals": "runtime",  # (its rows across customers are the runtime trend)
+}
+
+_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="figures")
 
 
-_POOL = ThreadPoolExecutor(max_workers=sum(len(names) for names in AREAS.values()), thread_name_prefix="figures")
+def _rows(store: Store, name: str, window: dict) -> pd.DataFrame:
+    return store.run(name, **{k: v for k, v in window.items() if k in sql.load(name).params})
 
 
-def _run_areas(store: Store, window: dict, strict: bool) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Every query's rows; in lenient mode an area whose data is unusable gets empty rows and a gap.
+def _no_rows(name: str) -> pd.DataFrame:
+    return pd.DataFrame(columns=[column for column, _ in sql.load(name).returns])
 
-    The queries run at once, each on a cursor of its own: DuckDB runs them outside the GIL, so a page's
-    figures take about as long as its slowest query, not the sum of all."""
-    def rows(name: str) -> pd.DataFrame:
-        return store.run(name, **{k: v for k, v in window.items() if k in sql.load(name).params})
 
-    running = {name: _POOL.submit(rows, name) for names in AREAS.values() for name in names}
-    frames, gaps = {}, {}
+def _summed_here(name: str, days: pd.DataFrame) -> pd.DataFrame:
+    """A totals query's rows (per customer) from the days of the query it is summed from."""
+    if name == "runtime_totals":
+        totals = days.groupby("customer_id", sort=True).agg(
+            runtime_hours=("runtime_hours", "sum"), active_workspaces=("workspace_id", "nunique"),
+            is_running=("is_running", "any"))
+    else:
+        totals = days.groupby(["customer_id", "provider"], sort=True)[["requests", "input_tokens",
+                                                                        "cached_input_tokens", "output_tokens"]].sum()
+        totals["cost_usd"] = days.groupby(["customer_id", "provider"], sort=True)["cost_usd"].agg(
+            lambda amounts: sum(amounts, Decimal(0)))  # exact
+    return totals.reset_index()
+
+
+def _run_areas(store: Store, window: dict, strict: bool
+               ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], dict[str, str]]:
+    """Every area's totals by totals query, the query results they came from, and the gaps: in lenient mode
+    an area whose data is unusable gets empty rows and a gap.
+
+    The queries run at once, each on a cursor of its own: DuckDB runs them outside the GIL, so the
+    figures take about as long as the slowest query, not the sum of all."""
+    one = window["customer_id"] is not None
+    source = {name: SUMMED_HERE.get(name, name) if one else name for names in AREAS.values() for name in names}
+    running = {name: _POOL.submit(_rows, store, query, window) for name, query in source.items()}
+    totals, fetched, gaps = {}, {}, {}
     for area, names in AREAS.items():
         try:
             for name in names:
-                frames[name] = running[name].result()
+                fetched[source[name]] = running[name].result()
+                totals[name] = fetched[source[name]] if source[name] == name else \
+                    _summed_here(name, fetched[source[name]])  # one customer: summed from its days
         except DataError as error:
             if strict:
                 raise
             gaps[area] = str(error)
             for name in names:
-                frames[name] = pd.DataFrame(columns=[column for column, _ in sql.load(name).returns])
-    return frames, gaps
+                totals[name] = _no_rows(name)
+                fetched.pop(source[name], None)
+    return totals, fetched, gaps
 
 
 def summaries(store: Store, period: Period, now: datetime, customer_id: str | None = None,
@@ -205,27 +272,29 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
 
     The same queries serve one customer and all of them, so an operator's table and a customer's
     pages, downloads and command line can never disagree. strict=False (pages) keeps going when a
-    dataset is unusable and records the gap per area instead; the handoff is always strict."""
+    dataset is unusable and records the gap per area instead; the handoff is always strict.
+
+    Per-day rows (runtime, ai_daily, trends) are fetched when first asked for, except one customer's, which
+    its totals are summed from."""
     found = accounts(store, customer_id)
     if not found:
         return {}
     window = dict(customer_id=customer_id, period_start=period.start, period_end=period.end, now=now)
-    frames, gaps = _run_areas(store, window, strict)
-    rows = _Rows(frames)
-    totals = _provider_totals(frames["ai_usage_by_day"])
-    providers: dict[str, list[ProviderUsage]] = {}
-    for row in frames["reconciliation_summary"].itertuples(index=False):
-        providers.setdefault(row.customer_id, []).append(_provider(row, totals, period, now))
+    frames, fetched, gaps = _run_areas(store, window, strict)
+    shared = _Frames(store, window, gaps, fetched)
+    providers = _providers(frames, period, now)
     unlinked: dict[str, list[str]] = {}
-    for cid, provider in zip(frames["ai_unlinked_providers"]["customer_id"], frames["ai_unlinked_providers"]["provider"]):
+    for cid, provider in zip(*_columns(frames["ai_unlinked_providers"], "customer_id", "provider")):
         unlinked.setdefault(cid, []).append(provider)
-    snapshots = {row.customer_id: row for row in frames["billing_snapshot"].itertuples(index=False)}
-    runtime = frames["runtime_by_workspace_day"].groupby("customer_id", sort=False)
-    hours, workspaces = runtime["runtime_hours"].sum().to_dict(), runtime["workspace_id"].nunique().to_dict()
-    running = runtime["is_running"].any().to_dict()
+    billing = frames["billing_snapshot"]
+    snapshots = dict(zip(billing["customer_id"].tolist(), (dict(zip(billing.columns, values)) for values in zip(
+        *_columns(billing, *billing.columns)))))
+    runtime = {cid: (hours, workspaces, running) for cid, hours, workspaces, running in zip(*_columns(
+        frames["runtime_totals"], "customer_id", "runtime_hours", "active_workspaces", "is_running")) if cid}
     result = {}
     for cid, acct in found.items():
-        billing = snapshots.get(cid)
+        snapshot = snapshots.get(cid)
+        hours, workspaces, running = runtime.get(cid, (0.0, 0, False))
         result[cid] = CustomerSummary(
             account=acct,
             period=period,
@@ -233,14 +302,18 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
             providers=tuple(sorted(providers.get(cid, ()), key=lambda p: (-p.cost_usd, p.provider))),
             not_configured=tuple(unlinked.get(cid, ())),
             billing=None if "billing" in gaps else rules.billing_readiness(
-                acct.account_status, _snapshot(billing) if billing is not None else None, now),
-            runtime_hours=float(hours.get(cid, 0.0)),
-            active_workspaces=int(workspaces.get(cid, 0)),
-            is_running=bool(running.get(cid, False)),
-            rows=rows,
+                acct.account_status, _snapshot(snapshot) if snapshot is not None else None, now),
+            runtime_hours=float(hours),
+            active_workspaces=int(workspaces),
+            is_running=bool(running),
+            frames=shared,
             gaps=gaps,
         )
     return result
+
+
+def _shared(found: dict[str, CustomerSummary]) -> list[_Frames]:
+    return list({id(s.frames): s.frames for s in found.values()}.values())
 
 
 def combined(found: dict[str, CustomerSummary], part: str) -> pd.DataFrame:
@@ -248,12 +321,26 @@ def combined(found: dict[str, CustomerSummary], part: str) -> pd.DataFrame:
     name = {"runtime": "runtime_by_workspace_day", "ai_daily": "ai_usage_by_day"}[part]
     names = {cid: s.account.customer_name for cid, s in found.items()}
     frames = []
-    for rows in {id(s.rows): s.rows for s in found.values()}.values():
-        frame = rows.frames[name]
+    for shared in _shared(found):
+        frame = shared.frame(name)
         frame = frame[frame["customer_id"].isin(names.keys())]
         frames.append(frame.drop(columns="customer_id").assign(customer=frame["customer_id"].map(names)))
     joined = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return joined if not joined.empty else pd.DataFrame()
+
+
+def trend(found: dict[str, CustomerSummary], part: str) -> pd.DataFrame:
+    """A part summed across the whole scope these figures were computed for (the operators' trends):
+    runtime per day and template, or ai_daily per day, provider, model and reconciliation status."""
+    frames = []
+    for shared in _shared(found):
+        if part == "runtime":
+            totals = shared.frame("runtime_totals")
+            frames.append(totals.loc[totals["customer_id"].isna(), ["day", "template", "runtime_hours"]])
+        else:
+            frames.append(shared.frame({"ai_daily": "ai_usage_trend"}[part]))
+    joined = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return joined.reset_index(drop=True) if not joined.empty else pd.DataFrame()
 
 
 def customer_summary(store: Store, customer_id: str, period: Period, now: datetime) -> CustomerSummary:

@@ -386,5 +386,10 @@ def combined(found: dict[str, CustomerSummary], part: str) -> pd.DataFrame:
     return summary.combined(found, part)
 
 
+def trend(found: dict[str, CustomerSummary], part: str) -> pd.DataFrame:
+    """A part (runtime or ai_daily) summed across the scope's customers per day (no customer column)."""
+    return summary.trend(found, part)
+
+
 def empty(message: str) -> None:
     st.info(message, icon=":material/info:")

@@ -1,0 +1,31 @@
+-- Managed-AI usage totals per customer (one, or all when $customer_id is null) and linked provider in a
+-- period, as of $now: the figures of the provider cards, the billing handoff and the operators' table.
+-- Summed here, once per (customer, provider), rather than in pandas over ai_usage_by_day's rows, which a
+-- page only fetches when it draws them. Providers without a provider_links row are not attributed
+-- (ai_unlinked_providers names them).
+-- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
+-- returns: customer_id VARCHAR, provider VARCHAR, requests BIGINT, input_tokens BIGINT, cached_input_tokens BIGINT, output_tokens BIGINT, cost_usd DECIMAL
+with linked as (
+    select distinct
+        l.customer_id,
+        l.provider
+    from provider_links as l
+    where ($customer_id is null or l.customer_id = $customer_id)
+),
+
+final as (
+    select
+        u.customer_id,
+        u.provider,
+        cast(sum(u.requests) as bigint) as requests,
+        cast(sum(u.input_tokens) as bigint) as input_tokens,
+        cast(sum(u.cached_input_tokens) as bigint) as cached_input_tokens,
+        cast(sum(u.output_tokens) as bigint) as output_tokens,
+        sum(u.cost_usd) as cost_usd
+    from ai_usage_in($customer_id, $period_start, least($period_end, $now)) as u
+    semi join linked as l on u.customer_id = l.customer_id and u.provider = l.provider
+    group by u.customer_id, u.provider
+)
+
+select * from final
+order by customer_id, provider
