@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import ROOT
-from usage_analytics import handoff, summary
+from usage_analytics import handoff, sql, summary
 from usage_analytics.data import Store
 from usage_analytics.periods import Period
 
@@ -40,7 +40,7 @@ def test_figures_and_handoff_packs_are_identical_from_the_store_file_and_from_me
         filed.close()
 
 
-ROLLUPS = ("ai_usage_daily", "ai_provider_days", "workspace_session_runs")
+ROLLUPS = tuple(sql.rollups())  # every one, including any added later
 
 
 def _assert_same(memory, filed):
@@ -49,6 +49,8 @@ def _assert_same(memory, filed):
         for period in PERIODS:
             expected, found = summary.summaries(memory, period, NOW), summary.summaries(filed, period, NOW)
             assert list(found) == list(expected)
+            for part in ("runtime", "ai_daily"):
+                assert summary.trend(found, part).equals(summary.trend(expected, part)), (period, part)
             for customer_id, figures in expected.items():
                 same = found[customer_id]
                 assert same.runtime.equals(figures.runtime) and same.ai_daily.equals(figures.ai_daily), customer_id

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -29,8 +31,7 @@ class Account:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class ProviderUsage:
+class ProviderUsage(NamedTuple):  # a tuple: thousands are made for an operators' month
     provider: str
     cost_usd: Decimal  # rounded to 6 places; totals add these so they foot
     requests: int
@@ -143,8 +144,15 @@ def accounts(store: Store, customer_id: str | None = None) -> dict[str, Account]
 
 def _columns(frame: pd.DataFrame, *names: str) -> list[list]:
     """Columns as Python lists with None for nulls: thousands of rows read this way, not row by row."""
-    return [[None if pd.isna(v) else v for v in frame[name].tolist()] if frame[name].hasnans else frame[name].tolist()
-            for name in names]
+    return [_values(frame[name]) for name in names]
+
+
+def _values(column: pd.Series) -> list:
+    if isinstance(column.dtype, pd.StringDtype):  # (Arrow-backed: its own iteration is slow)
+        values = column.to_numpy(dtype=object, na_value=None).tolist()
+    else:
+        values = column.tolist()
+    return [None if pd.isna(v) else v for v in values] if column.hasnans else values
 
 
 def _snapshot(row: dict) -> rules.BillingSnapshot:
@@ -176,22 +184,21 @@ def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime) -
     totals = {(cid, provider): (cost, *counts) for cid, provider, cost, *counts in
               zip(*_columns(usage, "customer_id", "provider", "cost_usd", *TOKEN_FIELDS))}
     today, ended = now.date(), period.has_ended(now)
+
+    @cache  # a few hundred distinct first open days among thousands of providers
+    def lag(first_open: date | None) -> tuple[date, int]:
+        through = rules.reconciled_through(first_open, today)
+        return through, rules.lag_days(through, today)
+
     found: dict[str, list[ProviderUsage]] = {}
     for cid, provider, first_open, usage_days, matched, mismatched in zip(*_columns(
             frames["reconciliation_summary"], "customer_id", "provider", "first_open_day", "period_usage_days",
             "period_matched_days", "period_mismatch_days")):
-        through = rules.reconciled_through(_day(first_open), today)
-        lag = rules.lag_days(through, today)
+        through, days = lag(_day(first_open))
         cost, *counts = totals.get((cid, provider), _NO_USAGE)
         found.setdefault(cid, []).append(ProviderUsage(
-            provider=provider,
-            cost_usd=rules.usd(cost),
-            **{f: int(n) for f, n in zip(TOKEN_FIELDS, counts)},
-            status=rules.total_status(ended, int(usage_days), int(matched)),
-            badge=rules.badge(lag, int(mismatched) > 0),
-            reconciled_through=through,
-            lag_days=lag,
-        ))
+            provider, rules.usd(cost), *map(int, counts), rules.total_status(ended, int(usage_days), int(matched)),
+            rules.badge(days, int(mismatched) > 0), through, days))
     return found
 
 
@@ -200,9 +207,9 @@ def _day(value) -> date | None:
 
 
 AREAS = {  # the totals each area reads at once; a dataset that cannot be used takes down only its areas
+    "billing": ("billing_snapshot",),
     "runtime": ("runtime_totals",),
     "ai": ("ai_usage_by_provider", "reconciliation_summary", "ai_unlinked_providers"),
-    "billing": ("billing_snapshot",),
 }
 # One customer's pages draw its days, so for one customer these are fetched instead of the totals queries
 # and summed here: two queries fewer on the page that must answer fastest.
@@ -239,31 +246,34 @@ def _summed_here(name: str, days: pd.DataFrame) -> pd.DataFrame:
     return totals.reset_index()
 
 
-def _run_areas(store: Store, window: dict, strict: bool
-               ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], dict[str, str]]:
-    """Every area's totals by totals query, the query results they came from, and the gaps: in lenient mode
-    an area whose data is unusable gets empty rows and a gap.
-
-    The queries run at once, each on a cursor of its own: DuckDB runs them outside the GIL, so the
-    figures take about as long as the slowest query, not the sum of all."""
+def _start(store: Store, window: dict) -> dict[str, tuple[str, Future]]:
+    """Every area's totals queries, started at once, each on a cursor of its own: DuckDB runs them outside
+    the GIL, so they take about as long as the slowest, and the rows of one area are turned into figures
+    here while the others still run. For one customer its days are fetched instead (SUMMED_HERE)."""
     one = window["customer_id"] is not None
-    source = {name: SUMMED_HERE.get(name, name) if one else name for names in AREAS.values() for name in names}
-    running = {name: _POOL.submit(_rows, store, query, window) for name, query in source.items()}
-    totals, fetched, gaps = {}, {}, {}
-    for area, names in AREAS.items():
-        try:
-            for name in names:
-                fetched[source[name]] = running[name].result()
-                totals[name] = fetched[source[name]] if source[name] == name else \
-                    _summed_here(name, fetched[source[name]])  # one customer: summed from its days
-        except DataError as error:
-            if strict:
-                raise
-            gaps[area] = str(error)
-            for name in names:
-                totals[name] = _no_rows(name)
-                fetched.pop(source[name], None)
-    return totals, fetched, gaps
+    return {name: (query, _POOL.submit(_rows, store, query, window))
+            for names in AREAS.values() for name in names
+            for query in [SUMMED_HERE.get(name, name) if one else name]}
+
+
+def _area(area: str, running: dict, strict: bool, fetched: dict[str, pd.DataFrame], gaps: dict[str, str]
+          ) -> dict[str, pd.DataFrame]:
+    """An area's totals by query name, once its queries are done; in lenient mode an area whose data is
+    unusable gets empty rows and a gap. The query results go into fetched (the frames pages may cut)."""
+    totals = {}
+    try:
+        for name in AREAS[area]:
+            query, future = running[name]
+            fetched[query] = future.result()
+            totals[name] = fetched[query] if query == name else _summed_here(name, fetched[query])
+    except DataError as error:
+        if strict:
+            raise
+        gaps[area] = str(error)
+        for name in AREAS[area]:
+            totals[name] = _no_rows(name)
+            fetched.pop(running[name][0], None)
+    return totals
 
 
 def summaries(store: Store, period: Period, now: datetime, customer_id: str | None = None,
@@ -276,36 +286,46 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
 
     Per-day rows (runtime, ai_daily, trends) are fetched when first asked for, except one customer's, which
     its totals are summed from."""
-    found = accounts(store, customer_id)
+    window = dict(customer_id=customer_id, period_start=period.start, period_end=period.end, now=now)
+    running = _start(store, window)
+    found: dict[str, Account] = {}
+    try:
+        found = accounts(store, customer_id)
+    finally:
+        if not found:  # (no figures to make; the store must not be closed under running queries)
+            wait([future for _, future in running.values()])
     if not found:
         return {}
-    window = dict(customer_id=customer_id, period_start=period.start, period_end=period.end, now=now)
-    frames, fetched, gaps = _run_areas(store, window, strict)
-    shared = _Frames(store, window, gaps, fetched)
-    providers = _providers(frames, period, now)
+    fetched: dict[str, pd.DataFrame] = {}
+    gaps: dict[str, str] = {}
+    # Billing first, its queries being the fastest: its figures are made while the others still run.
+    snapshots = _area("billing", running, strict, fetched, gaps)["billing_snapshot"]
+    rows = {values[0]: dict(zip(snapshots.columns, values)) for values in zip(*_columns(snapshots, *snapshots.columns))}
+    billing = {} if "billing" in gaps else {
+        cid: rules.billing_readiness(acct.account_status, _snapshot(rows[cid]) if cid in rows else None, now)
+        for cid, acct in found.items()}
+    runtime = {cid: (hours, workspaces, running_now) for cid, hours, workspaces, running_now in zip(*_columns(
+        _area("runtime", running, strict, fetched, gaps)["runtime_totals"], "customer_id", "runtime_hours",
+        "active_workspaces", "is_running")) if cid}
+    ai = _area("ai", running, strict, fetched, gaps)
+    providers = _providers(ai, period, now)
     unlinked: dict[str, list[str]] = {}
-    for cid, provider in zip(*_columns(frames["ai_unlinked_providers"], "customer_id", "provider")):
+    for cid, provider in zip(*_columns(ai["ai_unlinked_providers"], "customer_id", "provider")):
         unlinked.setdefault(cid, []).append(provider)
-    billing = frames["billing_snapshot"]
-    snapshots = dict(zip(billing["customer_id"].tolist(), (dict(zip(billing.columns, values)) for values in zip(
-        *_columns(billing, *billing.columns)))))
-    runtime = {cid: (hours, workspaces, running) for cid, hours, workspaces, running in zip(*_columns(
-        frames["runtime_totals"], "customer_id", "runtime_hours", "active_workspaces", "is_running")) if cid}
+    shared = _Frames(store, window, gaps, fetched)
     result = {}
     for cid, acct in found.items():
-        snapshot = snapshots.get(cid)
-        hours, workspaces, running = runtime.get(cid, (0.0, 0, False))
+        hours, workspaces, running_now = runtime.get(cid, (0.0, 0, False))
         result[cid] = CustomerSummary(
             account=acct,
             period=period,
             now=now,
             providers=tuple(sorted(providers.get(cid, ()), key=lambda p: (-p.cost_usd, p.provider))),
             not_configured=tuple(unlinked.get(cid, ())),
-            billing=None if "billing" in gaps else rules.billing_readiness(
-                acct.account_status, _snapshot(snapshot) if snapshot is not None else None, now),
+            billing=billing.get(cid),
             runtime_hours=float(hours),
             active_workspaces=int(workspaces),
-            is_running=bool(running),
+            is_running=bool(running_now),
             frames=shared,
             gaps=gaps,
         )

@@ -28,4 +28,4 @@ select
         rows between unbounded preceding and current row
     ) as run_no
 from ordered as o
-order by customer_id, started_at
+order by started_at
