@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 from datetime import datetime, timezone
 
+import duckdb
 import pytest
 
 from conftest import ROOT
@@ -201,3 +202,36 @@ def test_a_new_file_whose_rows_are_all_refused_keeps_the_newest_event_and_is_rep
     finally:
         refreshed.close()
         memory.close()
+
+
+def test_buckets_in_time_order_are_kept_as_they_came_and_others_are_sorted(tmp_path):
+    """Sorting 100M buckets took a third of a build, and dated exports come in time order: the store keeps
+    them as they came unless DuckDB's min/max per row group shows they are not (then it sorts them). Either
+    way a day is found in a few row groups, and every figure is the same."""
+    from usage_analytics import bench
+
+    bench.generate(tmp_path / "ordered", 800_000, progress=lambda line: None)  # 7 row groups
+    shuffled = tmp_path / "shuffled"
+    shutil.copytree(tmp_path / "ordered", shuffled)
+    parts = sorted((shuffled / "ai_usage").glob("*.parquet"))
+    duckdb.execute(  # the same rows in one file, in an order unrelated to time
+        f"copy (select * from read_parquet({[str(p) for p in parts]}) order by hash(customer_id, bucket_start, model)) "
+        f"to '{shuffled / 'ai_usage' / 'all.parquet'}' (format parquet, row_group_size 122880)")
+    for part in parts:
+        part.unlink()
+    stores = {}
+    for name in ("ordered", "shuffled"):
+        log = []
+        stores[name] = Store(tmp_path / name, bench.NOW, tmp_path / f"state-{name}", log.append)
+        sorted_ = any(line.startswith("sorting ai_usage by time") for line in log)
+        assert sorted_ == (name == "shuffled"), log
+        assert stores[name]._in_time_order("ai_usage", "bucket_start")
+    try:
+        month = Period.month(2026, 10)
+        found = [summary.summaries(stores[name], month, bench.NOW) for name in ("ordered", "shuffled")]
+        assert list(found[0]) == list(found[1])
+        for cid, figures in found[0].items():
+            assert figures.providers == found[1][cid].providers and figures.ai_daily.equals(found[1][cid].ai_daily)
+    finally:
+        for store in stores.values():
+            store.close()

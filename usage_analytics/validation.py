@@ -1,6 +1,7 @@
 """Row checks of SPEC §4 as SQL over one dataset's parquet files, and the report of what was kept and why not.
 
-Every contract column is read twice: as its kind (a failed cast gives null) and as text, for messages.
+Every contract column is read twice: as its kind (a failed cast gives null) and as it came, whose text is
+kept for the messages about the rows that fail a check.
 A row with any failed check is kept out of the dataset and counted under each reason, never dropped silently.
 """
 from __future__ import annotations
@@ -69,21 +70,28 @@ def _checks(dataset: Dataset) -> list[tuple[str, str, str]]:
     return checks
 
 
-def checked_rows_sql(dataset: Dataset, files_sql: str, types: dict[str, str]) -> str:
-    """Every row of the files with its contract columns, their raw text, its file and row number in that
-    file (_file, _row: together they name the row), and its failed checks."""
-    columns = ", ".join(
-        f"{read_expression(c, types[c.name])} as {_q(c.name)}, cast({_q(c.name)} as varchar) as {raw(c)}"
-        for c in dataset.columns)
+def checked_rows_sql(dataset: Dataset, files_sql: str, types: dict[str, str], seen_sql: str | None = None) -> str:
+    """Every row of the files with its contract columns, its file and row number in that file (_file, _row:
+    together they name the row), its failed checks, and, for a row that fails one, its columns' raw text
+    (for messages). A row whose key is among seen_sql's rows (earlier files, kept or refused) repeats it."""
+    columns = ", ".join(f"{read_expression(c, types[c.name])} as {_q(c.name)}, {_q(c.name)} as {raw(c)}"
+                        for c in dataset.columns)  # (raw: the value as it came; made text only to be shown)
     contract = ", ".join(_q(c) for c in dataset.column_names)
+    texts = ", ".join(f"case when len(_failed) > 0 then cast({raw(c)} as varchar) end as {raw(c)}"
+                      for c in dataset.columns)
     checks = _checks(dataset)
     reasons = ", ".join(f"case when {condition} then {index} end" for index, (condition, _, _) in enumerate(checks))
     any_failed = " or ".join(f"coalesce({condition}, false)" for condition, _, _ in checks)
     key = ", ".join(_q(k) for k in dataset.key_columns)
     same = " and ".join(f"t.{_q(k)} is not distinct from r.{_q(k)}" for k in dataset.key_columns)
+    seen = (f"seen as (select distinct {key} from ({seen_sql})), "
+            f"marked as (select t._file, t._row from typed as t semi join seen as r on {same}), ") if seen_sql else ""
+    repeat = ("case when m._row is not null then 2 else n._repeat end" if seen_sql else "n._repeat")
+    marked = "left join marked as m on t._file = m._file and t._row = m._row" if seen_sql else ""
     # Duplicates: only the rows of a key seen more than once are numbered (a window over every row would
-    # sort them all); the first by file and row is kept. The list of failed checks is made only for rows
-    # that fail one: most rows pass, and a list per row is costly at 100M rows.
+    # sort them all); the first by file and row is kept, unless seen_sql holds its key. The list of failed
+    # checks, and the raw text, are made only for rows that fail one: most rows pass, and both are costly
+    # at 100M rows.
     return (
         f"with source as (select {contract}, filename as _file, file_row_number + 1 as _row "
         f"from read_parquet({files_sql}, union_by_name = true, hive_partitioning = false, filename = true, "
@@ -92,9 +100,12 @@ def checked_rows_sql(dataset: Dataset, files_sql: str, types: dict[str, str]) ->
         f"repeated as (select {key} from typed group by all having count(*) > 1), "
         f"numbered as (select t._file, t._row, row_number() over (partition by {', '.join('t.' + _q(k) for k in dataset.key_columns)} "
         f"order by t._file, t._row) as _repeat from typed as t semi join repeated as r on {same}), "
-        f"flagged as (select t.*, n._repeat from typed as t left join numbered as n on t._file = n._file and t._row = n._row) "
-        f"select * exclude (_repeat), case when {any_failed} then list_filter([{reasons}], lambda x: x is not null) "
-        f"else []::integer[] end as _failed from flagged"
+        f"{seen}"
+        f"flagged as (select t.*, {repeat} as _repeat from typed as t "
+        f"left join numbered as n on t._file = n._file and t._row = n._row {marked}), "
+        f"checked as (select * exclude (_repeat), case when {any_failed} then list_filter([{reasons}], "
+        f"lambda x: x is not null) else []::integer[] end as _failed from flagged) "
+        f"select {contract}, _file, _row, {texts}, _failed from checked"
     )
 
 
