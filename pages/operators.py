@@ -1,4 +1,6 @@
 """Operators (/operators): every customer's billing state, readiness, usage and reconciliation; trends."""
+from decimal import Decimal
+
 import pandas as pd
 import streamlit as st
 
@@ -85,7 +87,8 @@ def render(user, view) -> None:
                    border=True)
     attention.metric("Reconciliation at risk", int(table["reconciliation"].isin(["mismatch", "stale"]).sum()),
                      border=True, help="A mismatch in the period, or a provider more than 3 days behind.")
-    cost.metric("Managed-AI cost", ui.usd(sum(s.ai_cost_usd for s in found.values())), border=True)
+    ai_cost = sum((s.ai_cost_usd for s in found.values()), Decimal(0))
+    cost.metric("Managed-AI cost", ui.usd_card(ai_cost), border=True, help=f"Exact: {ui.usd(ai_cost, 6)}")
 
     shown = _filters(table)
     st.dataframe(shown, hide_index=True, width="stretch", column_config={

@@ -310,6 +310,12 @@ def usd(amount: Decimal, places: int = 2) -> str:
     return f"${value:,.{places}f}"
 
 
+def usd_card(amount: Decimal) -> str:
+    """Money on a card that shares a row with three others: cents up to a million, then $13.9M (the card's
+    help carries the exact amount)."""
+    return usd(amount) if abs(amount) < 1_000_000 else f"${compact(float(amount))}"
+
+
 def compact(count: int) -> str:
     """A large count in a few characters (81.0M); cards carry the exact figure in their help."""
     for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):

@@ -84,7 +84,7 @@ def checked_rows_sql(dataset: Dataset, files_sql: str, types: dict[str, str], se
     any_failed = " or ".join(f"coalesce({condition}, false)" for condition, _, _ in checks)
     key = ", ".join(_q(k) for k in dataset.key_columns)
     same = " and ".join(f"t.{_q(k)} is not distinct from r.{_q(k)}" for k in dataset.key_columns)
-    seen = (f"seen as (select distinct {key} from ({seen_sql})), "
+    seen = (f"seen as ({seen_sql}), "
             f"marked as (select t._file, t._row from typed as t semi join seen as r on {same}), ") if seen_sql else ""
     repeat = ("case when m._row is not null then 2 else n._repeat end" if seen_sql else "n._repeat")
     marked = "left join marked as m on t._file = m._file and t._row = m._row" if seen_sql else ""
