@@ -1,6 +1,8 @@
 -- Managed-AI usage per customer, UTC day, provider and model: the checked rows summed once at ingest, so a
 -- page reads a month of whole days from a few thousand rows instead of every hourly bucket. The day that
 -- a window cuts (today up to now, or a period's partial edge) is read from ai_usage itself (ai_usage_in).
+-- Kept in day order: an operators' month of every customer then skips the other months' rows (54 -> 24 ms
+-- at 100M rows), while one customer's month still takes a few milliseconds.
 -- reads: ai_usage
 -- refresh from: day
 select
@@ -17,4 +19,4 @@ select
     min(u.bucket_start) as first_bucket_start
 from ai_usage as u
 group by all
-order by customer_id, day, provider, model
+order by day, customer_id, provider, model
