@@ -150,6 +150,8 @@ def _columns(frame: pd.DataFrame, *names: str) -> list[list]:
 def _values(column: pd.Series) -> list:
     if isinstance(column.dtype, pd.StringDtype):  # (Arrow-backed: its own iteration is slow)
         values = column.to_numpy(dtype=object, na_value=None).tolist()
+    elif pd.api.types.is_datetime64_dtype(column.dtype):  # tables hold naive UTC: aware datetimes, at once
+        values = column.dt.tz_localize("UTC").dt.to_pydatetime().tolist()
     else:
         values = column.tolist()
     return [None if pd.isna(v) else v for v in values] if column.hasnans else values
@@ -168,8 +170,8 @@ def _snapshot(row: dict) -> rules.BillingSnapshot:
 
 
 def _aware(value) -> datetime | None:
-    if value is None:
-        return None
+    if value is None or value.tzinfo is not None:
+        return value
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     return value.replace(tzinfo=timezone.utc)  # tables hold naive UTC
@@ -186,19 +188,20 @@ def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime) -
     today, ended = now.date(), period.has_ended(now)
 
     @cache  # a few hundred distinct first open days among thousands of providers
-    def lag(first_open: date | None) -> tuple[date, int]:
+    def lag(first_open: date | None, mismatch: bool) -> tuple[date, int, str]:
         through = rules.reconciled_through(first_open, today)
-        return through, rules.lag_days(through, today)
+        days = rules.lag_days(through, today)
+        return through, days, rules.badge(days, mismatch)
 
     found: dict[str, list[ProviderUsage]] = {}
     for cid, provider, first_open, usage_days, matched, mismatched in zip(*_columns(
             frames["reconciliation_summary"], "customer_id", "provider", "first_open_day", "period_usage_days",
             "period_matched_days", "period_mismatch_days")):
-        through, days = lag(_day(first_open))
+        through, days, badge = lag(_day(first_open), mismatched > 0)
         cost, *counts = totals.get((cid, provider), _NO_USAGE)
         found.setdefault(cid, []).append(ProviderUsage(
-            provider, rules.usd(cost), *map(int, counts), rules.total_status(ended, int(usage_days), int(matched)),
-            rules.badge(days, int(mismatched) > 0), through, days))
+            provider, rules.usd(cost), *map(int, counts), rules.total_status(ended, usage_days, matched), badge,
+            through, days))
     return found
 
 
@@ -208,8 +211,8 @@ def _day(value) -> date | None:
 
 AREAS = {  # the totals each area reads at once; a dataset that cannot be used takes down only its areas
     "billing": ("billing_snapshot",),
-    "runtime": ("runtime_totals",),
     "ai": ("ai_usage_by_provider", "reconciliation_summary", "ai_unlinked_providers"),
+    "runtime": ("runtime_totals",),
 }
 # One customer's pages draw its days, so for one customer these are fetched instead of the totals queries
 # and summed here: two queries fewer on the page that must answer fastest.
@@ -298,20 +301,21 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
         return {}
     fetched: dict[str, pd.DataFrame] = {}
     gaps: dict[str, str] = {}
-    # Billing first, its queries being the fastest: its figures are made while the others still run.
+    # The fastest areas first (billing, then AI): their figures are made while runtime still runs.
     snapshots = _area("billing", running, strict, fetched, gaps)["billing_snapshot"]
-    rows = {values[0]: dict(zip(snapshots.columns, values)) for values in zip(*_columns(snapshots, *snapshots.columns))}
+    names = list(snapshots.columns)  # (a list: zipping the Index itself walks it slowly, per row)
+    rows = {values[0]: dict(zip(names, values)) for values in zip(*_columns(snapshots, *names))}
     billing = {} if "billing" in gaps else {
         cid: rules.billing_readiness(acct.account_status, _snapshot(rows[cid]) if cid in rows else None, now)
         for cid, acct in found.items()}
-    runtime = {cid: (hours, workspaces, running_now) for cid, hours, workspaces, running_now in zip(*_columns(
-        _area("runtime", running, strict, fetched, gaps)["runtime_totals"], "customer_id", "runtime_hours",
-        "active_workspaces", "is_running")) if cid}
     ai = _area("ai", running, strict, fetched, gaps)
     providers = _providers(ai, period, now)
     unlinked: dict[str, list[str]] = {}
     for cid, provider in zip(*_columns(ai["ai_unlinked_providers"], "customer_id", "provider")):
         unlinked.setdefault(cid, []).append(provider)
+    runtime = {cid: (hours, workspaces, running_now) for cid, hours, workspaces, running_now in zip(*_columns(
+        _area("runtime", running, strict, fetched, gaps)["runtime_totals"], "customer_id", "runtime_hours",
+        "active_workspaces", "is_running")) if cid}
     shared = _Frames(store, window, gaps, fetched)
     result = {}
     for cid, acct in found.items():
