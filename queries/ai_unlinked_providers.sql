@@ -3,21 +3,13 @@
 -- attributed to the customer.
 -- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
 -- returns: customer_id VARCHAR, provider VARCHAR, metered_rows BIGINT
-with linked as (
-    select distinct
-        l.customer_id,
-        l.provider
-    from provider_links as l
-    where ($customer_id is null or l.customer_id = $customer_id)
-),
-
-final as (
+with final as (
     select
         u.customer_id,
         u.provider,
         cast(sum(u.metered_rows) as bigint) as metered_rows
     from ai_usage_in($customer_id, $period_start, least($period_end, $now)) as u
-    anti join linked as l on u.customer_id = l.customer_id and u.provider = l.provider
+    anti join linked_providers($customer_id) as l on u.customer_id = l.customer_id and u.provider = l.provider
     group by u.customer_id, u.provider
 )
 

@@ -5,15 +5,7 @@
 -- (ai_unlinked_providers names them).
 -- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
 -- returns: customer_id VARCHAR, provider VARCHAR, requests BIGINT, input_tokens BIGINT, cached_input_tokens BIGINT, output_tokens BIGINT, cost_usd DECIMAL
-with linked as (
-    select distinct
-        l.customer_id,
-        l.provider
-    from provider_links as l
-    where ($customer_id is null or l.customer_id = $customer_id)
-),
-
-final as (
+with final as (
     select
         u.customer_id,
         u.provider,
@@ -23,7 +15,7 @@ final as (
         cast(sum(u.output_tokens) as bigint) as output_tokens,
         sum(u.cost_usd) as cost_usd
     from ai_usage_in($customer_id, $period_start, least($period_end, $now)) as u
-    semi join linked as l on u.customer_id = l.customer_id and u.provider = l.provider
+    semi join linked_providers($customer_id) as l on u.customer_id = l.customer_id and u.provider = l.provider
     group by u.customer_id, u.provider
 )
 

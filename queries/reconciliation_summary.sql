@@ -5,15 +5,7 @@
 -- apart, before the join with the links: grouping every day of every customer once took most of the time.
 -- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
 -- returns: customer_id VARCHAR, provider VARCHAR, first_open_day DATE, period_usage_days BIGINT, period_matched_days BIGINT, period_mismatch_days BIGINT
-with linked as (
-    select distinct
-        l.customer_id,
-        l.provider
-    from provider_links as l
-    where ($customer_id is null or l.customer_id = $customer_id)
-),
-
-days as (
+with days as (
     select
         d.customer_id,
         d.provider,
@@ -55,7 +47,7 @@ final as (
         coalesce(p.usage_days, 0) as period_usage_days,
         coalesce(p.matched_days, 0) as period_matched_days,
         coalesce(p.mismatch_days, 0) as period_mismatch_days
-    from linked as l
+    from linked_providers($customer_id) as l
     left join open_days as o on l.customer_id = o.customer_id and l.provider = o.provider
     left join period_days as p on l.customer_id = p.customer_id and l.provider = p.provider
 )

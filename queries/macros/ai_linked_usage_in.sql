@@ -3,15 +3,7 @@
 -- window_end) (ai_usage_in), each row with that day's reconciliation status for its customer and provider:
 -- matched, pending, mismatch, or missing (no reconciliation row).
 create macro ai_linked_usage_in(customer, window_start, window_end) as table
-with linked as (
-    select distinct
-        l.customer_id,
-        l.provider
-    from provider_links as l
-    where (customer is null or l.customer_id = customer)
-),
-
-usage as (
+with usage as (
     select
         u.customer_id,
         u.day,
@@ -23,7 +15,7 @@ usage as (
         cast(sum(u.output_tokens) as bigint) as output_tokens,
         sum(u.cost_usd) as cost_usd
     from ai_usage_in(customer, window_start, window_end) as u
-    semi join linked as l on u.customer_id = l.customer_id and u.provider = l.provider
+    semi join linked_providers(customer) as l on u.customer_id = l.customer_id and u.provider = l.provider
     group by all
 ),
 
