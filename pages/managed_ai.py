@@ -50,7 +50,7 @@ def render(user, view) -> None:
     matched = sum(daily.loc[daily["reconciliation_status"] == "matched", "cost_usd"], Decimal(0))
     status = "final" if all(s.ai_status == "final" for s in found.values()) else "provisional"
     total, share, tokens, requests = st.columns(4)
-    total.metric(f"Cost · {status}", ui.usd(cost), border=True, help=f"Exact: {ui.usd(cost, 6)}")
+    total.metric(f"Cost · {status}", ui.usd_card(cost), border=True, help=f"Exact: {ui.usd(cost, 6)}")
     share.metric("Reconciled share", f"{float(matched / cost) if cost else 0:.1%}", border=True,
                  help=f"{ui.usd(matched, 6)} of the cost is on days matched with the provider.")
     token_count = int(daily[["input_tokens", "cached_input_tokens", "output_tokens"]].sum().sum())

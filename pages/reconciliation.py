@@ -35,17 +35,35 @@ def _all_customers_table(found: dict) -> pd.DataFrame:
     return table.sort_values(["rank", "lag_days", "customer"], ascending=[True, False, True]).drop(columns="rank")
 
 
-def _calendar(found: dict, every: bool) -> None:
+CALENDAR_ROWS = 40  # customer–provider rows drawn for all customers (5,000 customers make 13,500 of them)
+
+
+def _calendar(found: dict, every: bool, pairs: pd.DataFrame | None = None) -> None:
     st.subheader("Status per provider and day", anchor=False)
+    order, shown = None, ""
+    if every and pairs is not None:  # the badge table's pairs as filtered, worst first
+        used = {(cid, p.provider) for cid, s in found.items() for p in s.providers if p.requests or p.cost_usd}
+        drawn = pairs[[(c, p) in used for c, p in zip(pairs["customer_id"], pairs["provider"])]] \
+            if not pairs.empty else pairs  # (only pairs with usage in the period have days to draw)
+        shown = (f"The first {CALENDAR_ROWS} of the {len(drawn):,} customer–provider pairs in the table above with "
+                 "usage in the period, in its order (worst first). Pick a customer in the sidebar to see all of its "
+                 "providers. " if len(drawn) > CALENDAR_ROWS else
+                 "The customer–provider pairs in the table above with usage in the period. ")
+        drawn = drawn.head(CALENDAR_ROWS)
+        order = [f"{c} · {p}" for c, p in zip(drawn.get("customer", []), drawn.get("provider", []))]
+        found = {cid: found[cid] for cid in dict.fromkeys(drawn.get("customer_id", []))}
     daily = ui.combined(found, "ai_daily")
     if daily.empty:
-        ui.empty("No day in this period has managed-AI usage from a linked provider, so there is nothing to "
+        ui.empty("None of the customer–provider pairs in the table has usage in this period." if order is not None
+                 else "No day in this period has managed-AI usage from a linked provider, so there is nothing to "
                  "reconcile yet.")
         return
     daily["row"] = (daily["customer"] + " · " + daily["provider"]) if every else daily["provider"]
-    st.altair_chart(charts.reconciliation_calendar(charts.calendar_days(daily, "row"), "row"),
+    if order is not None:
+        daily = daily[daily["row"].isin(order)]
+    st.altair_chart(charts.reconciliation_calendar(charts.calendar_days(daily, "row"), "row", order),
                     width="stretch")
-    st.caption("One cell per UTC day with usage. Matched: the provider's figure agrees with ours. Pending: "
+    st.caption(shown + "One cell per UTC day with usage. Matched: the provider's figure agrees with ours. Pending: "
                "not matched yet. Missing: usage with no reconciliation row. Mismatch: the figures disagree.")
 
 
@@ -67,7 +85,8 @@ def render(user, view) -> None:
         for col, label in zip(cols, ui.BADGE_ORDER):
             col.metric(label, int(counts.get(label, 0)), border=True, help="customer–provider pairs")
         shown = st.multiselect("Show badges", ui.BADGE_ORDER, default=["mismatch", "stale"], key="recon_badges")
-        st.dataframe(table[table["badge"].isin(shown)] if not table.empty else table, hide_index=True,
+        table = table[table["badge"].isin(shown)] if not table.empty else table
+        st.dataframe(table, hide_index=True,
                      width="stretch", column_config={
                          "customer": "Customer", "customer_id": "Customer id", "provider": "Provider",
                          "badge": "Badge", "reconciled_through": "Reconciled through",
@@ -80,6 +99,6 @@ def render(user, view) -> None:
             _badges(item)
         else:
             ui.empty("No provider is linked and no managed-AI usage was metered: reconciliation is not configured.")
-    _calendar(found, every)
+    _calendar(found, every, table if every else None)
     if user.is_operator:
         _projects(view)

@@ -230,3 +230,38 @@ def test_a_bug_in_a_page_is_one_sentence_for_the_user_never_a_traceback(monkeypa
     assert [e.value for e in at.error] == [
         "Something went wrong while drawing this page. The error was logged for the operators."]
     assert "internal detail" not in texts(at)
+
+
+def test_the_all_customers_calendar_draws_the_worst_pairs_of_the_table_only(sample_store):
+    """5,000 customers make 13,500 customer–provider rows: the calendar draws the first 40 pairs of the badge
+    table as filtered (worst first) that have usage in the period, in that order, and says so; the table keeps
+    every pair."""
+    import json
+    from datetime import datetime, timezone
+
+    import pyarrow as pa
+
+    from usage_analytics.periods import Period
+
+    at = AppTest.from_file(HARNESS, default_timeout=90)
+    at.session_state["harness_user"] = OPERATOR
+    at.session_state["harness_page"] = "reconciliation"
+    at.session_state["scope_customer"] = None
+    at.session_state["recon_badges"] = ["mismatch", "stale", "lagging", "current"]
+    at.run()
+    assert not at.exception, at.exception
+    now = datetime.now(timezone.utc)  # the page's period: this calendar month, as of now
+    month = Period.month(now.year, now.month)
+    usage = sample_store.run("ai_usage_by_day", customer_id=None, period_start=month.start, period_end=month.end,
+                             now=now)
+    used = set(zip(usage["customer_id"], usage["provider"]))
+    table = at.dataframe[0].value
+    pairs = [(f"{name} · {provider}", (cid, provider))
+             for name, cid, provider in zip(table["customer"], table["customer_id"], table["provider"])]
+    expected = [label for label, key in pairs if key in used][:40]
+    assert len(expected) == 40 and len(pairs) > 40  # the sample's 40 customers have more pairs than are drawn
+    chart = at.get("vega_lite_chart")[0].proto
+    drawn = pa.ipc.open_stream(chart.datasets[0].data.data).read_all().to_pandas()
+    assert set(drawn["row"]) == set(expected)
+    assert json.loads(chart.spec)["encoding"]["y"]["sort"] == expected  # the table's order, not alphabetical
+    assert any(c.value.startswith("The first 40 of the ") for c in at.caption)

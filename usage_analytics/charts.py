@@ -105,14 +105,15 @@ def ai_over_time(ai_daily: pd.DataFrame, metric: str = "cost_usd", by: str = "pr
     return _themed(chart)
 
 
-def reconciliation_calendar(days: pd.DataFrame, row: str = "provider") -> alt.Chart:
-    """A calendar heat map: one cell per row (provider, or customer · provider) and UTC day with usage."""
+def reconciliation_calendar(days: pd.DataFrame, row: str = "provider", order: list[str] | None = None) -> alt.Chart:
+    """A calendar heat map: one cell per row (provider, or customer · provider) and UTC day with usage; rows
+    in the given order, else alphabetical."""
     domain = list(STATUS_COLORS)
     chart = alt.Chart(days, height=alt.Step(26)).mark_rect(  # a band per row: a fixed height shrinks under the legend
         stroke="white", strokeWidth=1.5, cornerRadius=2).encode(
         x=alt.X("day:T", title="day (UTC)", timeUnit="utcyearmonthdate",
                 axis=alt.Axis(format="%b %d", labelAngle=0, grid=False)),
-        y=alt.Y(f"{row}:N", title=None, sort="ascending", axis=alt.Axis(labelLimit=260)),
+        y=alt.Y(f"{row}:N", title=None, sort=order or "ascending", axis=alt.Axis(labelLimit=260)),
         color=alt.Color("status:N", title="status", scale=alt.Scale(domain=domain,
                                                                     range=[STATUS_COLORS[s] for s in domain])),
         tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d", timeUnit="utcyearmonthdate"),
