@@ -84,7 +84,25 @@ def parse(name: str, text: str) -> Query:
     return Query(name, " ".join(description), dict(fields["params"]), tuple(fields["returns"]), text)
 
 
-@cache
+def _in_build_order(texts: dict[str, str], what: str) -> list[str]:
+    """Names of SQL files (rollups or macros) so that one reading another comes after it; a cycle is an error."""
+    ordered: list[str] = []
+
+    def add(name: str, seen: tuple[str, ...] = ()) -> None:
+        if name in ordered:
+            return
+        if name in seen:
+            raise QueryError(f"{what} {' -> '.join(seen + (name,))} read each other")
+        for source in _SOURCE.findall(_COMMENT.sub("", texts[name])):
+            if source in texts and source != name:
+                add(source, seen + (name,))
+        ordered.append(name)
+
+    for name in texts:
+        add(name)
+    return ordered
+
+
 @dataclass(frozen=True)
 class Rollup:
     """queries/rollups/<table>.sql: a table computed once at ingest from checked datasets (or rollups)."""
@@ -94,29 +112,18 @@ class Rollup:
     refresh_from: str | None  # '-- refresh from: day': rows from a day on can be recomputed alone
 
 
+@cache
 def rollups(folder: Path = ROLLUPS_DIR) -> dict[str, Rollup]:
     """Every rollup by table, in build order: a rollup that reads another comes after it."""
     texts = {path.stem: path.read_text() for path in sorted(folder.glob("*.sql"))}
     found: dict[str, Rollup] = {}
-
-    def add(name: str, seen: tuple[str, ...] = ()) -> None:
-        if name in found:
-            return
-        if name in seen:
-            raise QueryError(f"rollups {' -> '.join(seen + (name,))} read each other")
-        text = texts[name]
-        for source in _SOURCE.findall(_COMMENT.sub("", text)):
-            if source in texts and source != name:
-                add(source, seen + (name,))
-        reads = re.search(r"^-- reads: (.+)$", text, re.MULTILINE)
+    for name in _in_build_order(texts, "rollups"):
+        reads = re.search(r"^-- reads: (.+)$", texts[name], re.MULTILINE)
         if not reads:
             raise QueryError(f"rollup {name}: the header needs '-- reads: dataset, ...'")
-        refresh = re.search(r"^-- refresh from: (\w+)$", text, re.MULTILINE)
-        found[name] = Rollup(name, frozenset(word.strip() for word in reads.group(1).split(",")), text,
+        refresh = re.search(r"^-- refresh from: (\w+)$", texts[name], re.MULTILINE)
+        found[name] = Rollup(name, frozenset(word.strip() for word in reads.group(1).split(",")), texts[name],
                              refresh.group(1) if refresh else None)
-
-    for name in texts:
-        add(name)
     return found
 
 
@@ -126,7 +133,7 @@ class Macro:
     name: str
     text: str
     is_table: bool  # a table macro: DuckDB binds it when it is made, so it is made after what it reads
-    reads: frozenset[str]  # the datasets it reads, directly or through a rollup
+    reads: frozenset[str]  # the datasets it reads, directly or through a rollup or another macro
 
 
 _MACRO = re.compile(r"create\s+macro\s+([A-Za-z_][A-Za-z0-9_]*)\s*\([^)]*\)\s+as(\s+table\b)?", re.IGNORECASE)
@@ -136,31 +143,20 @@ _MACRO = re.compile(r"create\s+macro\s+([A-Za-z_][A-Za-z0-9_]*)\s*\([^)]*\)\s+as
 def macros(folder: Path = MACROS_DIR) -> dict[str, Macro]:
     """Every macro by name, in build order: a macro that reads another comes after it."""
     tables = rollups()
-    bodies = {}
+    texts, is_table = {}, {}
     for path in sorted(folder.glob("*.sql")):
-        text = path.read_text()
-        made = _MACRO.search(_COMMENT.sub("", text))
+        texts[path.stem] = path.read_text()
+        made = _MACRO.search(_COMMENT.sub("", texts[path.stem]))
         if not made or made.group(1) != path.stem:
             raise QueryError(f"macro file {path.name}: it must make one macro named {path.stem}")
-        bodies[path.stem] = (text, made.group(2) is not None)
+        is_table[path.stem] = made.group(2) is not None
     found: dict[str, Macro] = {}
-
-    def add(name: str, seen: tuple[str, ...] = ()) -> None:
-        if name in found:
-            return
-        if name in seen:
-            raise QueryError(f"macros {' -> '.join(seen + (name,))} read each other")
-        text, is_table = bodies[name]
+    for name in _in_build_order(texts, "macros"):
         reads: set[str] = set()
-        for source in _SOURCE.findall(_COMMENT.sub("", text)):
-            if source in bodies and source != name:
-                add(source, seen + (name,))
-                reads |= found[source].reads
-            reads |= {source} if source in DATASETS else set(tables[source].reads) if source in tables else set()
-        found[name] = Macro(name, text, is_table, frozenset(reads))
-
-    for name in bodies:
-        add(name)
+        for source in _SOURCE.findall(_COMMENT.sub("", texts[name])):
+            reads |= ({source} if source in DATASETS else set(tables[source].reads) if source in tables
+                      else set(found[source].reads) if source in found else set())
+        found[name] = Macro(name, texts[name], is_table[name], frozenset(reads))
     return found
 
 
