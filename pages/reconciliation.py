@@ -28,9 +28,8 @@ def _all_customers_table(found: dict) -> pd.DataFrame:
              "total": p.status} for s in found.values() for p in s.providers]
     rows += [{"customer": s.account.customer_name, "customer_id": s.account.customer_id, "provider": provider,
               "badge": "not configured"} for s in found.values() for provider in s.not_configured]
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
+    table = pd.DataFrame(rows, columns=["customer", "customer_id", "provider", "badge", "reconciled_through",
+                                        "lag_days", "total"])  # (its columns also when no customer has a pair)
     table["rank"] = table["badge"].map(ui.BADGE_ORDER.index)
     return table.sort_values(["rank", "lag_days", "customer"], ascending=[True, False, True]).drop(columns="rank")
 
@@ -43,15 +42,15 @@ def _calendar(found: dict, every: bool, pairs: pd.DataFrame | None = None) -> No
     order, shown = None, ""
     if every and pairs is not None:  # the badge table's pairs as filtered, worst first
         used = {(cid, p.provider) for cid, s in found.items() for p in s.providers if p.requests or p.cost_usd}
-        drawn = pairs[[(c, p) in used for c, p in zip(pairs["customer_id"], pairs["provider"])]] \
-            if not pairs.empty else pairs  # (only pairs with usage in the period have days to draw)
+        # (only pairs with usage in the period have days to draw)
+        drawn = pairs.loc[[(c, p) in used for c, p in zip(pairs["customer_id"], pairs["provider"])]]
         shown = (f"The first {CALENDAR_ROWS} of the {len(drawn):,} customer–provider pairs in the table above with "
                  "usage in the period, in its order (worst first). Pick a customer in the sidebar to see all of its "
                  "providers. " if len(drawn) > CALENDAR_ROWS else
                  "The customer–provider pairs in the table above with usage in the period. ")
         drawn = drawn.head(CALENDAR_ROWS)
-        order = [f"{c} · {p}" for c, p in zip(drawn.get("customer", []), drawn.get("provider", []))]
-        found = {cid: found[cid] for cid in dict.fromkeys(drawn.get("customer_id", []))}
+        order = [f"{c} · {p}" for c, p in zip(drawn["customer"], drawn["provider"])]
+        found = {cid: found[cid] for cid in dict.fromkeys(drawn["customer_id"])}
     daily = ui.combined(found, "ai_daily")
     if daily.empty:
         ui.empty("None of the customer–provider pairs in the table has usage in this period." if order is not None
@@ -80,12 +79,12 @@ def render(user, view) -> None:
     every = view.customer_id is None
     if every:
         table = _all_customers_table(found)
-        counts = table["badge"].value_counts() if not table.empty else pd.Series(dtype=int)
+        counts = table["badge"].value_counts()
         cols = st.columns(len(ui.BADGE_ORDER))
         for col, label in zip(cols, ui.BADGE_ORDER):
             col.metric(label, int(counts.get(label, 0)), border=True, help="customer–provider pairs")
         shown = st.multiselect("Show badges", ui.BADGE_ORDER, default=["mismatch", "stale"], key="recon_badges")
-        table = table[table["badge"].isin(shown)] if not table.empty else table
+        table = table[table["badge"].isin(shown)]
         st.dataframe(table, hide_index=True,
                      width="stretch", column_config={
                          "customer": "Customer", "customer_id": "Customer id", "provider": "Provider",

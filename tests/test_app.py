@@ -265,3 +265,17 @@ def test_the_all_customers_calendar_draws_the_worst_pairs_of_the_table_only(samp
     assert set(drawn["row"]) == set(expected)
     assert json.loads(chart.spec)["encoding"]["y"]["sort"] == expected  # the table's order, not alphabetical
     assert any(c.value.startswith("The first 40 of the ") for c in at.caption)
+
+
+def test_with_no_badge_chosen_the_all_customers_table_and_calendar_are_empty_and_say_so():
+    at = AppTest.from_file(HARNESS, default_timeout=90)
+    at.session_state["harness_user"] = OPERATOR
+    at.session_state["harness_page"] = "reconciliation"
+    at.session_state["scope_customer"] = None
+    at.session_state["recon_badges"] = []
+    at.run()
+    assert not at.exception, at.exception
+    assert at.dataframe[0].value.empty and list(at.dataframe[0].value.columns)[:3] == ["customer", "customer_id",
+                                                                                      "provider"]
+    assert not at.get("vega_lite_chart")
+    assert [i.value for i in at.info] == ["None of the customer–provider pairs in the table has usage in this period."]
