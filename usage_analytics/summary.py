@@ -340,6 +340,12 @@ def _shared(found: dict[str, CustomerSummary]) -> list[_Frames]:
     return list({id(s.frames): s.frames for s in found.values()}.values())
 
 
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one after another, or an empty frame (no columns) when they hold no row."""
+    joined = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return joined if not joined.empty else pd.DataFrame()
+
+
 def combined(found: dict[str, CustomerSummary], part: str) -> pd.DataFrame:
     """One frame of a part (runtime or ai_daily) across these customers, with a customer (name) column."""
     name = {"runtime": "runtime_by_workspace_day", "ai_daily": "ai_usage_by_day"}[part]
@@ -349,8 +355,7 @@ def combined(found: dict[str, CustomerSummary], part: str) -> pd.DataFrame:
         frame = shared.frame(name)
         frame = frame[frame["customer_id"].isin(names.keys())]
         frames.append(frame.drop(columns="customer_id").assign(customer=frame["customer_id"].map(names)))
-    joined = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return joined if not joined.empty else pd.DataFrame()
+    return _joined(frames)
 
 
 def trend(found: dict[str, CustomerSummary], part: str) -> pd.DataFrame:
@@ -363,8 +368,7 @@ def trend(found: dict[str, CustomerSummary], part: str) -> pd.DataFrame:
             frames.append(totals.loc[totals["customer_id"].isna(), ["day", "template", "runtime_hours"]])
         else:
             frames.append(shared.frame({"ai_daily": "ai_usage_trend"}[part]))
-    joined = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return joined.reset_index(drop=True) if not joined.empty else pd.DataFrame()
+    return _joined(frames)
 
 
 def customer_summary(store: Store, customer_id: str, period: Period, now: datetime) -> CustomerSummary:
