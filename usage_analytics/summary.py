@@ -59,20 +59,18 @@ class _Frames:
             done.set_result(frame)
         self._bounds: dict[str, dict[str, tuple[int, int]]] = {}
 
-    def start(self, name: str) -> Future:
-        with self._lock:
-            if name not in self._running:
-                self._running[name] = _POOL.submit(self._fetch, name)
-            return self._running[name]
-
     def _fetch(self, name: str) -> pd.DataFrame:
         if DETAILS[name] in self._gaps:  # the area's data is unusable: no rows, and the gap says why
             return _no_rows(name)
         return _rows(self._store, name, self._window)
 
     def frame(self, name: str) -> pd.DataFrame:
-        """A query's whole result (shared: not to be written to)."""
-        return self.start(name).result()
+        """A query's whole result (shared: not to be written to), run on first use."""
+        with self._lock:
+            if name not in self._running:
+                self._running[name] = _POOL.submit(self._fetch, name)
+            running = self._running[name]
+        return running.result()
 
     def part(self, name: str, customer_id: str) -> pd.DataFrame:
         frame = self.frame(name)
