@@ -65,6 +65,24 @@ def test_every_gate_is_listed_for_the_mode():
                                              "prepaid AI balance"]
 
 
+def test_verdicts_are_shared_by_equal_terms_but_each_keeps_its_own_snapshot():
+    # The verdict is worked out once per set of terms (thousands of customers share a few), never per as_of.
+    older = BillingSnapshot(as_of=NOW - timedelta(days=9), billing_mode="prepaid", prepaid_workspace_hours=2.0,
+                            prepaid_ai_usd=Decimal("1.5"))
+    newer = BillingSnapshot(as_of=NOW - timedelta(days=1), billing_mode="prepaid", prepaid_workspace_hours=2.0,
+                            prepaid_ai_usd=Decimal("1.5"))
+    first, second = billing_readiness("active", older, NOW), billing_readiness("active", newer, NOW)
+    assert (first.snapshot, second.snapshot) == (older, newer)
+    assert first.gates == second.gates and first.gates[3].detail == "$1.50 AI balance left"
+    emptier = billing_readiness("active", snap("prepaid", prepaid_workspace_hours=2.0, prepaid_ai_usd=Decimal("0.5")),
+                                NOW)
+    assert emptier.gates[3].detail == "$0.50 AI balance left"
+    ended = billing_readiness("active", snap("trial", trial_status="approved", trial_ends_at=NOW), NOW)
+    running = billing_readiness("active", snap("trial", trial_status="approved", trial_ends_at=NOW),
+                                NOW - timedelta(hours=1))
+    assert (ended.creation_allowed, running.creation_allowed) == (False, True)
+
+
 def billing(store, customer_id, now):
     """The readiness the pages and the handoff show for this customer as of now."""
     return customer_summary(store, customer_id, Period.month(2026, 3), now).billing

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from typing import NamedTuple
 
 CURRENT, LAGGING, STALE, MISMATCH, NOT_CONFIGURED = "current", "lagging", "stale", "mismatch", "not configured"
 FINAL, PROVISIONAL = "final", "provisional"
@@ -54,6 +56,21 @@ class BillingSnapshot:
     prepaid_workspace_hours: float | None = None
     prepaid_ai_usd: Decimal | None = None
 
+    @property
+    def terms(self) -> _Terms:
+        """Everything the verdict reads: all but as_of."""
+        return _Terms(self.billing_mode, self.payment_verified, self.trial_status, self.trial_ends_at,
+                      self.prepaid_workspace_hours, self.prepaid_ai_usd)
+
+
+class _Terms(NamedTuple):
+    billing_mode: str
+    payment_verified: bool
+    trial_status: str | None
+    trial_ends_at: datetime | None
+    prepaid_workspace_hours: float | None
+    prepaid_ai_usd: Decimal | None
+
 
 @dataclass(frozen=True)
 class Gate:
@@ -79,25 +96,25 @@ def _account_gate(status: str) -> Gate:
     return Gate("account active", status == "active", detail, action)
 
 
-def _mode_gates(snapshot: BillingSnapshot, now: datetime) -> list[Gate]:
-    mode = snapshot.billing_mode
+def _mode_gates(terms: _Terms, now: datetime) -> list[Gate]:
+    mode = terms.billing_mode
     if mode == "paid":
-        verified = bool(snapshot.payment_verified)
+        verified = bool(terms.payment_verified)
         detail = "payment method verified" if verified else "payment method not verified yet"
         return [Gate("payment verified", verified, detail, SETUP)]
     if mode == "trial":
-        status = snapshot.trial_status
+        status = terms.trial_status
         approved = Gate(
             "trial approved", status == "approved", f"trial is {status or 'not requested'}",
             SUPPORT if status == "pending" else SETUP,
         )
-        ends = snapshot.trial_ends_at
+        ends = terms.trial_ends_at
         running = ends is None or ends > now
         detail = "trial has no end date" if ends is None else (
             f"trial {'ends' if running else 'ended'} {ends:%Y-%m-%d %H:%M} UTC")
         return [approved, Gate("trial not ended", running, detail, SETUP)]
     if mode == "prepaid":
-        hours, ai = snapshot.prepaid_workspace_hours or 0.0, snapshot.prepaid_ai_usd or Decimal(0)
+        hours, ai = terms.prepaid_workspace_hours or 0.0, terms.prepaid_ai_usd or Decimal(0)
         return [
             Gate("prepaid workspace hours", hours > 0,
                  f"{hours:,.2f} workspace hours left" if hours > 0 else "prepaid workspace hours are empty", FUNDING),
@@ -109,15 +126,20 @@ def _mode_gates(snapshot: BillingSnapshot, now: datetime) -> list[Gate]:
 
 def billing_readiness(account_status: str, snapshot: BillingSnapshot | None, now: datetime) -> Readiness:
     """Whether workspace creation is allowed as of now, every gate, and the next action."""
-    mode = snapshot.billing_mode if snapshot else "none"
+    return Readiness(*_verdict(account_status, snapshot and snapshot.terms, now), snapshot)
+
+
+@lru_cache(maxsize=4096)  # thousands of customers share a few sets of terms; the verdict never reads as_of
+def _verdict(account_status: str, terms: _Terms | None, now: datetime) -> tuple[str, bool, str, str, tuple[Gate, ...]]:
+    mode = terms.billing_mode if terms else "none"
     configured = mode in ("paid", "trial", "prepaid")
-    detail = f"billing mode is {mode}" if snapshot else "no billing account on record"
+    detail = f"billing mode is {mode}" if terms else "no billing account on record"
     gates = [_account_gate(account_status), Gate("billing set up", configured, detail, SETUP)]
-    if snapshot and configured:
-        gates += _mode_gates(snapshot, now)
+    if terms and configured:
+        gates += _mode_gates(terms, now)
     failing = [g for g in gates if not g.passed]
     if not failing:
-        return Readiness(mode, True, NONE, "every gate passes", tuple(gates), snapshot)
+        return mode, True, NONE, "every gate passes", tuple(gates)
     action = failing[0].action  # the first failing gate decides; its siblings explain too
     reason = "; ".join(g.detail for g in failing if g.action == action)
-    return Readiness(mode, False, action, reason, tuple(gates), snapshot)
+    return mode, False, action, reason, tuple(gates)

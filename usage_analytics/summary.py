@@ -152,19 +152,17 @@ def _values(column: pd.Series) -> list:
         values = column.dt.tz_localize("UTC").dt.to_pydatetime().tolist()
     else:
         values = column.tolist()
-    return [None if pd.isna(v) else v for v in values] if column.hasnans else values
+    if not column.hasnans:
+        return values
+    return [None if missing else v for v, missing in zip(values, column.isna().to_numpy().tolist())]
 
 
-def _snapshot(row: dict) -> rules.BillingSnapshot:
-    return rules.BillingSnapshot(
-        as_of=_aware(row["as_of"]),
-        billing_mode=row["billing_mode"],
-        payment_verified=bool(row["payment_verified"]),
-        trial_status=row["trial_status"],
-        trial_ends_at=_aware(row["trial_ends_at"]),
-        prepaid_workspace_hours=None if row["prepaid_workspace_hours"] is None else float(row["prepaid_workspace_hours"]),
-        prepaid_ai_usd=row["prepaid_ai_usd"],
-    )
+def _snapshots(frame: pd.DataFrame) -> dict[str, rules.BillingSnapshot]:
+    """The billing snapshot in force per customer (billing_snapshot's rows)."""
+    return {cid: rules.BillingSnapshot(as_of, mode, bool(verified), trial, ends, None if hours is None else float(hours), ai)
+            for cid, as_of, mode, verified, trial, ends, hours, ai in zip(*_columns(
+                frame, "customer_id", "as_of", "billing_mode", "payment_verified", "trial_status", "trial_ends_at",
+                "prepaid_workspace_hours", "prepaid_ai_usd"))}
 
 
 def _aware(value) -> datetime | None:
@@ -175,32 +173,37 @@ def _aware(value) -> datetime | None:
     return value.replace(tzinfo=timezone.utc)  # tables hold naive UTC
 
 
-_NO_USAGE = (Decimal(0), *(0 for _ in TOKEN_FIELDS))
-
-
 def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime) -> dict[str, list[ProviderUsage]]:
-    """Each customer's linked providers: totals, reconciliation badge and final/provisional status."""
-    usage = frames["ai_usage_by_provider"]
-    totals = {(cid, provider): (cost, *counts) for cid, provider, cost, *counts in
-              zip(*_columns(usage, "customer_id", "provider", "cost_usd", *TOKEN_FIELDS))}
+    """Each customer's linked providers: totals, reconciliation badge and final/provisional status, the
+    largest cost first."""
+    keys = ["customer_id", "provider"]
+    joined = frames["reconciliation_summary"].merge(frames["ai_usage_by_provider"], on=keys, how="left", sort=False)
+    counts = joined[list(TOKEN_FIELDS)].fillna(0).astype("int64")  # a linked provider with no usage: zeros
+    costs = joined["cost_usd"].tolist() if len(joined) else []  # (Decimal; NaN where there is no usage)
     today, ended = now.date(), period.has_ended(now)
 
     @cache  # a few hundred distinct first open days among thousands of providers
     def lag(first_open: date | None, mismatch: bool) -> tuple[date, int, str]:
-        through = rules.reconciled_through(first_open, today)
+        through = rules.reconciled_through(_day(first_open), today)
         days = rules.lag_days(through, today)
         return through, days, rules.badge(days, mismatch)
 
     found: dict[str, list[ProviderUsage]] = {}
-    for cid, provider, first_open, usage_days, matched, mismatched in zip(*_columns(
-            frames["reconciliation_summary"], "customer_id", "provider", "first_open_day", "period_usage_days",
-            "period_matched_days", "period_mismatch_days")):
-        through, days, badge = lag(_day(first_open), mismatched > 0)
-        cost, *counts = totals.get((cid, provider), _NO_USAGE)
+    for cid, provider, first_open, usage_days, matched, mismatched, cost, requests, inputs, cached, outputs in zip(
+            *_columns(joined, *keys, "first_open_day", "period_usage_days", "period_matched_days",
+                      "period_mismatch_days"), costs, *(counts[name].tolist() for name in TOKEN_FIELDS)):
+        through, days, badge = lag(first_open, mismatched > 0)
         found.setdefault(cid, []).append(ProviderUsage(
-            provider, rules.usd(cost), *map(int, counts), rules.total_status(ended, usage_days, matched), badge,
-            through, days))
+            provider, rules.usd(cost if isinstance(cost, Decimal) else None), requests, inputs, cached, outputs,
+            rules.total_status(ended, usage_days, matched), badge, through, days))
+    for listed in found.values():
+        if len(listed) > 1:
+            listed.sort(key=_largest_cost_first)
     return found
+
+
+def _largest_cost_first(usage: ProviderUsage) -> tuple[Decimal, str]:
+    return -usage.cost_usd, usage.provider
 
 
 def _day(value) -> date | None:
@@ -300,12 +303,9 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
     fetched: dict[str, pd.DataFrame] = {}
     gaps: dict[str, str] = {}
     # The fastest areas first (billing, then AI): their figures are made while runtime still runs.
-    snapshots = _area("billing", running, strict, fetched, gaps)["billing_snapshot"]
-    names = list(snapshots.columns)  # (a list: zipping the Index itself walks it slowly, per row)
-    rows = {values[0]: dict(zip(names, values)) for values in zip(*_columns(snapshots, *names))}
+    snapshots = _snapshots(_area("billing", running, strict, fetched, gaps)["billing_snapshot"])
     billing = {} if "billing" in gaps else {
-        cid: rules.billing_readiness(acct.account_status, _snapshot(rows[cid]) if cid in rows else None, now)
-        for cid, acct in found.items()}
+        cid: rules.billing_readiness(acct.account_status, snapshots.get(cid), now) for cid, acct in found.items()}
     ai = _area("ai", running, strict, fetched, gaps)
     providers = _providers(ai, period, now)
     unlinked: dict[str, list[str]] = {}
@@ -322,7 +322,7 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
             account=acct,
             period=period,
             now=now,
-            providers=tuple(sorted(providers.get(cid, ()), key=lambda p: (-p.cost_usd, p.provider))),
+            providers=tuple(providers.get(cid, ())),
             not_configured=tuple(unlinked.get(cid, ())),
             billing=billing.get(cid),
             runtime_hours=float(hours),
