@@ -1,28 +1,18 @@
 -- Per customer (one, or all when $customer_id is null) and linked provider: the first open day (the
 -- earliest day with usage, up to today, that is not matched: pending, mismatch, or usage with no
 -- reconciliation row), and how many days with usage inside the period are matched or mismatched. Rules
--- turn this into lag and badges. The open days (a few percent of all) and the period's days are grouped
--- apart, before the join with the links: grouping every day of every customer once took most of the time.
+-- turn this into lag and badges. The open days come from their own rollup (a few percent of all days), and
+-- the period's days from the months it covers; both are grouped before the join with the links.
 -- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
 -- returns: customer_id VARCHAR, provider VARCHAR, first_open_day DATE, period_usage_days BIGINT, period_matched_days BIGINT, period_mismatch_days BIGINT
-with days as (
-    select
-        d.customer_id,
-        d.provider,
-        d.day,
-        d.status
-    from ai_provider_days as d
-    where ($customer_id is null or d.customer_id = $customer_id)
-        and (d.first_bucket_start < $now or (d.has_reconciliation and d.day <= cast($now as date)))
-),
-
-open_days as (
+with open_days as (
     select
         d.customer_id,
         d.provider,
         min(d.day) as first_open_day
-    from days as d
-    where d.status <> 'matched'
+    from ai_open_days as d
+    where ($customer_id is null or d.customer_id = $customer_id)
+        and (d.first_bucket_start < $now or (d.has_reconciliation and d.day <= cast($now as date)))
     group by d.customer_id, d.provider
 ),
 
@@ -33,8 +23,10 @@ period_days as (
         count(*) as usage_days,
         count(*) filter (where d.status = 'matched') as matched_days,
         count(*) filter (where d.status = 'mismatch') as mismatch_days
-    from days as d
-    where d.day >= cast($period_start as date)
+    from ai_provider_days as d
+    where ($customer_id is null or d.customer_id = $customer_id)
+        and (d.first_bucket_start < $now or (d.has_reconciliation and d.day <= cast($now as date)))
+        and d.day >= cast($period_start as date)
         and d.day < cast($period_end as date)
     group by d.customer_id, d.provider
 ),
