@@ -176,10 +176,9 @@ def _aware(value) -> datetime | None:
 def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime) -> dict[str, list[ProviderUsage]]:
     """Each customer's linked providers: totals, reconciliation badge and final/provisional status, the
     largest cost first."""
-    keys = ["customer_id", "provider"]
-    joined = frames["reconciliation_summary"].merge(frames["ai_usage_by_provider"], on=keys, how="left", sort=False)
-    counts = joined[list(TOKEN_FIELDS)].fillna(0).astype("int64")  # a linked provider with no usage: zeros
-    costs = joined["cost_usd"].tolist() if len(joined) else []  # (Decimal; NaN where there is no usage)
+    usage = frames["ai_usage_by_provider"]
+    totals = dict(zip(zip(*_columns(usage, "customer_id", "provider")),  # (zips: thousands of rows)
+                      zip(*_columns(usage, "cost_usd", *TOKEN_FIELDS))))
     today, ended = now.date(), period.has_ended(now)
 
     @cache  # a few hundred distinct first open days among thousands of providers
@@ -189,17 +188,21 @@ def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime) -
         return through, days, rules.badge(days, mismatch)
 
     found: dict[str, list[ProviderUsage]] = {}
-    for cid, provider, first_open, usage_days, matched, mismatched, cost, requests, inputs, cached, outputs in zip(
-            *_columns(joined, *keys, "first_open_day", "period_usage_days", "period_matched_days",
-                      "period_mismatch_days"), costs, *(counts[name].tolist() for name in TOKEN_FIELDS)):
+    for cid, provider, first_open, usage_days, matched, mismatched in zip(*_columns(
+            frames["reconciliation_summary"], "customer_id", "provider", "first_open_day", "period_usage_days",
+            "period_matched_days", "period_mismatch_days")):
         through, days, badge = lag(first_open, mismatched > 0)
+        cost, requests, inputs, cached, outputs = totals.get((cid, provider), _NO_USAGE)  # linked, unused: zeros
         found.setdefault(cid, []).append(ProviderUsage(
-            provider, rules.usd(cost if isinstance(cost, Decimal) else None), requests, inputs, cached, outputs,
+            provider, rules.usd(cost), requests, inputs, cached, outputs,
             rules.total_status(ended, usage_days, matched), badge, through, days))
     for listed in found.values():
         if len(listed) > 1:
             listed.sort(key=_largest_cost_first)
     return found
+
+
+_NO_USAGE = (Decimal(0), 0, 0, 0, 0)
 
 
 def _largest_cost_first(usage: ProviderUsage) -> tuple[Decimal, str]:
@@ -236,18 +239,33 @@ def _no_rows(name: str) -> pd.DataFrame:
     return pd.DataFrame(columns=[column for column, _ in sql.load(name).returns])
 
 
+_MICROSECONDS_PER_HOUR = 3_600_000_000
+
+
 def _summed_here(name: str, days: pd.DataFrame) -> pd.DataFrame:
-    """A totals query's rows (per customer) from the days of the query it is summed from."""
+    """A totals query's rows (per customer) from the days of the query it is summed from. Summed in plain
+    Python: these are one customer's days, a few hundred rows, where a pandas groupby costs milliseconds.
+    Hours are added as whole microseconds, so the total is the one SQL gives (seconds summed, then divided)
+    and rounds the same way for a handoff even on a half cent of an hour."""
     if name == "runtime_totals":
-        totals = days.groupby("customer_id", sort=True).agg(
-            runtime_hours=("runtime_hours", "sum"), active_workspaces=("workspace_id", "nunique"),
-            is_running=("is_running", "any"))
-    else:
-        totals = days.groupby(["customer_id", "provider"], sort=True)[["requests", "input_tokens",
-                                                                        "cached_input_tokens", "output_tokens"]].sum()
-        totals["cost_usd"] = days.groupby(["customer_id", "provider"], sort=True)["cost_usd"].agg(
-            lambda amounts: sum(amounts, Decimal(0)))  # exact
-    return totals.reset_index()
+        runtime: dict[str, list] = {}
+        for cid, workspace, hours, running in zip(*_columns(days, "customer_id", "workspace_id", "runtime_hours",
+                                                            "is_running")):
+            summed = runtime.setdefault(cid, [0, set(), False])
+            summed[0] += round(hours * _MICROSECONDS_PER_HOUR)  # exact: the days' hours are whole microseconds
+            summed[1].add(workspace)
+            summed[2] = summed[2] or bool(running)
+        return pd.DataFrame([(cid, micros / _MICROSECONDS_PER_HOUR, len(workspaces), running)
+                             for cid, (micros, workspaces, running) in sorted(runtime.items())],
+                            columns=["customer_id", "runtime_hours", "active_workspaces", "is_running"])
+    ai: dict[tuple[str, str], list] = {}
+    for cid, provider, cost, *counts in zip(*_columns(days, "customer_id", "provider", "cost_usd", *TOKEN_FIELDS)):
+        summed = ai.setdefault((cid, provider), [Decimal(0), 0, 0, 0, 0])
+        summed[0] += cost  # exact
+        for index, count in enumerate(counts, 1):
+            summed[index] += count
+    return pd.DataFrame([(*key, *summed) for key, summed in sorted(ai.items())],
+                        columns=["customer_id", "provider", "cost_usd", *TOKEN_FIELDS])
 
 
 def _start(store: Store, window: dict) -> dict[str, tuple[str, Future]]:
