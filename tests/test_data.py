@@ -145,3 +145,28 @@ def test_queries_from_many_threads_get_their_own_rows(sample_store):
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(hours, customers)) == [(c, expected[c]) for c in customers]
     assert len(set(expected.values())) == 4 and not ids.empty
+
+
+def test_duplicates_are_found_by_their_real_key_even_when_key_hashes_collide(tmp_path):
+    # The duplicate check groups a hash of each key; rows whose hash repeats are numbered by their real key.
+    # With every hash forced equal (all keys collide), the verdicts must be exactly the same.
+    import duckdb
+
+    from usage_analytics import validation
+
+    rows = [usage("2026-03-01 10:00"), usage("2026-03-01 11:00"), usage("2026-03-01 10:00", cost="2.000000"),
+            usage("2026-03-01 10:00", provider="anthropic"), usage("2026-03-01 12:00", customer="cus_b")]
+    first = write_dataset(tmp_path, "ai_usage", rows, "part-0")
+    second = write_dataset(tmp_path, "ai_usage", [usage("2026-03-01 11:00", cost="3.000000"),
+                                                  usage("2026-03-01 12:00")], "part-1")
+    files = f"['{first}', '{second}']"
+    con = duckdb.connect()
+    types = dict(con.execute(f"select column_name, column_type from (describe select * from read_parquet({files}))")
+                 .fetchall())
+    query = validation.checked_rows_sql(DATASETS["ai_usage"], files, types).replace("$now", "timestamp '2026-03-02'")
+    collided = query.replace("select hash(", "select 0 * hash(").replace("where hash(", "where 0 * hash(")
+    assert collided.count("0 * hash(") == 2
+    verdicts = [con.execute(q + " order by _file_no, _row").fetchall() for q in (query, collided)]
+    assert verdicts[0] == verdicts[1]
+    # refused (file, row): the repeat of 10:00 in part-0 and of 11:00 in part-1; the first of each is kept
+    assert [(row[10], row[11]) for row in verdicts[0] if row[-1]] == [(0, 3), (1, 1)]

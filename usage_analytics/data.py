@@ -344,7 +344,9 @@ class Store:
         first = self._con.execute(f"select min(cast({_identifier(events[0])} as date)) from {checked} "
                                   "where len(_failed) = 0").fetchone()[0] if events else None
         added = validation.DatasetReport(name)
-        self._summarise(dataset, added, checked)
+        self._summarise(dataset, added, f"(select * from {checked} where len(_failed) > 0)",
+                        self._con.execute(f"select count(*) from {checked}").fetchone()[0], readable)
+        self._con.execute(f"drop table {checked}")
         report.rows_read += added.rows_read
         report.rows_kept += added.rows_kept
         report.rejected_rows += added.rejected_rows
@@ -409,16 +411,27 @@ class Store:
             self._con.execute(f"create table {_identifier(_REJECTED + dataset.name)} as select {keys} from {table}")
             return
         self._types[dataset.name] = self._file_types(dataset, readable)
-        checked = self._checked(dataset, readable, self._types[dataset.name])
+        # Every row with its verdicts goes into the store file at once; the refused rows are then taken out
+        # (few) and the verdict columns dropped (no rewrite), instead of copying 100M kept rows once more.
+        checked = self._checked(dataset, readable, self._types[dataset.name], table=True)
+        refused = _identifier(f"_refused_{dataset.name}")
+        self._con.execute(f"create or replace temp table {refused} as select * from {checked} where len(_failed) > 0")
+        rows_read = self._con.execute(f"select count(*) from {checked}").fetchone()[0]
+        # The keys of refused rows too: a later file's row with such a key is a duplicate, as in a full check.
+        self._con.execute(f"create table {_identifier(_REJECTED + dataset.name)} as select {keys} from {refused}")
         # Sorted by customer, then time: a customer's rows sit together, so DuckDB's min/max per row group
         # skips the others (exports arrive in time order, which scatters every customer over every group).
         # Managed-AI buckets are sorted by time, unless they already are (as dated exports arrive): sorting
         # 100M rows took about a third of a build.
         contract = ", ".join(_identifier(c) for c in dataset.column_names)
         order = ", ".join(_identifier(c) for c in _sort_columns(dataset))
-        kept = f"select {contract} from {checked} where len(_failed) = 0"
         if dataset.name in TIME_FIRST:
-            self._con.execute(f"create table {table} as {kept}")
+            self._con.execute(f"delete from {checked} where len(_failed) > 0")
+            extra = [column for (column,) in self._con.execute(f"select column_name from (describe {checked})")
+                     .fetchall() if column not in dataset.column_names]
+            for column in extra:
+                self._con.execute(f"alter table {checked} drop column {_identifier(column)}")
+            self._con.execute(f"alter table {checked} rename to {table}")
             if not self._in_time_order(dataset.name, _sort_columns(dataset)[0]):
                 self._progress(f"sorting {dataset.name} by time (its files are not in time order)")
                 unsorted = _identifier(f"_unsorted_{dataset.name}")
@@ -426,11 +439,11 @@ class Store:
                 self._con.execute(f"create table {table} as select * from {unsorted} order by {order}")
                 self._con.execute(f"drop table {unsorted}")
         else:
-            self._con.execute(f"create table {table} as {kept} order by {order}")
-        # The keys of refused rows too: a later file's row with such a key is a duplicate, as in a full check.
-        self._con.execute(f"create table {_identifier(_REJECTED + dataset.name)} as select {keys} from {checked} "
-                          "where len(_failed) > 0")
-        self._summarise(dataset, report, checked)
+            self._con.execute(f"create table {table} as select {contract} from {checked} where len(_failed) = 0 "
+                              f"order by {order}")
+            self._con.execute(f"drop table {checked}")
+        self._summarise(dataset, report, refused, rows_read, readable)
+        self._con.execute(f"drop table {refused}")
 
     def _in_time_order(self, table: str, column: str) -> bool:
         """Whether a table's rows are close enough to time order for DuckDB's min/max per row group to find a
@@ -453,12 +466,14 @@ class Store:
             f"select column_name, column_type from (describe select {contract} from "
             f"read_parquet({_paths(files)}, union_by_name = true, hive_partitioning = false))").fetchall())
 
-    def _checked(self, dataset: Dataset, files: list[Path], types: dict[str, str], seen: str | None = None) -> str:
-        """A temp table of the files' rows with their failed checks (see validation.checked_rows_sql)."""
+    def _checked(self, dataset: Dataset, files: list[Path], types: dict[str, str], seen: str | None = None,
+                 table: bool = False) -> str:
+        """A table of the files' rows with their failed checks (see validation.checked_rows_sql): temporary,
+        or (table=True) in the store file, where the kept rows can stay."""
         checked = _identifier(f"_checked_{dataset.name}")
         now = "cast(null as timestamp)" if self.now is None else f"timestamp '{_naive_utc(self.now):%Y-%m-%d %H:%M:%S}'"
         try:
-            self._con.execute(f"create or replace temp table {checked} as "
+            self._con.execute(f"create or replace {'' if table else 'temp '}table {checked} as "
                               + validation.checked_rows_sql(dataset, _paths(files), types, seen).replace("$now", now))
         except duckdb.Error as error:
             raise DataError(f"dataset {dataset.name}: its files cannot be read together ({first_line(error)})") from None
@@ -482,30 +497,32 @@ class Store:
                 readable.append(path)
         return readable
 
-    def _summarise(self, dataset: Dataset, report: validation.DatasetReport, checked: str) -> None:
-        """Rows read, kept and rejected per reason with a few sample values; the newest event kept."""
-        report.rows_read, report.rejected_rows = self._con.execute(
-            f"select count(*), count(*) filter (where len(_failed) > 0) from {checked}").fetchone()
+    def _summarise(self, dataset: Dataset, report: validation.DatasetReport, refused: str, rows_read: int,
+                   files: list[Path]) -> None:
+        """Rows read, kept and rejected per reason with a few sample values, from the refused rows (refused:
+        a table or subquery of checked rows that fail a check; files: those checked, in order, for the
+        samples' file names); the newest event kept."""
+        report.rows_read = rows_read
+        report.rejected_rows = self._con.execute(f"select count(*) from {refused}").fetchone()[0]
         report.rows_kept = report.rows_read - report.rejected_rows
         reasons = validation.reasons(dataset)
         counts = self._con.execute(f"select check_no, count(*) from (select unnest(_failed) as check_no "
-                                   f"from {checked}) group by 1 order by 1").fetchall()
+                                   f"from {refused}) group by 1 order by 1").fetchall()
         for check_no, rows in counts:
             column, reason = reasons[check_no]
             value = ", ".join(f"coalesce({validation.raw(DATASET_COLUMNS[dataset.name][name])}, 'null')"
                               for name in column.split(", "))  # a duplicate's sample is its whole key
             samples = self._con.execute(
-                f"select _file, concat_ws(', ', {value}) "
-                f"from {checked} where list_contains(_failed, $n) order by _file, _row limit {validation.SAMPLES}",
+                f"select _file_no, concat_ws(', ', {value}) "
+                f"from {refused} where list_contains(_failed, $n) order by _file_no, _row limit {validation.SAMPLES}",
                 {"n": check_no}).fetchall()
-            report.rejected.append(validation.Rejection(column, reason, rows, [(f, v) for f, v in samples]))
+            report.rejected.append(validation.Rejection(column, reason, rows, [(str(files[f]), v) for f, v in samples]))
         events = [c.name for c in dataset.columns if c.event]
         if events and report.rows_kept:
             newest = self._con.execute(
                 "select max(greatest(" + ", ".join(f"cast({_identifier(e)} as timestamp)" for e in events)
                 + f")) from {_identifier(dataset.name)}").fetchone()[0]
             report.newest = newest.replace(tzinfo=timezone.utc) if newest else None
-        self._con.execute(f"drop table {checked}")
 
     @contextmanager
     def _relation(self, name: str, params: dict[str, object]) -> Iterator[duckdb.DuckDBPyRelation]:

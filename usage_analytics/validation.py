@@ -71,9 +71,10 @@ def _checks(dataset: Dataset) -> list[tuple[str, str, str]]:
 
 
 def checked_rows_sql(dataset: Dataset, files_sql: str, types: dict[str, str], seen_sql: str | None = None) -> str:
-    """Every row of the files with its contract columns, its file and row number in that file (_file, _row:
-    together they name the row), its failed checks, and, for a row that fails one, its columns' raw text
-    (for messages). A row whose key is among seen_sql's rows (earlier files, kept or refused) repeats it."""
+    """Every row of the files with its contract columns, its file's position in files_sql and its row number
+    in that file (_file_no, _row: together they name the row), its failed checks, and, for a row that fails
+    one, its columns' raw text (for messages). A row whose key is among seen_sql's rows (earlier files, kept
+    or refused) repeats it."""
     columns = ", ".join(f"{read_expression(c, types[c.name])} as {_q(c.name)}, {_q(c.name)} as {raw(c)}"
                         for c in dataset.columns)  # (raw: the value as it came; made text only to be shown)
     contract = ", ".join(_q(c) for c in dataset.column_names)
@@ -89,23 +90,27 @@ def checked_rows_sql(dataset: Dataset, files_sql: str, types: dict[str, str], se
     repeat = ("case when m._row is not null then 2 else n._repeat end" if seen_sql else "n._repeat")
     marked = "left join marked as m on t._file = m._file and t._row = m._row" if seen_sql else ""
     # Duplicates: only the rows of a key seen more than once are numbered (a window over every row would
-    # sort them all); the first by file and row is kept, unless seen_sql holds its key. The list of failed
-    # checks, and the raw text, are made only for rows that fail one: most rows pass, and both are costly
-    # at 100M rows.
+    # sort them all), found by a group-by over a hash of the key (8 bytes a row, not the key's text: at 100M
+    # rows the keys spilled to disk); rows whose hash repeats are then numbered by their real key, so a
+    # collision of two keys costs a little work and never a wrong verdict. The first by file (in the order
+    # of files_sql) and row is kept, unless seen_sql holds its key. The list of failed checks, and the raw
+    # text, are made only for rows that fail one: most rows pass, and both are costly at 100M rows. The rows
+    # are read again by each step (not materialized): a copy of 100M rows cost more than reading the files.
     return (
-        f"with source as (select {contract}, filename as _file, file_row_number + 1 as _row "
-        f"from read_parquet({files_sql}, union_by_name = true, hive_partitioning = false, filename = true, "
+        f"with source as not materialized (select {contract}, file_index as _file, file_row_number + 1 as _row "
+        f"from read_parquet({files_sql}, union_by_name = true, hive_partitioning = false, "
         f"file_row_number = true)), "
-        f"typed as (select {columns}, _file, _row from source), "
-        f"repeated as (select {key} from typed group by all having count(*) > 1), "
+        f"typed as not materialized (select {columns}, _file, _row from source), "
+        f"repeated as (select hash({key}) as _key_hash from typed group by all having count(*) > 1), "
         f"numbered as (select t._file, t._row, row_number() over (partition by {', '.join('t.' + _q(k) for k in dataset.key_columns)} "
-        f"order by t._file, t._row) as _repeat from typed as t semi join repeated as r on {same}), "
+        f"order by t._file, t._row) as _repeat from typed as t "
+        f"where hash({', '.join('t.' + _q(k) for k in dataset.key_columns)}) in (select _key_hash from repeated)), "
         f"{seen}"
         f"flagged as (select t.*, {repeat} as _repeat from typed as t "
         f"left join numbered as n on t._file = n._file and t._row = n._row {marked}), "
         f"checked as (select * exclude (_repeat), case when {any_failed} then list_filter([{reasons}], "
         f"lambda x: x is not null) else []::integer[] end as _failed from flagged) "
-        f"select {contract}, _file, _row, {texts}, _failed from checked"
+        f"select {contract}, _file as _file_no, _row, {texts}, _failed from checked"
     )
 
 
