@@ -53,7 +53,7 @@ final as (
     select
         c.customer_id,
         c.workspace_id,
-        arg_min(c.template, (c.start_at, c.started_at, c.template)) as template,
+        arg_min(c.template, (c.started_at, c.template)) as template,
         min(c.start_at) as start_at,
         max(c.end_at) as end_at,
         bool_or(c.is_running) as is_running

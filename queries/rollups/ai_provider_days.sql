@@ -3,13 +3,17 @@
 -- ask "usage before now" without reading the buckets). Reconciliation lag and final totals read this.
 -- Kept by month, then customer: a period of every customer reads its months only, one customer its rows
 -- in each month. The days not matched, which lag is worked out from, are also kept apart (ai_open_days).
+-- The two sides are put together by a group-by over their union (not a full join), so a refresh's
+-- "from this day on" reaches down to both sides' rows of those days only.
 -- reads: ai_usage, reconciliation
+-- refresh from: day
 with usage_days as (
     select
         d.customer_id,
         d.provider,
         d.day,
-        min(d.first_bucket_start) as first_bucket_start
+        min(d.first_bucket_start) as first_bucket_start,
+        cast(null as varchar) as status
     from ai_usage_daily as d
     group by all
 ),
@@ -19,6 +23,7 @@ reconciled_days as (
         r.customer_id,
         r.provider,
         r.usage_date as day,
+        cast(null as timestamp) as first_bucket_start,
         reconciliation_day_status(r.status) as status
     from reconciliation as r
     group by all
@@ -26,14 +31,14 @@ reconciled_days as (
 
 final as (
     select
-        coalesce(u.customer_id, r.customer_id) as customer_id,
-        coalesce(u.provider, r.provider) as provider,
-        coalesce(u.day, r.day) as day,
-        coalesce(r.status, 'missing') as status,
-        r.status is not null as has_reconciliation,
-        u.first_bucket_start
-    from usage_days as u
-    full outer join reconciled_days as r on u.customer_id = r.customer_id and u.provider = r.provider and u.day = r.day
+        s.customer_id,
+        s.provider,
+        s.day,
+        coalesce(max(s.status), 'missing') as status,
+        count(s.status) > 0 as has_reconciliation,
+        min(s.first_bucket_start) as first_bucket_start
+    from (select * from usage_days union all select * from reconciled_days) as s
+    group by s.customer_id, s.provider, s.day
 )
 
 select * from final
