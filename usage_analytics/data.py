@@ -184,7 +184,13 @@ class Store:
                 continue
             exists = self._con.execute("select count(*) from duckdb_tables() where table_name = $t",
                                        {"t": rollup.table}).fetchone()[0]
-            if exists and rollup.refresh_from and touched <= since.keys():
+            if exists and rollup.refresh_from == "run" and touched == {"workspace_sessions"} \
+                    and "workspace_sessions" in since:
+                if since["workspace_sessions"] is not None:
+                    self._progress(f"numbering {rollup.table} again from {since['workspace_sessions']}")
+                    self._renumber_runs(rollup, since["workspace_sessions"])
+                continue
+            if exists and rollup.refresh_from and rollup.refresh_from != "run" and touched <= since.keys():
                 days = [since[name] for name in touched if since[name] is not None]
                 if days:
                     self._progress(f"summing {rollup.table} from {min(days)}")
@@ -198,6 +204,61 @@ class Store:
         for macro in sql.macros().values():
             if macro.is_table and not macro.reads & set(self.problems):
                 self._con.execute(macro.text.replace("create macro", "create or replace macro", 1))
+
+    def _renumber_runs(self, rollup: sql.Rollup, day: date) -> None:
+        """Sessions were added from this day on: the runs that reach it (and every run after them, and the new
+        sessions) are numbered again, after the runs of the same workspace that ended before it, which
+        stay as they are: a run that ended before the day cannot touch a session starting on it. Per
+        workspace with a session reaching the day, _renumbered holds the start of its first run to number
+        again (cut_at; the day itself when none reaches it) and the number of runs before it (runs_before).
+        workspace_session_runs makes it, and takes its sessions from cut_at on; workspace_runs sums its
+        runs after runs_before again. Each rollup's own SQL does the work, on those rows only."""
+        table = _identifier(rollup.table)
+        numbering = "from workspace_sessions as s" in rollup.select  # (else it sums workspace_session_runs)
+        if numbering:
+            self._con.execute(f"""
+                create or replace temp table _renumbered as
+                with reaching as (
+                    select distinct s.customer_id, s.workspace_id from workspace_sessions as s
+                    where coalesce(s.ended_at, timestamp 'infinity') >= $day
+                ),
+                cut as (
+                    select r.customer_id, r.workspace_id, min(r.started_at) as cut_at, min(r.run_no) - 1 as runs_before
+                    from {table} as r
+                    semi join (select distinct customer_id, workspace_id, run_no from {table}
+                               where coalesce(ended_at, timestamp 'infinity') >= $day) as a
+                        using (customer_id, workspace_id, run_no)
+                    group by all
+                ),
+                ended as (
+                    select r.customer_id, r.workspace_id, max(r.run_no) as runs_before from {table} as r
+                    semi join reaching using (customer_id, workspace_id)
+                    anti join cut using (customer_id, workspace_id)
+                    group by all
+                )
+                select w.customer_id, w.workspace_id, coalesce(c.cut_at, $day) as cut_at,
+                    coalesce(c.runs_before, e.runs_before, 0) as runs_before
+                from reaching as w
+                left join cut as c using (customer_id, workspace_id)
+                left join ended as e using (customer_id, workspace_id)""", {"day": day})
+            self._con.execute(f"delete from {table} as r using _renumbered as c where r.customer_id = c.customer_id "
+                              "and r.workspace_id = c.workspace_id and r.started_at >= c.cut_at")
+            rows = ("(select s.* from workspace_sessions as s join _renumbered as c using (customer_id, workspace_id) "
+                    "where s.started_at >= c.cut_at)")
+            replaced = "from workspace_sessions as s"
+        else:
+            self._con.execute(f"delete from {table} as r using _renumbered as c where r.customer_id = c.customer_id "
+                              "and r.workspace_id = c.workspace_id and r.run_no > c.runs_before")
+            rows = ("(select s.* from workspace_session_runs as s join _renumbered as c using (customer_id, workspace_id) "
+                    "where s.run_no > c.runs_before)")
+            replaced = "from workspace_session_runs as s"
+        if rollup.select.count(replaced) != 1:
+            raise RuntimeError(f"rollup {rollup.table}: refreshed by run, it must read '{replaced}' once")
+        select = rollup.select.replace(replaced, f"from {rows} as s")
+        if numbering:  # numbered from 1 per workspace: after the runs that stay
+            select = (f"select n.* replace (n.run_no + c.runs_before as run_no) from ({select}) as n "
+                      "join _renumbered as c using (customer_id, workspace_id) order by n.started_at")
+        self._con.execute(f"insert into {table} {select}")
 
     def _key(self) -> str:
         """What the checked tables depend on: the exports' files, the day 'now' falls on, this code."""

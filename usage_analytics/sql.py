@@ -109,7 +109,8 @@ class Rollup:
     table: str
     reads: frozenset[str]  # the datasets it depends on ('-- reads:')
     select: str
-    refresh_from: str | None  # '-- refresh from: day': rows from a day on can be recomputed alone
+    refresh_from: str | None  # '-- refresh from: day': rows from a day on can be recomputed alone;
+    # '-- refresh from: run': workspace runs reaching the first new day are numbered (or summed) again
 
 
 @cache

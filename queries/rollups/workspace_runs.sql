@@ -4,6 +4,7 @@
 -- A window that holds a run whole takes it from here; only the few runs an edge of the window cuts are
 -- merged again from their sessions (runtime_runs_in). Kept in start order, like the sessions.
 -- reads: workspace_sessions
+-- refresh from: run
 with lasting as (
     select
         s.customer_id,

@@ -3,6 +3,7 @@
 -- Any window cuts a run into at most one piece, and pieces of two runs never touch, so merging the
 -- sessions inside a window is a group by run_no instead of two window functions over every session.
 -- reads: workspace_sessions
+-- refresh from: run
 with ordered as (
     select
         s.customer_id,
