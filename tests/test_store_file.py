@@ -132,8 +132,6 @@ def test_ingest_builds_the_store_once_and_bench_runs_at_a_tiny_size(tmp_path):
 def test_new_files_are_added_to_a_copy_of_the_store_and_give_what_a_full_check_gives(exports, tmp_path):
     """The incremental refresh: November's exports arrive after the rest, with a late file holding a
     duplicate of an October row, a refused row and a row whose key repeats a refused one."""
-    import duckdb
-
     store_dir, log = tmp_path / "state", []
     usage, sessions = exports / "ai_usage", exports / "workspace_sessions"
     for folder in (usage, sessions):
@@ -165,6 +163,36 @@ def test_new_files_are_added_to_a_copy_of_the_store_and_give_what_a_full_check_g
         refreshed.close()
 
 
+def test_a_new_link_sums_the_rollups_it_changes_again_whole(exports, tmp_path):
+    # New AI rows alone refresh ai_usage_daily_across from their first day; a new link changes every day of
+    # its provider, so with one the rollup is summed again whole (and equals a full check).
+    from conftest import link
+    from usage_analytics.sample import write_dataset
+
+    store_dir, log = tmp_path / "state", []
+    usage = exports / "ai_usage"
+    (usage / "month=2026-11").rename(usage / "_month=2026-11")
+    _open(exports, store_dir).close()
+    (usage / "_month=2026-11").rename(usage / "month=2026-11")
+    unlinked = duckdb.execute(
+        f"select distinct customer_id, provider from read_parquet('{usage}/*/*.parquet') where bucket_start < "
+        f"'2026-11-01' except select customer_id, provider from read_parquet('{exports}/provider_links/*.parquet') "
+        "order by all").fetchall()
+    assert unlinked  # (the sample has usage of providers that are not linked, before November)
+    late = datetime(2026, 11, 20, tzinfo=timezone.utc)  # a link counts whole, whenever it was made
+    write_dataset(exports, "provider_links", [{**link(provider, cid), "linked_at": late} for cid, provider in unlinked],
+                  "part-9-new")
+    refreshed = _open(exports, store_dir, log)
+    memory = Store(exports, NOW)
+    try:
+        assert "adding 1 new file of provider_links (5/6)" in log and "summing ai_usage_daily_across" in log
+        assert not any("checking" in line for line in log)
+        _assert_same(memory, refreshed)
+    finally:
+        memory.close()
+        refreshed.close()
+
+
 def test_a_relative_and_an_absolute_path_to_the_exports_share_one_store_file(exports, tmp_path, monkeypatch):
     store_dir, log = tmp_path / "state", []
     _open(exports, store_dir).close()
@@ -184,8 +212,6 @@ def test_a_relative_and_an_absolute_path_to_the_exports_share_one_store_file(exp
 
 
 def test_a_new_file_whose_rows_are_all_refused_keeps_the_newest_event_and_is_reported(exports, tmp_path):
-    import duckdb
-
     store_dir = tmp_path / "state"
     _open(exports, store_dir).close()
     october = next((exports / "ai_usage" / "month=2026-10").glob("*.parquet"))

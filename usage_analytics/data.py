@@ -190,7 +190,8 @@ class Store:
                     self._progress(f"numbering {rollup.table} again from {since['workspace_sessions']}")
                     self._renumber_runs(rollup, since["workspace_sessions"])
                 continue
-            if exists and rollup.refresh_from and rollup.refresh_from != "run" and touched <= since.keys():
+            if exists and rollup.refresh_from and rollup.refresh_from != "run" and touched <= since.keys() \
+                    and not touched & rollup.whole_when:
                 days = [since[name] for name in touched if since[name] is not None]
                 if days:
                     self._progress(f"summing {rollup.table} from {min(days)}")

@@ -111,6 +111,7 @@ class Rollup:
     select: str
     refresh_from: str | None  # '-- refresh from: day': rows from a day on can be recomputed alone;
     # '-- refresh from: run': workspace runs reaching the first new day are numbered (or summed) again
+    whole_when: frozenset[str] = frozenset()  # '..., unless provider_links changed': then made again whole
 
 
 @cache
@@ -122,9 +123,11 @@ def rollups(folder: Path = ROLLUPS_DIR) -> dict[str, Rollup]:
         reads = re.search(r"^-- reads: (.+)$", texts[name], re.MULTILINE)
         if not reads:
             raise QueryError(f"rollup {name}: the header needs '-- reads: dataset, ...'")
-        refresh = re.search(r"^-- refresh from: (\w+)$", texts[name], re.MULTILINE)
+        refresh = re.search(r"^-- refresh from: (\w+)(?:, unless (.+) changed)?$", texts[name], re.MULTILINE)
         found[name] = Rollup(name, frozenset(word.strip() for word in reads.group(1).split(",")), texts[name],
-                             refresh.group(1) if refresh else None)
+                             refresh.group(1) if refresh else None,
+                             frozenset(w.strip() for w in refresh.group(2).split(",")) if refresh and refresh.group(2)
+                             else frozenset())
     return found
 
 

@@ -2,7 +2,9 @@
 -- across all customers: the operators' trend reads a month of whole days from a few hundred rows here
 -- instead of summing every customer's days (ai_usage_trend reads the days a window cuts live). A day's
 -- status is its customer's and provider's (ai_provider_days); missing when there is no reconciliation row.
+-- A refresh sums it again from the first new day, unless links changed: a new link counts every day.
 -- reads: ai_usage, reconciliation, provider_links
+-- refresh from: day, unless provider_links changed
 with linked as (
     select distinct
         l.customer_id,
