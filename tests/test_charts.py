@@ -66,6 +66,8 @@ def test_hours_by_workspace_is_sorted_largest_first():
     assert enc["y"]["sort"] == "-x" and enc["x"]["field"] == "runtime_hours"
     rows = spec["datasets"][spec["data"]["name"]]
     assert [(r["workspace_id"], r["runtime_hours"]) for r in rows] == [("ws1", 5.5), ("ws2", 2.0)]
+    # a band per workspace: a fixed height shrank under the template legend until 7 workspaces overlapped
+    assert spec["height"] == {"step": 24}
 
 
 def test_reconciliation_calendar_has_one_cell_per_row_and_day_with_fixed_status_colours():

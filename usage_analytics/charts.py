@@ -63,7 +63,8 @@ def hours_by(frame: pd.DataFrame, field: str, color: str | None = None, limit: i
     keys = [field] + ([color] if color and color != field else [])
     totals = frame.groupby(keys, as_index=False)["runtime_hours"].sum() \
         .sort_values("runtime_hours", ascending=False).head(limit)
-    chart = alt.Chart(totals, height=max(120, 24 * len(totals))).mark_bar().encode(
+    # A band per bar: a fixed height shrinks under a legend, which squeezed a few workspaces into one line.
+    chart = alt.Chart(totals, height=alt.Step(24)).mark_bar().encode(
         y=alt.Y(f"{field}:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=220)),
         x=alt.X("runtime_hours:Q", title="runtime hours"),
         color=alt.Color(f"{color or field}:N", title=(color or field).replace("_", " "),
