@@ -127,6 +127,23 @@ def test_ingest_builds_the_store_once_and_bench_runs_at_a_tiny_size(tmp_path):
     assert lines[0] == "bench: 3,000 AI usage rows, 40 customers, " + f"{os.cpu_count()} cores"
     assert len(lines) == 3 + 10 and all(line.startswith("|") for line in lines[1:])
     assert "like for like" in bench.stdout and "rows/s" in bench.stdout and "of the full build" in bench.stdout
+    # the pandas side of a whole page computes the app's runtime figures, to the day and workspace
+    from usage_analytics import bench as bench_module
+
+    folder, month = tmp_path / "bench" / "ai-3000", Period.month(2026, 10)
+    store = Store(folder, bench_module.NOW, tmp_path / "bench" / "store-3000")
+    try:
+        for customer_id in (None, "cus_00000"):
+            daily, totals = bench_module._pandas_runtime_month(folder, customer_id, month.start, month.end)
+            app = store.run("runtime_by_workspace_day", customer_id=customer_id, period_start=month.start,
+                            period_end=month.end, now=bench_module.NOW)
+            expected = app.groupby(["customer_id", "day", "workspace_id", "template"])["runtime_hours"].sum()
+            assert len(daily) == len(expected) > 0
+            assert daily.tolist() == pytest.approx(expected.tolist(), abs=1e-9)
+            assert [day.date() for day in daily.index.get_level_values("day")] == \
+                list(expected.index.get_level_values("day"))
+    finally:
+        store.close()
 
 
 def test_new_files_are_added_to_a_copy_of_the_store_and_give_what_a_full_check_gives(exports, tmp_path):
