@@ -184,16 +184,12 @@ class Store:
                 continue
             exists = self._con.execute("select count(*) from duckdb_tables() where table_name = $t",
                                        {"t": rollup.table}).fetchone()[0]
-            if exists and rollup.refresh_from == "run" and touched == {"workspace_sessions"} \
-                    and "workspace_sessions" in since:
-                if since["workspace_sessions"] is not None:
-                    self._progress(f"numbering {rollup.table} again from {since['workspace_sessions']}")
-                    self._renumber_runs(rollup, since["workspace_sessions"])
-                continue
-            if exists and rollup.refresh_from and rollup.refresh_from != "run" and touched <= since.keys() \
-                    and not touched & rollup.whole_when:
+            if exists and rollup.refresh_from and touched <= since.keys() and not touched & rollup.whole_when:
                 days = [since[name] for name in touched if since[name] is not None]
-                if days:
+                if days and rollup.refresh_from == "run":
+                    self._progress(f"numbering {rollup.table} again from {min(days)}")
+                    self._renumber_runs(rollup, min(days))
+                elif days:
                     self._progress(f"summing {rollup.table} from {min(days)}")
                     column = _identifier(rollup.refresh_from)
                     self._con.execute(f"delete from {table} where {column} >= $day", {"day": min(days)})
