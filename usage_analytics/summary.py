@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import NamedTuple
@@ -135,7 +135,7 @@ class CustomerSummary:
 def accounts(store: Store, customer_id: str | None = None) -> dict[str, Account]:
     """Customer accounts by id: one, or every customer when customer_id is None."""
     rows = store.run("customer_accounts", customer_id=customer_id)
-    return {cid: Account(cid, name, status, _aware(created))
+    return {cid: Account(cid, name, status, created)  # (aware: _values localizes datetimes)
             for cid, name, status, created in zip(*_columns(rows, "customer_id", "customer_name", "account_status",
                                                              "created_at"))}
 
@@ -163,14 +163,6 @@ def _snapshots(frame: pd.DataFrame) -> dict[str, rules.BillingSnapshot]:
             for cid, as_of, mode, verified, trial, ends, hours, ai in zip(*_columns(
                 frame, "customer_id", "as_of", "billing_mode", "payment_verified", "trial_status", "trial_ends_at",
                 "prepaid_workspace_hours", "prepaid_ai_usd"))}
-
-
-def _aware(value) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    return value.replace(tzinfo=timezone.utc)  # tables hold naive UTC
 
 
 def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime) -> dict[str, list[ProviderUsage]]:
