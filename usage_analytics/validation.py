@@ -84,6 +84,7 @@ def checked_rows_sql(dataset: Dataset, files_sql: str, types: dict[str, str], se
     reasons = ", ".join(f"case when {condition} then {index} end" for index, (condition, _, _) in enumerate(checks))
     any_failed = " or ".join(f"coalesce({condition}, false)" for condition, _, _ in checks)
     key = ", ".join(_q(k) for k in dataset.key_columns)
+    key_of_t = ", ".join(f"t.{_q(k)}" for k in dataset.key_columns)
     same = " and ".join(f"t.{_q(k)} is not distinct from r.{_q(k)}" for k in dataset.key_columns)
     seen = (f"seen as ({seen_sql}), "
             f"marked as (select t._file, t._row from typed as t semi join seen as r on {same}), ") if seen_sql else ""
@@ -102,9 +103,9 @@ def checked_rows_sql(dataset: Dataset, files_sql: str, types: dict[str, str], se
         f"file_row_number = true)), "
         f"typed as not materialized (select {columns}, _file, _row from source), "
         f"repeated as (select hash({key}) as _key_hash from typed group by all having count(*) > 1), "
-        f"numbered as (select t._file, t._row, row_number() over (partition by {', '.join('t.' + _q(k) for k in dataset.key_columns)} "
+        f"numbered as (select t._file, t._row, row_number() over (partition by {key_of_t} "
         f"order by t._file, t._row) as _repeat from typed as t "
-        f"where hash({', '.join('t.' + _q(k) for k in dataset.key_columns)}) in (select _key_hash from repeated)), "
+        f"where hash({key_of_t}) in (select _key_hash from repeated)), "
         f"{seen}"
         f"flagged as (select t.*, {repeat} as _repeat from typed as t "
         f"left join numbered as n on t._file = n._file and t._row = n._row {marked}), "
