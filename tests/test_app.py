@@ -237,10 +237,10 @@ def test_the_all_customers_calendar_draws_the_worst_pairs_of_the_table_only(samp
     table as filtered (worst first) that have usage in the period, in that order, and says so; the table keeps
     every pair."""
     import json
-    from datetime import datetime, timezone
 
     import pyarrow as pa
 
+    from usage_analytics import config
     from usage_analytics.periods import Period
 
     at = AppTest.from_file(HARNESS, default_timeout=90)
@@ -250,7 +250,7 @@ def test_the_all_customers_calendar_draws_the_worst_pairs_of_the_table_only(samp
     at.session_state["recon_badges"] = ["mismatch", "stale", "lagging", "current"]
     at.run()
     assert not at.exception, at.exception
-    now = datetime.now(timezone.utc)  # the page's period: this calendar month, as of now
+    now = config.load().now()  # the page's period: this calendar month as of the app's now (the sample's own end)
     month = Period.month(now.year, now.month)
     usage = sample_store.run("ai_usage_by_day", customer_id=None, period_start=month.start, period_end=month.end,
                              now=now)
