@@ -1,7 +1,9 @@
 -- Managed-AI usage per customer (one, or all when customer is null), UTC day, provider and model inside
 -- [window_start, window_end): whole days from the daily rollup, and the days the window cuts (before its
 -- first midnight, after its last) from the hourly buckets, so figures to "now" are always live. The two
--- cut ranges are each a range of bucket_start, so DuckDB skips the row groups outside both.
+-- cut ranges are each a range of bucket_start, so DuckDB skips the row groups outside both; each is guarded by
+-- its bounds alone, so a window of whole days (a closed month) folds its empty ranges away when the query is
+-- planned instead of scanning the row groups around its midnights.
 create macro ai_usage_in(customer, window_start, window_end) as table
 select
     d.customer_id, d.day, d.provider, d.model, d.metered_rows, d.requests, d.input_tokens,
@@ -17,10 +19,13 @@ select
 from ai_usage as u
 where (customer is null or u.customer_id = customer)
     and (
-        (u.bucket_start >= window_start
+        (window_start < least(window_end, date_trunc('day', window_start - interval 1 microsecond) + interval 1 day)
+            and u.bucket_start >= window_start
             and u.bucket_start < least(window_end, date_trunc('day', window_start - interval 1 microsecond)
                 + interval 1 day))
-        or (u.bucket_start >= greatest(window_start, date_trunc('day', window_start - interval 1 microsecond)
+        or (greatest(window_start, date_trunc('day', window_start - interval 1 microsecond) + interval 1 day,
+                date_trunc('day', window_end)) < window_end
+            and u.bucket_start >= greatest(window_start, date_trunc('day', window_start - interval 1 microsecond)
                 + interval 1 day, date_trunc('day', window_end))
             and u.bucket_start < window_end)
     )
