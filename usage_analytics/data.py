@@ -291,7 +291,7 @@ class Store:
         previous = self._previous(database)
         try:
             if previous is not None:  # only files were added: copy the last file and check the new ones
-                shutil.copyfile(previous[0], building)
+                _copy(previous[0], building)
                 self._con = self._connect(str(building), spill=store_dir / ".spill")
                 self._refresh(*previous[1:])
             else:
@@ -633,6 +633,25 @@ def store_file(data_dir: Path, key: str, store_dir: Path) -> Path:
 
 def _store_key(data_dir: Path, now: datetime | None) -> str:
     return f"{fingerprint(data_dir)}@{_day(now)}@{CODE_VERSION}"
+
+
+def _copy(source: Path, target: Path) -> None:
+    """A copy of a store file. copy_file_range lets the kernel copy inside the file system; shutil's
+    sendfile copy of a 2 GB store file took 2-41 s here where this took 0.6-3 s (same runs, cache dropped
+    or not), and the copy is most of an incremental refresh."""
+    if not hasattr(os, "copy_file_range"):  # (Linux only)
+        shutil.copyfile(source, target)
+        return
+    try:
+        with open(source, "rb") as reading, open(target, "wb") as writing:
+            left = os.fstat(reading.fileno()).st_size
+            while left > 0:
+                copied = os.copy_file_range(reading.fileno(), writing.fileno(), left)
+                if copied == 0:
+                    raise OSError(f"{source}: copy_file_range stopped with {left} bytes left")
+                left -= copied
+    except OSError:  # not supported for these files (an old kernel, some file systems): copy them plainly
+        shutil.copyfile(source, target)
 
 
 def store_ready(data_dir: Path, now: datetime | None, store_dir: Path) -> bool:
