@@ -69,11 +69,19 @@ def login(page, username: str, password: str | None = None) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
+# The app root's own run state (what Streamlit's e2e tests wait on): the status widget appears only after a
+# delay, so its absence alone can be read in the middle of a long run.
+IDLE = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app && app.dataset.testScriptState === 'notRunning' && app.dataset.testConnectionState === 'CONNECTED'
+        && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
+
+
 def settle(page, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished its run (no 'Running…' status widget)."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+    """Wait until Streamlit has finished its run: connected, its script not running, no status widget."""
+    page.wait_for_timeout(300)  # a click's rerun request reaches the app root's state after the click returns
+    page.wait_for_function(IDLE, timeout=timeout)
     page.wait_for_timeout(300)
 
 
