@@ -1,0 +1,105 @@
+"""How long each page takes in Chromium, as a user feels it: from the click until the page stops changing
+(the app's script done, no status widget or placeholder, and the same content for a full second), through
+the real login as `ops` against `streamlit run app.py`. Not a test (pytest does not collect it): the
+browser rows of docs/performance.md come from it.
+
+    python tests/page_timing.py --data DIR --state DIR --now 2026-11-24T12:00:00Z --customer cus_00000 ...
+
+Give the state folder whose store/ already holds the store file for that data and day, or the first load
+builds it (and is timed with it)."""
+from __future__ import annotations
+
+import argparse
+import time
+
+from playwright.sync_api import sync_playwright
+
+from browser import CHROMIUM, CHROMIUM_ARGS, serve, settle
+
+PAGES = ["Overview", "Workspace runtime", "Managed AI", "Reconciliation", "Billing", "Billing handoff",
+         "Operators", "Data health"]
+SIGNATURE = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const main = document.querySelector('[data-testid="stMain"]') || document.body;
+    const busy = !app || app.dataset.testScriptState !== 'notRunning'
+        || !!document.querySelector('[data-testid="stStatusWidget"], [data-testid="stSkeleton"]');
+    const drawn = main.querySelectorAll('canvas, svg, [data-testid="stDataFrame"]').length;
+    return [busy, main.innerText.length + ':' + drawn + ':' + main.innerText.slice(0, 4000)];
+}"""
+
+
+def until_still(page, started: float, quiet: float = 1.0, limit: float = 120.0) -> float:
+    """Seconds from started until the page last changed, once it has been idle and unchanged for `quiet` s."""
+    last, changed = None, started
+    while time.monotonic() - started < limit:
+        busy, seen = page.evaluate(SIGNATURE)
+        now = time.monotonic()
+        if busy or seen != last:
+            last, changed = (None if busy else seen), now
+        elif now - changed >= quiet:
+            return changed - started
+        page.wait_for_timeout(50)
+    raise TimeoutError("the page kept changing")
+
+
+def timed(page, action) -> float:
+    started = time.monotonic()
+    action()
+    return until_still(page, started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--state", required=True)
+    parser.add_argument("--now", required=True)
+    parser.add_argument("--customer", action="append", default=[], help="a customer id to time too (repeatable)")
+    parser.add_argument("--visits", type=int, default=2, help="visits per page and scope (default 2)")
+    args = parser.parse_args()
+    env = {"USAGE_DATA_DIR": args.data, "STATE_DIR": args.state, "ANALYTICS_NOW": args.now, "DEMO_MODE": "1"}
+    rows: list[tuple[str, str, list[float]]] = []
+    with serve(env) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()
+        page.goto(url)
+        page.get_by_label("Username").wait_for(timeout=60_000)
+        settle(page)
+        page.get_by_label("Username").fill("ops")
+        page.get_by_label("Password", exact=True).fill("ops-demo-pass")
+        rows.append(("login", "to the first page (all customers)",
+                     [timed(page, lambda: page.get_by_role("button", name="Log in").click())]))
+        nav = page.locator('[data-testid="stSidebarNav"] a')
+        for scope in [None, *args.customer]:
+            label = "all customers" if scope is None else scope
+            if scope is not None:
+                _go(page, nav, "Overview")
+                option = _typed(page, scope)  # typing into the picker is the user's time, not the app's
+                rows.append((label, "choose the customer (Overview)", [timed(page, option.click)]))
+            for title in PAGES:
+                seconds = []
+                for _ in range(args.visits):
+                    _go(page, nav, "Billing" if title != "Billing" else "Overview")  # each visit comes from elsewhere
+                    seconds.append(timed(page, lambda: nav.filter(has_text=title).first.click()))
+                rows.append((label, title, seconds))
+        browser.close()
+    print("| scope | page | " + " | ".join(f"visit {i + 1} (s)" for i in range(args.visits)) + " |")
+    print("|---|---|" + "---:|" * args.visits)
+    for scope, what, seconds in rows:
+        print(f"| {scope} | {what} | " + " | ".join(f"{s:.2f}" for s in seconds) + " |")
+
+
+def _go(page, nav, title: str) -> None:
+    nav.filter(has_text=title).first.click()
+    until_still(page, time.monotonic())
+
+
+def _typed(page, customer_id: str):
+    """The picker's option for a customer, typed into the sidebar's picker (the list is virtualised)."""
+    box = page.get_by_role("combobox", name="Customer", exact=True)
+    box.click()
+    box.fill(customer_id)
+    return page.get_by_role("option").filter(has_text=customer_id).first
+
+
+if __name__ == "__main__":
+    main()
