@@ -70,13 +70,27 @@ def _checks(dataset: Dataset) -> list[tuple[str, str, str]]:
     return checks
 
 
+def _typed_sql(dataset: Dataset, files_sql: str, types: dict[str, str]) -> str:
+    """The CTEs both passes read: every row of the files (source) with its file's position in files_sql and
+    its row number in that file (_file, _row: together they name the row), and each contract column as its
+    kind and as it came (typed). Neither is materialized: a copy of 100M rows cost more than reading the
+    files again."""
+    columns = ", ".join(f"{read_expression(c, types[c.name])} as {_q(c.name)}, {_q(c.name)} as {raw(c)}"
+                        for c in dataset.columns)  # (raw: the value as it came; made text only to be shown)
+    contract = ", ".join(_q(c) for c in dataset.column_names)
+    return (
+        f"with source as not materialized (select {contract}, file_index as _file, file_row_number + 1 as _row "
+        f"from read_parquet({files_sql}, union_by_name = true, hive_partitioning = false, "
+        f"file_row_number = true)), "
+        f"typed as not materialized (select {columns}, _file, _row from source)"
+    )
+
+
 def checked_rows_sql(dataset: Dataset, files_sql: str, types: dict[str, str], seen_sql: str | None = None) -> str:
     """Every row of the files with its contract columns, its file's position in files_sql and its row number
     in that file (_file_no, _row: together they name the row), its failed checks, and, for a row that fails
     one, its columns' raw text (for messages). A row whose key is among seen_sql's rows (earlier files, kept
     or refused) repeats it."""
-    columns = ", ".join(f"{read_expression(c, types[c.name])} as {_q(c.name)}, {_q(c.name)} as {raw(c)}"
-                        for c in dataset.columns)  # (raw: the value as it came; made text only to be shown)
     contract = ", ".join(_q(c) for c in dataset.column_names)
     texts = ", ".join(f"case when len(_failed) > 0 then cast({raw(c)} as varchar) end as {raw(c)}"
                       for c in dataset.columns)
@@ -95,13 +109,9 @@ def checked_rows_sql(dataset: Dataset, files_sql: str, types: dict[str, str], se
     # rows the keys spilled to disk); rows whose hash repeats are then numbered by their real key, so a
     # collision of two keys costs a little work and never a wrong verdict. The first by file (in the order
     # of files_sql) and row is kept, unless seen_sql holds its key. The list of failed checks, and the raw
-    # text, are made only for rows that fail one: most rows pass, and both are costly at 100M rows. The rows
-    # are read again by each step (not materialized): a copy of 100M rows cost more than reading the files.
+    # text, are made only for rows that fail one: most rows pass, and both are costly at 100M rows.
     return (
-        f"with source as not materialized (select {contract}, file_index as _file, file_row_number + 1 as _row "
-        f"from read_parquet({files_sql}, union_by_name = true, hive_partitioning = false, "
-        f"file_row_number = true)), "
-        f"typed as not materialized (select {columns}, _file, _row from source), "
+        f"{_typed_sql(dataset, files_sql, types)}, "
         f"repeated as (select hash({key}) as _key_hash from typed group by all having count(*) > 1), "
         f"numbered as (select t._file, t._row, row_number() over (partition by {key_of_t} "
         f"order by t._file, t._row) as _repeat from typed as t "
@@ -113,6 +123,14 @@ def checked_rows_sql(dataset: Dataset, files_sql: str, types: dict[str, str], se
         f"lambda x: x is not null) else []::integer[] end as _failed from flagged) "
         f"select {contract}, _file as _file_no, _row, {texts}, _failed from checked"
     )
+
+
+def kept_rows_sql(dataset: Dataset, files_sql: str, types: dict[str, str], refused: str) -> str:
+    """The contract columns of every row of the files that passes every check: all but the rows of refused
+    (checked_rows_sql's rows that fail one, over the same files_sql), matched by _file_no and _row."""
+    contract = ", ".join(f"t.{_q(c)}" for c in dataset.column_names)
+    return (f"{_typed_sql(dataset, files_sql, types)} "
+            f"select {contract} from typed as t anti join {refused} as r on t._file = r._file_no and t._row = r._row")
 
 
 def reasons(dataset: Dataset) -> list[tuple[str, str]]:
