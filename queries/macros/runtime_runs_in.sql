@@ -4,7 +4,8 @@
 -- run takes the template of its earliest session in the window (on a tie, the one that started first, then
 -- the first by name). For all customers, runs the window holds whole come as they are from workspace_runs,
 -- and only the sessions of runs an edge cuts are merged here: a few thousand runs at 5,000 customers
--- instead of every one. One customer's sessions are few, and all are merged here.
+-- instead of every one. One customer's sessions are all merged here, read from the copy kept by customer
+-- (workspace_customer_sessions); whether customer is null picks one branch when the query is planned.
 create macro runtime_runs_in(customer, window_start, window_end, as_of) as table
 with runs as (
     select
@@ -21,6 +22,34 @@ with runs as (
         and (r.ended_at is null or r.ended_at > window_start)
 ),
 
+sessions as (
+    select
+        s.customer_id,
+        s.workspace_id,
+        s.run_no,
+        s.template,
+        s.started_at,
+        s.ended_at
+    from workspace_session_runs as s
+    where customer is null
+        and s.started_at < window_end
+        and (s.ended_at is null or s.ended_at > window_start)
+        and (s.customer_id, s.workspace_id, s.run_no) in (
+            select (r.customer_id, r.workspace_id, r.run_no) from runs as r where not r.is_whole)
+    union all
+    select
+        s.customer_id,
+        s.workspace_id,
+        s.run_no,
+        s.template,
+        s.started_at,
+        s.ended_at
+    from workspace_customer_sessions as s
+    where s.customer_id = customer
+        and s.started_at < window_end
+        and (s.ended_at is null or s.ended_at > window_start)
+),
+
 cut as (
     select
         s.customer_id,
@@ -31,12 +60,7 @@ cut as (
         greatest(s.started_at, window_start) as start_at,
         least(coalesce(s.ended_at, window_end), window_end) as end_at,
         s.ended_at is null or s.ended_at > as_of as is_running
-    from workspace_session_runs as s
-    where (customer is null or s.customer_id = customer)
-        and s.started_at < window_end
-        and (s.ended_at is null or s.ended_at > window_start)
-        and (customer is not null or (s.customer_id, s.workspace_id, s.run_no) in (
-            select (r.customer_id, r.workspace_id, r.run_no) from runs as r where not r.is_whole))
+    from sessions as s
 ),
 
 final as (
