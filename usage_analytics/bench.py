@@ -303,8 +303,7 @@ def run(ai_rows: int, state_dir: Path, repeat: int = 5, progress=print) -> list[
     for old in store_dir.glob("store-*.duckdb"):
         old.unlink()
     # Each timed step starts with the disk quiet: the last step's writes flushed, and the blocks of a removed
-    # 2 GB store file given back (this disk is mounted with discard, which the kernel does on a commit). A
-    # first page measured right after the build once took 3.5 s against 0.6-0.9 s alone.
+    # 2 GB store file given back (this disk is mounted with discard, which the kernel does on a commit).
     os.sync()
     progress("building the store file (fresh process)")
     seconds, peak = _in_fresh_process(setup)
@@ -341,8 +340,9 @@ def run(ai_rows: int, state_dir: Path, repeat: int = 5, progress=print) -> list[
          lambda: store.run("ai_usage_by_day", customer_id=None, period_start=month.start, period_end=month.end,
                            now=NOW),
          lambda: _pandas_customer_month(folder, None, month.start, month.end), few, alike)]
-    # Every app timing first, then every pandas one: after pandas' reads of a month (GBs of arrays), the same
-    # process ran the largest customer's page at 48 ms instead of 34 ms, for as long as it lived.
+    # Every app timing first, then every pandas one, so pandas' gigabytes of arrays are not in the process while
+    # the app is timed. One A/B here suggested they slowed the app (34 -> 48 ms); a second showed no such
+    # effect (43 -> 38 ms), so the first was the machine drifting: this order is caution, not a measured cure.
     progress("the app's data paths: largest and median customer, all customers")
     app = [_median_ms(run, runs) for _, run, _, runs, _ in pairs]
     progress("the same computations with pandas")
