@@ -602,7 +602,7 @@ class Store:
 
     def run(self, name: str, **params: object) -> pd.DataFrame:
         """The rows of queries/<name>.sql for these parameters (DECIMAL columns hold exact Decimals)."""
-        with self._bound(name, params) as (cursor, text, bound):  # (execute, not sql: see _DB_API_ARROW)
+        with self._bound(name, params) as (cursor, text, bound):  # (execute, not sql: see the warnings filter)
             return cursor.execute(text, bound).to_arrow_table().to_pandas()
 
     def result_types(self, name: str, **params: object) -> list[tuple[str, str]]:
