@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from usage_analytics.contract import DATASETS
-from usage_analytics.data import Store
+from usage_analytics.build import build
+from usage_analytics.store import Store
 from usage_analytics.sample import write_dataset
 
 UTC = timezone.utc
@@ -60,7 +61,7 @@ def open_store(tmp_path):
     stores = []
 
     def open_() -> Store:
-        stores.append(Store(tmp_path))
+        stores.append(build(tmp_path))
         return stores[-1]
 
     yield open_
@@ -86,6 +87,6 @@ def exports(tmp_path, open_store):
 @pytest.fixture(scope="session")
 def sample_store():
     """The bundled sample under data/, as the app and the CLI read it."""
-    store = Store(ROOT / "data")
+    store = build(ROOT / "data")
     yield store
     store.close()

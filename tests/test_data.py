@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -10,7 +11,7 @@ import pytest
 from conftest import ROOT, at, customer, link, usage
 from usage_analytics import handoff
 from usage_analytics.contract import DATASETS
-from usage_analytics.data import DataError
+from usage_analytics.store import DataError
 from usage_analytics.periods import Period
 from usage_analytics.sample import write_dataset
 from usage_analytics.summary import customer_summary
@@ -20,12 +21,12 @@ SENTINEL = "SENTINEL-7f3a-do-not-show"
 
 def test_views_hold_exactly_the_contract_columns(sample_store):
     for name, dataset in DATASETS.items():
-        columns = sample_store._con.execute(f'select * from "{name}" limit 0').description
+        columns = sample_store.cursor().execute(f'select * from "{name}" limit 0').description
         assert tuple(c[0] for c in columns) == dataset.column_names
 
 
 def test_hive_style_month_folders_are_read(sample_store):
-    files = sample_store.files["ai_usage"]
+    files = sample_store.reports["ai_usage"].files
     assert any("month=" in str(f) for f in files) and len(files) >= 6
 
 
@@ -126,7 +127,7 @@ def test_hidden_and_in_progress_files_are_skipped(exports, tmp_path, open_store)
     for hidden in ("_temporary/part-9.parquet", ".part-8.parquet"):
         write_dataset(tmp_path, "ai_usage", [usage("2026-03-02 11:00")], part=hidden.removesuffix(".parquet"))
     store = open_store()
-    assert [f.name for f in store.files["ai_usage"]] == ["part-0.parquet"]
+    assert [Path(f).name for f in store.reports["ai_usage"].files] == ["part-0.parquet"]
 
 
 def test_queries_from_many_threads_get_their_own_rows(sample_store):

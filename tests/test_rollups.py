@@ -31,7 +31,7 @@ def _windows() -> list[tuple[datetime, datetime]]:
 
 @pytest.mark.parametrize("customer", [None, "cus_acme_robotics"])
 def test_usage_in_any_window_from_rollups_equals_the_hourly_buckets(sample_store, customer):
-    con = sample_store._con
+    con = sample_store.cursor()
     checked = 0
     for start, end in _windows():
         params = {"c": customer, "s": start, "e": end}
@@ -48,7 +48,7 @@ def test_usage_in_any_window_from_rollups_equals_the_hourly_buckets(sample_store
 
 
 def test_rollups_hold_every_checked_row_once(sample_store):
-    con = sample_store._con
+    con = sample_store.cursor()
     assert con.execute("select count(*), sum(cost_usd) from ai_usage").fetchone() == \
         con.execute("select sum(metered_rows), sum(cost_usd) from ai_usage_daily").fetchone()
     usage_days = con.execute("select count(*) from (select distinct customer_id, provider, cast(bucket_start as date) "

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from usage_analytics.data import Store
+from usage_analytics.build import build
 from usage_analytics.periods import Period
 from usage_analytics.sample import write_dataset
 
@@ -103,7 +103,7 @@ def test_runtime_properties(tmp_path_factory, sessions, first, days):
              "ended_at": None if n is None else BASE + timedelta(minutes=o + n)} for w, o, n, t in sessions]
     write_dataset(folder, "workspace_sessions", rows)
     write_dataset(folder, "customers", [customer()])
-    store = Store(folder, NOW)
+    store = build(folder, NOW)
     try:
         period = Period((BASE + timedelta(days=first)).date(), (BASE + timedelta(days=first + days - 1)).date())
         rows = runtime(store, period)

@@ -73,7 +73,7 @@ def test_runtime_totals_and_trend_equal_the_summed_days(sample_store, customer):
 
 
 def test_the_rollup_across_customers_holds_every_linked_day_once(sample_store):
-    con = sample_store._con
+    con = sample_store.cursor()
     linked = ("from ai_usage_daily as u semi join (select distinct customer_id, provider from provider_links) as l "
               "on u.customer_id = l.customer_id and u.provider = l.provider")
     assert con.execute("select sum(requests), sum(cost_usd) from ai_usage_daily_across").fetchone() == \

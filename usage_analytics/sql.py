@@ -13,9 +13,11 @@ from .contract import DATASETS
 QUERIES_DIR = PROJECT_ROOT / "queries"
 MACROS_DIR = QUERIES_DIR / "macros"
 ROLLUPS_DIR = QUERIES_DIR / "rollups"
+REFRESH_DIR = QUERIES_DIR / "refresh"
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
-_SOURCE = re.compile(r"\b(?:from|join)\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+# A table read: after from/join, its name, or the name passed to a table macro that reads it (runs_of('t'))
+_SOURCE = re.compile(r"\b(?:from|join)\s+(?:[A-Za-z_]\w*\s*\(\s*')?([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 
 
 class QueryError(ValueError):
@@ -110,8 +112,10 @@ class Rollup:
     reads: frozenset[str]  # the datasets it depends on ('-- reads:')
     select: str
     refresh_from: str | None  # '-- refresh from: day': rows from a day on can be recomputed alone;
-    # '-- refresh from: run': workspace runs reaching the first new day are numbered (or summed) again
+    # '-- refresh from: run': workspace runs reaching the first new day ($day) are numbered (or summed) again
+    # by the statements of queries/refresh/<table>.sql
     whole_when: frozenset[str] = frozenset()  # '..., unless provider_links changed': then made again whole
+    refresh: tuple[str, ...] = ()  # the refresh file's statements, for 'refresh from: run'
 
 
 @cache
@@ -124,11 +128,27 @@ def rollups(folder: Path = ROLLUPS_DIR) -> dict[str, Rollup]:
         if not reads:
             raise QueryError(f"rollup {name}: the header needs '-- reads: dataset, ...'")
         refresh = re.search(r"^-- refresh from: (\w+)(?:, unless (.+) changed)?$", texts[name], re.MULTILINE)
+        refresh_from = refresh.group(1) if refresh else None
         found[name] = Rollup(name, frozenset(word.strip() for word in reads.group(1).split(",")), texts[name],
-                             refresh.group(1) if refresh else None,
+                             refresh_from,
                              frozenset(w.strip() for w in refresh.group(2).split(",")) if refresh and refresh.group(2)
-                             else frozenset())
+                             else frozenset(),
+                             _refresh_statements(name) if refresh_from == "run" else ())
     return found
+
+
+def statements(text: str) -> tuple[str, ...]:
+    """A file's statements without comments, each ending with ';' at the end of a line (DuckDB binds
+    parameters only in the last statement of one execute, so each runs on its own)."""
+    found = (_COMMENT.sub("", s).strip() for s in re.split(r";[ \t]*$", text, flags=re.MULTILINE))
+    return tuple(s for s in found if s)
+
+
+def _refresh_statements(table: str) -> tuple[str, ...]:
+    path = REFRESH_DIR / f"{table}.sql"
+    if not path.is_file():
+        raise QueryError(f"rollup {table}: refreshed by run, it needs {path}")
+    return statements(path.read_text())
 
 
 @dataclass(frozen=True)

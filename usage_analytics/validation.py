@@ -1,4 +1,4 @@
-"""Row checks of SPEC §4 as SQL over one dataset's parquet files, and the report of what was kept and why not.
+"""Row checks of docs/product.md §5 as SQL over one dataset's parquet files, and the report of what was kept and why not.
 
 Every contract column is read twice: as its kind (a failed cast gives null) and as it came, whose text is
 kept for the messages about the rows that fail a check.
@@ -6,7 +6,7 @@ A row with any failed check is kept out of the dataset and counted under each re
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from .contract import Column, Dataset
@@ -180,6 +180,36 @@ class DatasetReport:
         if not self.unusable and not self.files:
             found.append(f"dataset {self.name}: the folder holds no parquet files")
         return found
+
+    def add(self, added: DatasetReport, reasons: list[tuple[str, str]]) -> None:
+        """Count the report of a dataset's new files into this one (rejections in the order of reasons)."""
+        self.rows_read += added.rows_read
+        self.rows_kept += added.rows_kept
+        self.rejected_rows += added.rejected_rows
+        if added.newest is not None:  # (taken over the whole table; None when the new files kept no row)
+            self.newest = added.newest
+        merged = {(r.column, r.reason): r for r in self.rejected}
+        for r in added.rejected:
+            if (r.column, r.reason) in merged:
+                old = merged[(r.column, r.reason)]
+                old.rows += r.rows
+                old.samples = (old.samples + r.samples)[:SAMPLES]
+            else:
+                merged[(r.column, r.reason)] = r
+        self.rejected = sorted(merged.values(), key=lambda r: reasons.index((r.column, r.reason)))
+
+    def to_json(self) -> dict:
+        """The report as JSON-ready data (kept in the store file beside the tables it describes)."""
+        return {**asdict(self), "newest": self.newest.isoformat() if self.newest else None}
+
+    @classmethod
+    def from_json(cls, data: dict) -> DatasetReport:
+        rejected = [Rejection(r["column"], r["reason"], r["rows"], [tuple(s) for s in r["samples"]])
+                    for r in data["rejected"]]
+        return cls(**{**data, "rejected": rejected,
+                      "newest": datetime.fromisoformat(data["newest"]) if data["newest"] else None,
+                      "bad_files": [tuple(b) for b in data["bad_files"]],
+                      "forbidden": [tuple(f) for f in data["forbidden"]]})
 
 
 FRESHNESS = ("workspace_sessions", "ai_usage")  # what "data as of" means: the newest usage both exports hold

@@ -1,29 +1,7 @@
--- Every run of a workspace whole (its sessions share a run_no in workspace_session_runs): the template of
--- its earliest session (on a tie, the first by name), its start, and its end (null while a session of it
--- has no end). Sessions of no length count for nothing and are left out, as the runtime rules leave them.
--- A window that holds a run whole takes it from here; only the few runs an edge of the window cuts are
--- merged again from their sessions (runtime_runs_in). Kept in start order, like the sessions.
+-- Every run of a workspace whole (runs_of over workspace_session_runs). A window that holds a run whole takes
+-- it from here; only the few runs an edge of the window cuts are merged again from their sessions
+-- (runtime_runs_in). Kept in start order, like the sessions.
 -- reads: workspace_sessions
 -- refresh from: run
-with lasting as (
-    select
-        s.customer_id,
-        s.workspace_id,
-        s.run_no,
-        s.template,
-        s.started_at,
-        s.ended_at
-    from workspace_session_runs as s
-    where s.ended_at is null or s.ended_at > s.started_at
-)
-
-select
-    l.customer_id,
-    l.workspace_id,
-    l.run_no,
-    arg_min(l.template, (l.started_at, l.template)) as template,
-    min(l.started_at) as started_at,
-    case when bool_or(l.ended_at is null) then null else max(l.ended_at) end as ended_at
-from lasting as l
-group by l.customer_id, l.workspace_id, l.run_no
+select * from runs_of('workspace_session_runs')
 order by started_at
