@@ -6,7 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_runs import APP, app, rerun, submit
-from usage_analytics.security import SecurityState
+from usage_analytics.access_log import AccessLog
+from usage_analytics.state_db import StateDB
 SECRETS = ["ops-demo-pass", "acme-demo-pass", "member-demo-pass", "usage-analytics-demo-cookie-key-not-secret",
            "hunter2", "eyJ", "$2b$"]
 
@@ -19,7 +20,7 @@ def state_dir(tmp_path, monkeypatch):
 
 def entries(state_dir):
     now = datetime.now(timezone.utc)
-    frame, _ = SecurityState(state_dir).entries(now - timedelta(hours=1), now + timedelta(minutes=1))
+    frame, _ = AccessLog(StateDB(state_dir)).entries(now - timedelta(hours=1), now + timedelta(minutes=1))
     return frame.iloc[::-1]  # oldest first
 
 

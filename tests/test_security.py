@@ -14,8 +14,11 @@ import jwt
 import pytest
 
 from conftest import ROOT
-from usage_analytics import auth, config
-from usage_analytics.security import EVENTS, SecurityState, Throttle
+from usage_analytics import config, credentials, login, sessions, throttle
+from usage_analytics.access_log import EVENTS, AccessLog
+from usage_analytics.sessions import EndedSessions
+from usage_analytics.state_db import StateDB
+from usage_analytics.throttle import FailedLogins, Throttle
 
 PASSWORD = {"ops": "ops-demo-pass", "acme_admin": "acme-demo-pass", "finance": "finance-demo-pass"}
 T0 = 1_800_000_000.0  # a fixed instant for throttle arithmetic
@@ -23,68 +26,74 @@ T0 = 1_800_000_000.0  # a fixed instant for throttle arithmetic
 
 @pytest.fixture(scope="module")
 def demo():
-    return auth.parse((ROOT / "auth.yaml").read_text(), "auth.yaml")
+    return credentials.parse((ROOT / "auth.yaml").read_text(), "auth.yaml")
 
 
 @pytest.fixture
 def guard(tmp_path):
-    return SecurityState(tmp_path, throttle=Throttle(window=900, user_free=3, client_free=10, base=2, cap=300))
+    return FailedLogins(StateDB(tmp_path), throttle=Throttle(window=900, user_free=3, client_free=10, base=2, cap=300))
+
+
+@pytest.fixture
+def ended(tmp_path):
+    return EndedSessions(StateDB(tmp_path))
 
 
 # -- throttling -------------------------------------------------------------------------------------
 def test_the_nth_wrong_password_makes_the_next_try_wait_and_the_wait_grows(demo, guard):
     waits = []
     for i in range(3):
-        result = auth.attempt(demo, guard, "ops", "wrong", "10.0.0.1", now=T0 + i)
+        result = throttle.attempt(demo, guard, "ops", "wrong", "10.0.0.1", now=T0 + i)
         assert result.user is None and not result.throttled
         waits.append(result.wait)
     assert waits == [0, 0, 2.0]  # the third failure: wait 2 s
-    assert auth.attempt(demo, guard, "ops", "wrong", "10.0.0.1", now=T0 + 2.5) == auth.Attempt(None, 1.5, True)
+    assert throttle.attempt(demo, guard, "ops", "wrong", "10.0.0.1", now=T0 + 2.5) == throttle.Attempt(None, 1.5, True)
     # even the right password is not checked during the wait
-    throttled = auth.attempt(demo, guard, "ops", PASSWORD["ops"], "10.0.0.1", now=T0 + 3)
+    throttled = throttle.attempt(demo, guard, "ops", PASSWORD["ops"], "10.0.0.1", now=T0 + 3)
     assert throttled.throttled and throttled.user is None
     assert "Wait 1 second before trying again" in throttled.message()
-    fourth = auth.attempt(demo, guard, "ops", "wrong", "10.0.0.1", now=T0 + 4.1)
+    fourth = throttle.attempt(demo, guard, "ops", "wrong", "10.0.0.1", now=T0 + 4.1)
     assert not fourth.throttled and fourth.wait == pytest.approx(4.0)  # doubled
-    fifth = auth.attempt(demo, guard, "ops", "wrong", "10.0.0.1", now=T0 + 8.2)
+    fifth = throttle.attempt(demo, guard, "ops", "wrong", "10.0.0.1", now=T0 + 8.2)
     assert fifth.wait == pytest.approx(8.0)
 
 
 def test_the_right_password_works_after_the_window_and_resets_the_count(demo, guard):
     for i in range(6):
-        auth.attempt(demo, guard, "ops", "wrong", "10.0.0.1", now=T0 + i * 60)
-    assert auth.attempt(demo, guard, "ops", PASSWORD["ops"], "10.0.0.1", now=T0 + 5 * 60 + 1).throttled
+        throttle.attempt(demo, guard, "ops", "wrong", "10.0.0.1", now=T0 + i * 60)
+    assert throttle.attempt(demo, guard, "ops", PASSWORD["ops"], "10.0.0.1", now=T0 + 5 * 60 + 1).throttled
     later = T0 + 5 * 60 + 901  # the window is 900 s after the last failure
-    assert auth.attempt(demo, guard, "ops", PASSWORD["ops"], "10.0.0.1", now=later).user.username == "ops"
+    assert throttle.attempt(demo, guard, "ops", PASSWORD["ops"], "10.0.0.1", now=later).user.username == "ops"
     for i in range(2):  # counting starts again from zero after a success
-        assert auth.attempt(demo, guard, "ops", "wrong", "10.0.0.1", now=later + 1 + i).wait == 0
+        assert throttle.attempt(demo, guard, "ops", "wrong", "10.0.0.1", now=later + 1 + i).wait == 0
 
 
 def test_there_is_no_permanent_lockout(demo, guard):
     for i in range(40):  # an attacker keeps hammering; every try after the wait is checked again
-        auth.attempt(demo, guard, "ops", "wrong", "10.0.0.9", now=T0 + i * 301)
-    assert auth.attempt(demo, guard, "ops", PASSWORD["ops"], "10.0.0.1", now=T0 + 40 * 301 + 300).user
+        throttle.attempt(demo, guard, "ops", "wrong", "10.0.0.9", now=T0 + i * 301)
+    assert throttle.attempt(demo, guard, "ops", PASSWORD["ops"], "10.0.0.1", now=T0 + 40 * 301 + 300).user
 
 
 def test_other_usernames_are_not_affected(demo, guard):
     for i in range(5):
-        auth.attempt(demo, guard, "ops", "wrong", "10.0.0.1", now=T0 + i)
-    assert auth.attempt(demo, guard, "ops", PASSWORD["ops"], "10.0.0.1", now=T0 + 6).throttled
+        throttle.attempt(demo, guard, "ops", "wrong", "10.0.0.1", now=T0 + i)
+    assert throttle.attempt(demo, guard, "ops", PASSWORD["ops"], "10.0.0.1", now=T0 + 6).throttled
     # same client, other user: allowed (the client is under its own, higher limit)
-    assert auth.attempt(demo, guard, "finance", PASSWORD["finance"], "10.0.0.1", now=T0 + 6).user.username == "finance"
-    assert auth.attempt(demo, guard, "acme_admin", PASSWORD["acme_admin"], "10.0.0.2", now=T0 + 6).user
+    assert throttle.attempt(demo, guard, "finance", PASSWORD["finance"], "10.0.0.1",
+                            now=T0 + 6).user.username == "finance"
+    assert throttle.attempt(demo, guard, "acme_admin", PASSWORD["acme_admin"], "10.0.0.2", now=T0 + 6).user
 
 
 def test_one_client_spraying_many_usernames_is_slowed_down(demo, guard):
     for i in range(10):
-        assert not auth.attempt(demo, guard, f"user{i}", "guess", "10.6.6.6", now=T0 + i).throttled
-    assert auth.attempt(demo, guard, "ops", "guess", "10.6.6.6", now=T0 + 10).throttled
-    assert auth.attempt(demo, guard, "ops", PASSWORD["ops"], "10.0.0.1", now=T0 + 10).user  # elsewhere: fine
+        assert not throttle.attempt(demo, guard, f"user{i}", "guess", "10.6.6.6", now=T0 + i).throttled
+    assert throttle.attempt(demo, guard, "ops", "guess", "10.6.6.6", now=T0 + 10).throttled
+    assert throttle.attempt(demo, guard, "ops", PASSWORD["ops"], "10.0.0.1", now=T0 + 10).user  # elsewhere: fine
 
 
 def test_unknown_usernames_are_throttled_exactly_like_known_ones(demo, guard):
     for name in ("ops", "no_such_user"):
-        results = [auth.attempt(demo, guard, name, "wrong", f"client-{name}", now=T0 + i) for i in range(5)]
+        results = [throttle.attempt(demo, guard, name, "wrong", f"client-{name}", now=T0 + i) for i in range(5)]
         assert [(r.wait > 0, r.throttled) for r in results] == \
                [(False, False), (False, False), (True, False), (True, True), (True, False)], name
         assert results[3].message() == "Too many failed logins for this username or from this network address. " \
@@ -92,11 +101,11 @@ def test_unknown_usernames_are_throttled_exactly_like_known_ones(demo, guard):
 
 
 def test_parallel_guesses_cannot_slip_past_the_count(demo, tmp_path):
-    guard = SecurityState(tmp_path, throttle=Throttle(user_free=3, client_free=100))
+    guard = FailedLogins(StateDB(tmp_path), throttle=Throttle(user_free=3, client_free=100))
     results = []
 
     def guess(i):
-        results.append(auth.attempt(demo, guard, "ops", f"guess{i}", f"10.0.1.{i}"))
+        results.append(throttle.attempt(demo, guard, "ops", f"guess{i}", f"10.0.1.{i}"))
 
     threads = [threading.Thread(target=guess, args=(i,)) for i in range(8)]
     for thread in threads:
@@ -116,22 +125,22 @@ def test_a_parallel_try_recorded_a_moment_later_imposes_no_wait_while_failures_a
 
 
 def test_a_password_longer_than_bcrypt_takes_is_simply_wrong(demo, guard):
-    assert auth.attempt(demo, guard, "ops", "x" * 200, "10.0.0.1").user is None
+    assert throttle.attempt(demo, guard, "ops", "x" * 200, "10.0.0.1").user is None
 
 
 def test_usernames_ignore_case_and_surrounding_space(demo, guard):
-    assert auth.attempt(demo, guard, "  OPS ", PASSWORD["ops"], "10.0.0.1").user.username == "ops"
+    assert throttle.attempt(demo, guard, "  OPS ", PASSWORD["ops"], "10.0.0.1").user.username == "ops"
 
 
 # -- timing -----------------------------------------------------------------------------------------
 def test_unknown_usernames_take_as_long_as_known_ones(demo, tmp_path):
     """20 tries each, interleaved; the medians within 20% (a bcrypt check each, ~0.25 s here)."""
-    guard = SecurityState(tmp_path, throttle=Throttle(user_free=10**6, client_free=10**6))
+    guard = FailedLogins(StateDB(tmp_path), throttle=Throttle(user_free=10**6, client_free=10**6))
     times = {"known": [], "unknown": []}
     for i in range(20):
         for kind, name in (("known", "acme_admin"), ("unknown", f"nobody{i}")):
             start = time.perf_counter()
-            assert auth.attempt(demo, guard, name, "wrong-password", "10.0.0.1").user is None
+            assert throttle.attempt(demo, guard, name, "wrong-password", "10.0.0.1").user is None
             times[kind].append(time.perf_counter() - start)
     known, unknown = statistics.median(times["known"]), statistics.median(times["unknown"])
     assert abs(known - unknown) / known <= 0.20, (known, unknown)
@@ -139,83 +148,84 @@ def test_unknown_usernames_take_as_long_as_known_ones(demo, tmp_path):
 
 
 # -- sessions ---------------------------------------------------------------------------------------
-def test_a_session_is_refused_after_logout_expiry_or_forgery(demo, guard):
-    session = auth.issue(demo, "acme_admin", 8)
-    assert auth.read(demo, session.token, guard) == (session, "")
-    guard.end_session(session.session_id, "acme_admin", session.expires_at)
-    assert auth.read(demo, session.token, guard) == (None, "ended by a logout")
-    other = auth.issue(demo, "acme_admin", 8)  # a new login is a new session: not affected
-    assert auth.read(demo, other.token, guard)[0] == other
+def test_a_session_is_refused_after_logout_expiry_or_forgery(demo, ended):
+    session = sessions.issue(demo, "acme_admin", 8)
+    assert sessions.read(demo, session.token, ended) == (session, "")
+    ended.end_session(session.session_id, "acme_admin", session.expires_at)
+    assert sessions.read(demo, session.token, ended) == (None, "ended by a logout")
+    other = sessions.issue(demo, "acme_admin", 8)  # a new login is a new session: not affected
+    assert sessions.read(demo, other.token, ended)[0] == other
 
-    old = auth.issue(demo, "acme_admin", 8, now=time.time() - 9 * 3600)
-    assert auth.read(demo, old.token, guard) == (None, "expired")
+    old = sessions.issue(demo, "acme_admin", 8, now=time.time() - 9 * 3600)
+    assert sessions.read(demo, old.token, ended) == (None, "expired")
 
     elsewhere = replace(demo, cookie_key="k" * 40)  # signed with another key
-    assert auth.read(demo, auth.issue(elsewhere, "ops", 8).token, guard) == (None, "not signed with this app's key")
+    assert sessions.read(demo, sessions.issue(elsewhere, "ops", 8).token, ended) == \
+           (None, "not signed with this app's key")
 
 
 def _b64(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-def test_a_token_edited_to_another_user_or_unsigned_is_refused(demo, guard):
-    header, payload, signature = auth.issue(demo, "acme_admin", 8).token.split(".")
+def test_a_token_edited_to_another_user_or_unsigned_is_refused(demo, ended):
+    header, payload, signature = sessions.issue(demo, "acme_admin", 8).token.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
     promoted = ".".join([header, _b64({**claims, "sub": "ops"}), signature])
-    assert auth.read(demo, promoted, guard) == (None, "not signed with this app's key")
+    assert sessions.read(demo, promoted, ended) == (None, "not signed with this app's key")
     unsigned = ".".join([_b64({"alg": "none", "typ": "JWT"}), _b64({**claims, "sub": "ops"}), ""])
-    assert auth.read(demo, unsigned, guard) == (None, "not signed with this app's key")
+    assert sessions.read(demo, unsigned, ended) == (None, "not signed with this app's key")
     no_session_id = jwt.encode({"sub": "ops", "iat": int(time.time()), "exp": int(time.time()) + 60},
                                demo.cookie_key, algorithm="HS256")  # the library's token shape
-    assert auth.read(demo, no_session_id, guard) == (None, "not signed with this app's key")
+    assert sessions.read(demo, no_session_id, ended) == (None, "not signed with this app's key")
 
 
-def test_a_user_removed_from_auth_yaml_loses_their_session(demo, guard):
-    session = auth.issue(demo, "acme_admin", 8)
+def test_a_user_removed_from_auth_yaml_loses_their_session(demo, ended):
+    session = sessions.issue(demo, "acme_admin", 8)
     users = {k: v for k, v in demo.users.items() if k != "acme_admin"}
-    assert auth.read(replace(demo, users=users), session.token, guard) == (None, "user no longer in auth.yaml")
+    assert sessions.read(replace(demo, users=users), session.token, ended) == (None, "user no longer in auth.yaml")
 
 
 def test_ended_sessions_are_kept_in_the_state_folder_across_processes(demo, tmp_path):
-    session = auth.issue(demo, "ops", 8)
-    SecurityState(tmp_path).end_session(session.session_id, "ops", session.expires_at)
-    assert auth.read(demo, session.token, SecurityState(tmp_path))[1] == "ended by a logout"
+    session = sessions.issue(demo, "ops", 8)
+    EndedSessions(StateDB(tmp_path)).end_session(session.session_id, "ops", session.expires_at)
+    assert sessions.read(demo, session.token, EndedSessions(StateDB(tmp_path)))[1] == "ended by a logout"
 
 
 # -- the cookie key ---------------------------------------------------------------------------------
 def test_the_demo_key_and_short_keys_are_refused_unless_demo_mode_is_on(demo):
     strict, relaxed = config.load({}), config.load({"DEMO_MODE": "1"})
-    assert "public demo key" in auth.key_problem(demo, strict)
-    assert auth.key_problem(demo, relaxed) is None
+    assert "public demo key" in credentials.key_problem(demo, strict)
+    assert credentials.key_problem(demo, relaxed) is None
     short = replace(demo, cookie_key="s" * 31)
-    assert "31 bytes long; it needs 32" in auth.key_problem(short, strict)
-    assert auth.key_problem(short, relaxed) is None
-    assert auth.key_problem(replace(demo, cookie_key="s" * 32), strict) is None
+    assert "31 bytes long; it needs 32" in credentials.key_problem(short, strict)
+    assert credentials.key_problem(short, relaxed) is None
+    assert credentials.key_problem(replace(demo, cookie_key="s" * 32), strict) is None
 
 
 def test_cookie_expiry_days_is_refused_so_nobody_keeps_a_long_cookie_by_mistake():
     text = (ROOT / "auth.yaml").read_text().replace("cookie:\n", "cookie:\n  expiry_days: 30\n")
     with pytest.raises(config.ConfigError, match="cookie.expiry_days is no longer read"):
-        auth.parse(text, "auth.yaml")
+        credentials.parse(text, "auth.yaml")
 
 
 def test_sessions_last_eight_hours_by_default(demo):
-    session = auth.issue(demo, "ops", config.load({}).session_hours, now=T0)
+    session = sessions.issue(demo, "ops", config.load({}).session_hours, now=T0)
     assert session.expires_at == T0 + 8 * 3600
     assert jwt.decode(session.token, demo.cookie_key, algorithms=["HS256"],
                       options={"verify_exp": False, "verify_iat": False})["exp"] == T0 + 8 * 3600
 
 
 def test_the_cookie_is_strict_and_secure_over_https(demo):
-    script = auth._cookie_script(demo, auth.issue(demo, "ops", 8, now=T0))
+    script = login.cookie_script(demo, sessions.issue(demo, "ops", 8, now=T0))
     assert "samesite=strict" in script and "location.protocol === 'https:' ? '; secure'" in script
     assert "expires=Fri, 15 Jan 2027 16:00:00 GMT" in script
-    assert "=; path=/; expires=Thu, 01 Jan 1970" in auth._cookie_script(demo, None)
+    assert "=; path=/; expires=Thu, 01 Jan 1970" in login.cookie_script(demo, None)
 
 
 # -- the access log ---------------------------------------------------------------------------------
 def test_every_event_type_is_recorded_and_filtered(tmp_path):
-    log = SecurityState(tmp_path)
+    log = AccessLog(StateDB(tmp_path))
     for i, event in enumerate(EVENTS):
         log.record(event, "ops" if i % 2 else "acme_admin", "10.0.0.1", page="billing", customer="cus_acme_robotics",
                    period="2026-11", detail=f"detail {event}", now=T0 + i)
@@ -233,7 +243,7 @@ def test_every_event_type_is_recorded_and_filtered(tmp_path):
 
 
 def test_the_access_log_is_append_only_and_kept_for_the_retention_time(tmp_path):
-    log = SecurityState(tmp_path, retention_days=30)
+    log = AccessLog(StateDB(tmp_path, retention_days=30))
     log.record("login", "ops", now=time.time() - 29 * 86400)  # (the first entry of a process purges)
     log.record("login", "ops", now=time.time() - 31 * 86400)
     with sqlite3.connect(tmp_path / "security.sqlite") as db:
@@ -252,4 +262,4 @@ def test_the_access_log_is_append_only_and_kept_for_the_retention_time(tmp_path)
 ])
 def test_the_access_log_refuses_secret_shaped_values(tmp_path, value):
     with pytest.raises(ValueError, match="secret-shaped"):
-        SecurityState(tmp_path).record("login_failed", None, detail=f"typed {value}")
+        AccessLog(StateDB(tmp_path)).record("login_failed", None, detail=f"typed {value}")

@@ -1,0 +1,180 @@
+"""The login form, the session behind each run, and logout. login(settings) -> User | None is the app's
+only way to learn who is there.
+
+streamlit-authenticator 0.4.2 signs a cookie of username and expiry that stays valid after logout, locks
+a username for good after failed logins, and answers faster for unknown usernames; none of that can be
+configured away. So the session layer is ours and small (sessions.py, throttle.py), and only auth.yaml's
+format and the library's bcrypt check are kept (credentials.py).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from typing import NamedTuple
+
+import jwt
+import streamlit as st
+
+from .access import PAGE_IDS, User
+from . import access_log, state_db
+from .config import ConfigError, Settings
+from .credentials import AuthConfig, key_problem, load
+from .session_keys import REQUESTED_PAGE, SESSION_TOKEN
+from .sessions import EndedSessions, Session, issue, read
+from .throttle import FailedLogins, Throttle, attempt
+
+log = logging.getLogger("usage_analytics")
+
+_SET_COOKIE, _ENDED_HERE, _REFUSED = "_auth_set_cookie", "_auth_ended_here", "_auth_refused"
+_LOGGED_OUT = "_auth_logged_out"
+
+
+class _Stores(NamedTuple):
+    ended: EndedSessions
+    failed: FailedLogins
+
+
+def _stores(settings: Settings) -> _Stores:
+    """The ended sessions and failed logins in STATE_DIR/security.sqlite."""
+    db = state_db.shared(str(settings.state_dir), settings.audit_retention_days)
+    return _Stores(EndedSessions(db), FailedLogins(db, Throttle(window=settings.throttle_window_minutes * 60)))
+
+
+def cookie_script(config: AuthConfig, session: Session | None) -> str:
+    """JavaScript that sets (or, for None, deletes) the login cookie in this browser. A cookie set from
+    JavaScript cannot be HttpOnly; SameSite=Strict, and Secure whenever the page came over HTTPS."""
+    if session is None:
+        value, expiry = "", "Thu, 01 Jan 1970 00:00:00 GMT"
+    else:
+        value, expiry = session.token, datetime.fromtimestamp(session.expires_at, timezone.utc).strftime(
+            "%a, %d %b %Y %H:%M:%S GMT")
+    cookie = f"{config.cookie_name}={value}; path=/; expires={expiry}; samesite=strict"
+    return (f"<script>document.cookie = {json.dumps(cookie)} + "
+            "(location.protocol === 'https:' ? '; secure' : '');</script>")
+
+
+def _note(text: str) -> None:
+    """A line above the login form, as wide as the form."""
+    st.columns([1, 2, 1])[1].info(text, icon=":material/logout:")
+
+
+def _refuse(settings: Settings, session_id: str, reason: str, from_cookie: bool) -> None:
+    """Forget a refused token; say so once per session (not for the session's own logout)."""
+    st.session_state.pop(SESSION_TOKEN, None)
+    st.session_state[_SET_COOKIE] = False
+    if session_id in (st.session_state.get(_REFUSED), st.session_state.get(_ENDED_HERE)):
+        return
+    st.session_state[_REFUSED] = session_id
+    access_log.audit(settings, "session_refused", None, detail=f"{'cookie' if from_cookie else 'session'}: {reason}")
+    _note("Your session has ended. Please log in again.")
+
+
+def _current(settings: Settings, config: AuthConfig) -> Session | None:
+    """This browser's session: the one logged in here, else the cookie the browser opened the app with."""
+    token = st.session_state.get(SESSION_TOKEN)
+    from_cookie = token is None
+    if from_cookie:
+        token = st.context.cookies.get(config.cookie_name)
+    if not isinstance(token, str) or not token:
+        return None
+    session, reason = read(config, token, _stores(settings).ended)
+    if session is None:
+        try:
+            key = jwt.decode(token, options={"verify_signature": False}).get("sid") or ""
+        except jwt.InvalidTokenError:
+            key = ""
+        _refuse(settings, str(key) or "?", reason, from_cookie)
+        return None
+    if from_cookie:
+        st.session_state[SESSION_TOKEN] = token
+        access_log.audit(settings, "login", config.users[session.username], detail="with the session cookie")
+    return session
+
+
+def _form(settings: Settings, config: AuthConfig) -> Session | None:
+    """The login form; the new session after a successful login (the form is then taken off the page)."""
+    holder = st.empty()
+    _, middle, _ = holder.container().columns([1, 2, 1])
+    with middle.form("login", enter_to_submit=True):
+        st.subheader("Log in to Usage & Billing Analytics", anchor=False)
+        username = st.text_input("Username", autocomplete="username")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Log in", type="primary")
+    if not submitted:
+        return None
+    if not username.strip() or not password:
+        middle.error("Enter a username and a password.")
+        return None
+    outcome = attempt(config, _stores(settings).failed, username, password, access_log.client_address())
+    if outcome.user is None:
+        # the username as typed is logged only when it exists (a typed password must never reach the log)
+        known = config.users.get(username.strip().lower())
+        access_log.audit(settings, "login_failed", known, username=None if known else "(unknown username)",
+                         detail="throttled: wait {:.0f} s".format(outcome.wait) if outcome.throttled
+                         else "wrong password" if known else "unknown username")
+        middle.error(outcome.message(), icon=":material/lock:")
+        return None
+    holder.empty()
+    session = issue(config, username.strip().lower(), settings.session_hours)
+    st.session_state[SESSION_TOKEN] = session.token
+    st.session_state[_SET_COOKIE] = True
+    access_log.audit(settings, "login", outcome.user, detail="with username and password")
+    return session
+
+
+def login(settings: Settings) -> User | None:
+    """The logged-in user (from auth.yaml, never from the browser), or None after drawing the login form."""
+    try:
+        config = load(settings)
+    except ConfigError as error:
+        st.error(f"The app is misconfigured: {error}")
+        st.stop()
+    problem = key_problem(config, settings)
+    if problem:
+        log.error("refusing to serve: %s", problem)
+        st.title("Usage & Billing Analytics", anchor=False)
+        st.error(f"The app refuses to start: {problem}", icon=":material/key_off:")
+        st.stop()
+    if config.demo_key:
+        st.sidebar.warning("Demo mode: the login cookie is signed with the public demo key from the bundled "
+                           "auth.yaml. Set AUTH_COOKIE_KEY to a long random secret before real users log in.",
+                           icon=":material/key:")
+    session = _current(settings, config)
+    if session is None:
+        _login_page(settings, config)
+        return None
+    user = config.users[session.username]
+    with st.sidebar:
+        if st.session_state.get(_SET_COOKIE):
+            st.html(cookie_script(config, session), unsafe_allow_javascript=True)
+        st.caption(f"Logged in as **{user.name}** ({user.username})")
+        st.button("Log out", key="logout_button", icon=":material/logout:", on_click=_logout,
+                  args=(settings, session, user))
+    return user
+
+
+def _logout(settings: Settings, session: Session, user: User) -> None:
+    """The logout button's callback, before the run: this session id is refused from now on, everywhere."""
+    _stores(settings).ended.end_session(session.session_id, session.username, session.expires_at)
+    access_log.audit(settings, "logout", user)
+    st.session_state.pop(SESSION_TOKEN, None)
+    st.session_state[_SET_COOKIE] = False
+    st.session_state[_ENDED_HERE] = session.session_id
+    st.session_state[_LOGGED_OUT] = True
+    st.session_state[REQUESTED_PAGE] = ""
+
+
+def _login_page(settings: Settings, config: AuthConfig) -> None:
+    """The login form as the only page of a hidden navigation: no links are left from a logged-in run, and
+    no pages/ file is listed. A login reruns the app as the user."""
+    def log_in() -> None:
+        if st.session_state.pop(_LOGGED_OUT, False):
+            st.html(cookie_script(config, None), unsafe_allow_javascript=True)  # the browser forgets it
+            _note("You are logged out.")
+        if _form(settings, config) is not None:
+            st.rerun()
+
+    # Every page's path leads to the form (a bookmark keeps its path, and the same page opens after the login).
+    pages = [st.Page(log_in, title="Log in", url_path=page_id, default=page_id == PAGE_IDS[0]) for page_id in PAGE_IDS]
+    st.navigation(pages, position="hidden").run()
