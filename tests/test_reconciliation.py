@@ -6,7 +6,8 @@ import pytest
 from conftest import at, link, recon, usage
 from usage_analytics import rules
 from usage_analytics.periods import Period
-from usage_analytics.summary import customer_summary, final_quote
+from usage_analytics.quote import final_quote
+from usage_analytics.summary import customer_summary
 
 NOW = at("2026-03-20 12:00")  # today 2026-03-20, yesterday 2026-03-19
 
@@ -122,7 +123,24 @@ def test_lag_levels(through, lag, badge):
 def test_mismatch_wins_over_lag_and_not_configured_wins_over_all():
     assert rules.badge(0, mismatch_in_period=True) == "mismatch"
     assert rules.badge(9, mismatch_in_period=True) == "mismatch"
-    assert rules.badge(0, mismatch_in_period=True, configured=False) == "not configured"
+
+
+
+@pytest.mark.parametrize("badges, worst", [
+    (["current", "lagging"], "lagging"),
+    (["current", "stale", "mismatch"], "mismatch"),
+    (["lagging", "stale"], "stale"),
+    (["current"], "current"),
+    ([], "not configured"),  # no linked provider
+])
+def test_a_customers_badge_is_its_worst_providers(badges, worst):
+    assert rules.worst_badge(badges) == worst
+
+
+@pytest.mark.parametrize("badge, attention", [
+    ("mismatch", True), ("stale", True), ("lagging", False), ("current", False), ("not configured", False)])
+def test_a_mismatch_or_a_stale_provider_needs_attention(badge, attention):
+    assert rules.needs_attention(badge) is attention
 
 
 @pytest.mark.parametrize("statuses, expected", [

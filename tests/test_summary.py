@@ -52,3 +52,17 @@ def test_a_frame_handed_to_a_page_can_be_written_without_changing_the_shared_fig
     ai_daily.loc[:, "requests"] = -1
     assert (item.runtime["runtime_hours"] > 0).all() and (item.ai_daily["requests"] >= 0).all()
     assert combined(everyone, "runtime")["runtime_hours"].min() > 0
+
+
+@pytest.mark.parametrize("statuses, overall", [
+    (["final", "final"], "final"),
+    (["final", "provisional"], "provisional"),
+    (["provisional"], "provisional"),
+    ([], "provisional"),  # no customer: nothing final to quote
+])
+def test_several_customers_total_is_final_only_when_every_one_is(statuses, overall):
+    from types import SimpleNamespace
+
+    from usage_analytics.summary import overall_status
+
+    assert overall_status([SimpleNamespace(ai_status=s) for s in statuses]) == overall

@@ -1,4 +1,4 @@
-"""The parquet data contract of SPEC §4: datasets, their columns, kinds and allowed values."""
+"""The parquet data contract of docs/product.md §5: datasets, their columns, kinds and allowed values."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -113,10 +113,11 @@ DATASETS: dict[str, Dataset] = {
 }
 
 
-# Column names that look like content or credentials (SPEC §4): flagged, and never read.
+# Column names that look like content or credentials (docs/product.md §5): flagged, and never read.
 FORBIDDEN_WORDS = ("prompt", "response", "completion", "messages", "transcript", "payload", "api_key", "apikey",
                    "secret", "token", "cookie", "authorization", "password")
 TOKEN_COUNTS = ("input_tokens", "cached_input_tokens", "output_tokens")
+USAGE_COUNTS = ("requests", *TOKEN_COUNTS)  # the counts summed beside cost per provider and model
 
 
 def forbidden(column: str) -> bool:

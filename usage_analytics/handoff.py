@@ -1,4 +1,4 @@
-"""The billing handoff pack of SPEC §6: built from the same summary the pages show."""
+"""The billing handoff pack of docs/product.md §6: built from the same summary the pages show."""
 from __future__ import annotations
 
 import csv
@@ -8,11 +8,12 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from . import rules
-from .summary import TOKEN_FIELDS, CustomerSummary
+from .contract import USAGE_COUNTS
+from .summary import CustomerSummary
 
 CSV_COLUMNS = (
     "customer_id", "customer_name", "period_start", "period_end", "period_final", "generated_at",
-    "provider", "cost_usd", *TOKEN_FIELDS, "status", "badge", "reconciled_through", "lag_days",
+    "provider", "cost_usd", *USAGE_COUNTS, "status", "badge", "reconciled_through", "lag_days",
     "workspace_runtime_hours", "billing_mode", "creation_allowed", "next_action", "billing_gates",
 )
 TOTAL_ROW = "TOTAL"
@@ -36,13 +37,13 @@ def pack(summary: CustomerSummary) -> dict:
         "workspace_runtime_hours": round(summary.runtime_hours, 2),
         "managed_ai": {
             "cost_usd": _money(summary.ai_cost_usd),
-            **{field: summary.ai_total(field) for field in TOKEN_FIELDS},
+            **{field: summary.ai_total(field) for field in USAGE_COUNTS},
             "status": summary.ai_status,
             "providers": [
                 {
                     "provider": p.provider,
                     "cost_usd": _money(p.cost_usd),
-                    **{field: getattr(p, field) for field in TOKEN_FIELDS},
+                    **{field: getattr(p, field) for field in USAGE_COUNTS},
                     "status": p.status,
                     "badge": p.badge,
                     "reconciled_through": p.reconciled_through.isoformat(),
@@ -96,7 +97,7 @@ def to_csv(data: dict) -> str:
         **common,
         "provider": TOTAL_ROW,
         "cost_usd": ai["cost_usd"],
-        **{field: ai[field] for field in TOKEN_FIELDS},
+        **{field: ai[field] for field in USAGE_COUNTS},
         "status": ai["status"],
         "workspace_runtime_hours": data["workspace_runtime_hours"],
         "billing_mode": billing["billing_mode"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import NamedTuple
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
@@ -73,6 +74,30 @@ class Period:
 
     def has_ended(self, now: datetime) -> bool:
         return now >= self.end
+
+
+class Comparison(NamedTuple):
+    """What a period's figures are compared with: the previous period, its figures as of cut, and a label."""
+    previous: Period
+    cut: datetime
+    label: str
+
+
+def comparison(period: Period, moment: datetime) -> Comparison | None:
+    """The previous period of equal length, cut at the same point as this one (like for like); None before
+    the period starts.
+
+    An open period is compared with the same elapsed time of the previous one: November to the 24th
+    noon against October 2nd to the 26th noon, not against all thirty days."""
+    if moment <= period.start:
+        return None
+    previous = period.previous()
+    cut = previous.start + (min(moment, period.end) - period.start)
+    label = (f"the previous {previous.days} days ({previous.first_day:%Y-%m-%d} → {previous.last_day:%Y-%m-%d} UTC)"
+             if period.has_ended(moment) else
+             f"the same stretch of the previous {previous.days} days ({previous.start:%Y-%m-%d %H:%M} → "
+             f"{cut:%Y-%m-%d %H:%M} UTC)")
+    return Comparison(previous, cut, label)
 
 
 PRESETS = ("Calendar month", "Previous month", "Last 7 days", "Last 30 days", "Last 90 days", "Custom range")

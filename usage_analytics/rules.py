@@ -1,4 +1,4 @@
-"""The small pure decisions of SPEC §4: reconciliation lag and badges, final totals, billing readiness."""
+"""The small pure decisions of docs/product.md §5: reconciliation lag and badges, final totals, billing readiness."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,14 +31,27 @@ def lag_days(through: date, today: date) -> int:
     return max(0, ((today - timedelta(days=1)) - through).days)
 
 
-def badge(lag: int, mismatch_in_period: bool, configured: bool = True) -> str:
-    if not configured:
-        return NOT_CONFIGURED
+def badge(lag: int, mismatch_in_period: bool) -> str:
+    """The badge of a linked provider (one without a link is NOT_CONFIGURED, and has no lag)."""
     if mismatch_in_period:
         return MISMATCH
     if lag == 0:
         return CURRENT
     return LAGGING if lag <= 3 else STALE
+
+
+BADGE_ORDER = (MISMATCH, STALE, LAGGING, CURRENT, NOT_CONFIGURED)  # worst first
+NEEDS_ATTENTION = (MISMATCH, STALE)  # a mismatch in the period, or a provider more than 3 days behind
+
+
+def worst_badge(badges: list[str]) -> str:
+    """The worst of several badges (a customer's, from its providers'); not configured when there are none."""
+    return min(badges, key=BADGE_ORDER.index) if badges else NOT_CONFIGURED
+
+
+def needs_attention(badge: str) -> bool:
+    """Whether a reconciliation badge asks an operator to look: a mismatch, or stale."""
+    return badge in NEEDS_ATTENTION
 
 
 def total_status(period_ended: bool, usage_days: int, matched_days: int) -> str:

@@ -1,22 +1,21 @@
 """A customer's figures for one period as of now: the one code path for pages, downloads and CLI."""
 from __future__ import annotations
 
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import NamedTuple
 
-import numpy as np
 import pandas as pd
 
-from . import rules, sql
-from .data import DataError, Store
+from . import rules
+from .areas import TOTALS, Area
+from .contract import TOKEN_COUNTS, USAGE_COUNTS
+from .frames import Frames, columns, no_rows, submit, summed_here
 from .periods import Period
-
-TOKEN_FIELDS = ("requests", "input_tokens", "cached_input_tokens", "output_tokens")
+from .store import DataError, Store
 
 
 class UnknownCustomer(LookupError):
@@ -44,54 +43,6 @@ class ProviderUsage(NamedTuple):  # a tuple: thousands are made for an operators
     lag_days: int
 
 
-class _Frames:
-    """The rows of the scope's queries, shared by its summaries: those the totals were made from, and the
-    per-day rows (DETAILS), run only when a page first asks for them. An operator's month of thousands of
-    customers then never fetches every customer's days unless a page draws them. Each customer's rows are
-    found by position (queries order them by customer_id) and cut only when asked for."""
-
-    def __init__(self, store: Store, window: dict, gaps: dict[str, str], frames: dict[str, pd.DataFrame]):
-        self._store, self._window, self._gaps = store, window, gaps
-        self._lock = threading.Lock()  # summaries are shared by sessions, which run on threads
-        self._running: dict[str, Future] = {}
-        for name, frame in frames.items():
-            self._running[name] = done = Future()
-            done.set_result(frame)
-        self._bounds: dict[str, dict[str, tuple[int, int]]] = {}
-
-    def _fetch(self, name: str) -> pd.DataFrame:
-        if DETAILS[name] in self._gaps:  # the area's data is unusable: no rows, and the gap says why
-            return _no_rows(name)
-        return _rows(self._store, name, self._window)
-
-    def frame(self, name: str) -> pd.DataFrame:
-        """A query's whole result (shared: not to be written to), run on first use."""
-        with self._lock:
-            if name not in self._running:
-                self._running[name] = _POOL.submit(self._fetch, name)
-            running = self._running[name]
-        return running.result()
-
-    def part(self, name: str, customer_id: str) -> pd.DataFrame:
-        frame = self.frame(name)
-        with self._lock:
-            if name not in self._bounds:
-                self._bounds[name] = _bounds(name, frame)
-            start, stop = self._bounds[name].get(customer_id, (0, 0))
-        return frame.iloc[start:stop].drop(columns="customer_id").reset_index(drop=True)
-
-
-def _bounds(name: str, frame: pd.DataFrame) -> dict[str, tuple[int, int]]:
-    """Where each customer's rows start and stop in a result ordered by customer_id."""
-    ids = frame["customer_id"].to_numpy()
-    starts = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist()] if len(ids) else []
-    stops = [*starts[1:], len(ids)]
-    found = {ids[a]: (a, b) for a, b in zip(starts, stops)}
-    if len(found) != len(starts):
-        raise ValueError(f"query {name} did not return its rows ordered by customer_id")
-    return found
-
-
 @dataclass(frozen=True)
 class CustomerSummary:
     account: Account
@@ -103,8 +54,8 @@ class CustomerSummary:
     runtime_hours: float  # runtime_totals: hours, workspaces with runtime, and whether one runs now
     active_workspaces: int
     is_running: bool
-    frames: _Frames = field(repr=False, compare=False)
-    gaps: dict[str, str] = field(default_factory=dict)  # area (runtime, ai, billing) -> why it is missing
+    frames: Frames = field(repr=False, compare=False)
+    gaps: dict[Area, str] = field(default_factory=dict)  # an area whose data cannot be used -> why
 
     # A new frame on every access (a cut of the shared result, copied by pandas only when written to): the
     # app caches summaries as shared objects, so no page may get a frame that another session reads.
@@ -126,41 +77,39 @@ class CustomerSummary:
         return sum(getattr(p, field) for p in self.providers)
 
     @property
+    def ai_tokens(self) -> int:
+        """Input, cached input and output tokens together."""
+        return sum(self.ai_total(name) for name in TOKEN_COUNTS)
+
+    @property
     def ai_status(self) -> str:
         """Final only when the period has ended and every linked provider is final."""
         ended = self.period.has_ended(self.now)
         return rules.FINAL if ended and all(p.status == rules.FINAL for p in self.providers) else rules.PROVISIONAL
 
+    @property
+    def badge(self) -> str:
+        """The worst reconciliation badge of the linked providers."""
+        return rules.worst_badge([p.badge for p in self.providers])
+
+
+def overall_status(found: list[CustomerSummary]) -> str:
+    """The managed-AI total of several customers: final only when there are some and every one is final."""
+    return rules.FINAL if found and all(s.ai_status == rules.FINAL for s in found) else rules.PROVISIONAL
+
 
 def accounts(store: Store, customer_id: str | None = None) -> dict[str, Account]:
     """Customer accounts by id: one, or every customer when customer_id is None."""
     rows = store.run("customer_accounts", customer_id=customer_id)
-    return {cid: Account(cid, name, status, created)  # (aware: _values localizes datetimes)
-            for cid, name, status, created in zip(*_columns(rows, "customer_id", "customer_name", "account_status",
+    return {cid: Account(cid, name, status, created)  # (aware: frames.values localizes datetimes)
+            for cid, name, status, created in zip(*columns(rows, "customer_id", "customer_name", "account_status",
                                                              "created_at"))}
-
-
-def _columns(frame: pd.DataFrame, *names: str) -> list[list]:
-    """Columns as Python lists with None for nulls: thousands of rows read this way, not row by row."""
-    return [_values(frame[name]) for name in names]
-
-
-def _values(column: pd.Series) -> list:
-    if isinstance(column.dtype, pd.StringDtype):  # (Arrow-backed: its own iteration is slow)
-        values = column.to_numpy(dtype=object, na_value=None).tolist()
-    elif pd.api.types.is_datetime64_dtype(column.dtype):  # tables hold naive UTC: aware datetimes, at once
-        values = column.dt.tz_localize("UTC").dt.to_pydatetime().tolist()
-    else:
-        values = column.tolist()
-    if not column.hasnans:
-        return values
-    return [None if missing else v for v, missing in zip(values, column.isna().to_numpy().tolist())]
 
 
 def _snapshots(frame: pd.DataFrame) -> dict[str, rules.BillingSnapshot]:
     """The billing snapshot in force per customer (billing_snapshot's rows)."""
     return {cid: rules.BillingSnapshot(as_of, mode, bool(verified), trial, ends, None if hours is None else float(hours), ai)
-            for cid, as_of, mode, verified, trial, ends, hours, ai in zip(*_columns(
+            for cid, as_of, mode, verified, trial, ends, hours, ai in zip(*columns(
                 frame, "customer_id", "as_of", "billing_mode", "payment_verified", "trial_status", "trial_ends_at",
                 "prepaid_workspace_hours", "prepaid_ai_usd"))}
 
@@ -169,8 +118,8 @@ def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime) -
     """Each customer's linked providers: totals, reconciliation badge and final/provisional status, the
     largest cost first."""
     usage = frames["ai_usage_by_provider"]
-    totals = dict(zip(zip(*_columns(usage, "customer_id", "provider")),  # (zips: thousands of rows)
-                      zip(*_columns(usage, "cost_usd", *TOKEN_FIELDS))))
+    totals = dict(zip(zip(*columns(usage, "customer_id", "provider")),  # (zips: thousands of rows)
+                      zip(*columns(usage, "cost_usd", *USAGE_COUNTS))))
     today, ended = now.date(), period.has_ended(now)
 
     @cache  # a few hundred distinct first open days among thousands of providers
@@ -180,7 +129,7 @@ def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime) -
         return through, days, rules.badge(days, mismatch)
 
     found: dict[str, list[ProviderUsage]] = {}
-    for cid, provider, first_open, usage_days, matched, mismatched in zip(*_columns(
+    for cid, provider, first_open, usage_days, matched, mismatched in zip(*columns(
             frames["reconciliation_summary"], "customer_id", "provider", "first_open_day", "period_usage_days",
             "period_matched_days", "period_mismatch_days")):
         through, days, badge = lag(first_open, mismatched > 0)
@@ -205,87 +154,36 @@ def _day(value) -> date | None:
     return value.date() if isinstance(value, (pd.Timestamp, datetime)) else value
 
 
-AREAS = {  # the totals each area reads at once; a dataset that cannot be used takes down only its areas
-    "billing": ("billing_snapshot",),
-    "ai": ("ai_usage_by_provider", "reconciliation_summary", "ai_unlinked_providers"),
-    "runtime": ("runtime_totals",),
-}
 # One customer's pages draw its days, so for one customer these are fetched instead of the totals queries
 # and summed here: two queries fewer on the page that must answer fastest.
 SUMMED_HERE = {"runtime_totals": "runtime_by_workspace_day", "ai_usage_by_provider": "ai_usage_by_day"}
-DETAILS = {  # rows fetched when a page first asks for them -> their area
-    "runtime_by_workspace_day": "runtime",
-    "ai_usage_by_day": "ai",
-    "ai_usage_trend": "ai",
-    "runtime_totals": "runtime",  # (its rows across customers are the runtime trend)
-}
-
-_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="figures")
-
-
-def _rows(store: Store, name: str, window: dict) -> pd.DataFrame:
-    return store.run(name, **{k: v for k, v in window.items() if k in sql.load(name).params})
-
-
-def _no_rows(name: str) -> pd.DataFrame:
-    return pd.DataFrame(columns=[column for column, _ in sql.load(name).returns])
-
-
-_MICROSECONDS_PER_HOUR = 3_600_000_000
-
-
-def _summed_here(name: str, days: pd.DataFrame) -> pd.DataFrame:
-    """A totals query's rows (per customer) from the days of the query it is summed from. Summed in plain
-    Python: these are one customer's days, a few hundred rows, where a pandas groupby costs milliseconds.
-    Hours are added as whole microseconds, so the total is the one SQL gives (seconds summed, then divided)
-    and rounds the same way for a handoff even on a half cent of an hour."""
-    if name == "runtime_totals":
-        runtime: dict[str, list] = {}
-        for cid, workspace, hours, running in zip(*_columns(days, "customer_id", "workspace_id", "runtime_hours",
-                                                            "is_running")):
-            summed = runtime.setdefault(cid, [0, set(), False])
-            summed[0] += round(hours * _MICROSECONDS_PER_HOUR)  # exact: the days' hours are whole microseconds
-            summed[1].add(workspace)
-            summed[2] = summed[2] or bool(running)
-        return pd.DataFrame([(cid, micros / _MICROSECONDS_PER_HOUR, len(workspaces), running)
-                             for cid, (micros, workspaces, running) in sorted(runtime.items())],
-                            columns=["customer_id", "runtime_hours", "active_workspaces", "is_running"])
-    ai: dict[tuple[str, str], list] = {}
-    for cid, provider, cost, *counts in zip(*_columns(days, "customer_id", "provider", "cost_usd", *TOKEN_FIELDS)):
-        summed = ai.setdefault((cid, provider), [Decimal(0), 0, 0, 0, 0])
-        summed[0] += cost  # exact
-        for index, count in enumerate(counts, 1):
-            summed[index] += count
-    return pd.DataFrame([(*key, *summed) for key, summed in sorted(ai.items())],
-                        columns=["customer_id", "provider", "cost_usd", *TOKEN_FIELDS])
-
 
 def _start(store: Store, window: dict) -> dict[str, tuple[str, Future]]:
     """Every area's totals queries, started at once, each on a cursor of its own: DuckDB runs them outside
     the GIL, so they take about as long as the slowest, and the rows of one area are turned into figures
     here while the others still run. For one customer its days are fetched instead (SUMMED_HERE)."""
     one = window["customer_id"] is not None
-    return {name: (query, _POOL.submit(_rows, store, query, window))
-            for names in AREAS.values() for name in names
+    return {name: (query, submit(store, query, window))
+            for names in TOTALS.values() for name in names
             for query in [SUMMED_HERE.get(name, name) if one else name]}
 
 
-def _area(area: str, running: dict, strict: bool, fetched: dict[str, pd.DataFrame], gaps: dict[str, str]
+def _area(area: Area, running: dict, strict: bool, fetched: dict[str, pd.DataFrame], gaps: dict[Area, str]
           ) -> dict[str, pd.DataFrame]:
     """An area's totals by query name, once its queries are done; in lenient mode an area whose data is
     unusable gets empty rows and a gap. The query results go into fetched (the frames pages may cut)."""
     totals = {}
     try:
-        for name in AREAS[area]:
+        for name in TOTALS[area]:
             query, future = running[name]
             fetched[query] = future.result()
-            totals[name] = fetched[query] if query == name else _summed_here(name, fetched[query])
+            totals[name] = fetched[query] if query == name else summed_here(name, fetched[query])
     except DataError as error:
         if strict:
             raise
         gaps[area] = str(error)
-        for name in AREAS[area]:
-            totals[name] = _no_rows(name)
+        for name in TOTALS[area]:
+            totals[name] = no_rows(name)
             fetched.pop(running[name][0], None)
     return totals
 
@@ -313,18 +211,18 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
     fetched: dict[str, pd.DataFrame] = {}
     gaps: dict[str, str] = {}
     # The fastest areas first (billing, then AI): their figures are made while runtime still runs.
-    snapshots = _snapshots(_area("billing", running, strict, fetched, gaps)["billing_snapshot"])
-    billing = {} if "billing" in gaps else {
+    snapshots = _snapshots(_area(Area.BILLING, running, strict, fetched, gaps)["billing_snapshot"])
+    billing = {} if Area.BILLING in gaps else {
         cid: rules.billing_readiness(acct.account_status, snapshots.get(cid), now) for cid, acct in found.items()}
-    ai = _area("ai", running, strict, fetched, gaps)
+    ai = _area(Area.AI, running, strict, fetched, gaps)
     providers = _providers(ai, period, now)
     unlinked: dict[str, list[str]] = {}
-    for cid, provider in zip(*_columns(ai["ai_unlinked_providers"], "customer_id", "provider")):
+    for cid, provider in zip(*columns(ai["ai_unlinked_providers"], "customer_id", "provider")):
         unlinked.setdefault(cid, []).append(provider)
-    runtime = {cid: (hours, workspaces, running_now) for cid, hours, workspaces, running_now in zip(*_columns(
-        _area("runtime", running, strict, fetched, gaps)["runtime_totals"], "customer_id", "runtime_hours",
+    runtime = {cid: (hours, workspaces, running_now) for cid, hours, workspaces, running_now in zip(*columns(
+        _area(Area.RUNTIME, running, strict, fetched, gaps)["runtime_totals"], "customer_id", "runtime_hours",
         "active_workspaces", "is_running")) if cid}
-    shared = _Frames(store, window, gaps, fetched)
+    shared = Frames(store, window, gaps, fetched)
     result = {}
     for cid, acct in found.items():
         hours, workspaces, running_now = runtime.get(cid, (0.0, 0, False))
@@ -344,7 +242,7 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
     return result
 
 
-def _shared(found: dict[str, CustomerSummary]) -> list[_Frames]:
+def _shared(found: dict[str, CustomerSummary]) -> list[Frames]:
     return list({id(s.frames): s.frames for s in found.values()}.values())
 
 
@@ -385,34 +283,3 @@ def customer_summary(store: Store, customer_id: str, period: Period, now: dateti
     if customer_id not in found:
         raise UnknownCustomer(f"customer {customer_id!r} is not in the customers dataset")
     return found[customer_id]
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def final_quote(summary: CustomerSummary) -> tuple[bool, str]:
-    """Can a final managed-AI number be quoted for this period, and why (or why not), in one sentence."""
-    unlinked = f" Reconciliation is not configured for {', '.join(summary.not_configured)}, so its usage is not " \
-               "attributed." if summary.not_configured else ""
-    if not summary.providers:
-        return False, "There is no customer-attributed managed-AI usage to quote: no provider is linked." + unlinked
-    if summary.ai_status == rules.FINAL:
-        return True, ("Yes: a final managed-AI number can be quoted. The period has ended and every day with usage "
-                      "is matched for every linked provider." + unlinked)
-    reasons = []
-    if not summary.period.has_ended(summary.now):
-        reasons.append(f"the period is open until {summary.period.end:%Y-%m-%d %H:%M} UTC")
-    days = summary.ai_daily.drop_duplicates(["provider", "day"])
-    for p in summary.providers:
-        if p.status == rules.FINAL:
-            continue
-        statuses = days[days["provider"] == p.provider]["reconciliation_status"]
-        mismatched = int((statuses == "mismatch").sum())
-        waiting = int(statuses.isin(["pending", "missing"]).sum())
-        parts = ([_plural(mismatched, "mismatched day")] if mismatched else []) + \
-                ([f"{_plural(waiting, 'day')} not yet reconciled"] if waiting else [])
-        if parts:
-            reasons.append(f"{p.provider} has {' and '.join(parts)}")
-    because = "; ".join(reasons) if reasons else "not every day with usage is matched yet"
-    return False, f"Not yet: the managed-AI total is provisional because {because}." + unlinked

@@ -1,0 +1,35 @@
+"""The areas of a scope's figures: each reads its own datasets, so an unusable dataset takes down only its areas."""
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Area(Enum):
+    """An area of the figures; its value is how a user is told which figures are missing. An Enum, so a
+    misspelt area fails at once instead of never being reported missing."""
+    RUNTIME = "workspace runtime"
+    AI = "managed-AI usage and reconciliation"
+    BILLING = "billing"
+
+
+# The totals queries each area reads at once (the fastest areas first: their figures are made while the
+# others still run).
+TOTALS = {
+    Area.BILLING: ("billing_snapshot",),
+    Area.AI: ("ai_usage_by_provider", "reconciliation_summary", "ai_unlinked_providers"),
+    Area.RUNTIME: ("runtime_totals",),
+}
+DETAILS = {  # rows fetched when a page first asks for them -> their area
+    "runtime_by_workspace_day": Area.RUNTIME,
+    "ai_usage_by_day": Area.AI,
+    "ai_usage_trend": Area.AI,
+    "runtime_totals": Area.RUNTIME,  # (its rows across customers are the runtime trend)
+}
+
+
+def checked(areas: tuple) -> tuple[Area, ...]:
+    """The areas as given, refused at once when one is not an Area (a string such as "ai" included)."""
+    wrong = [a for a in areas if not isinstance(a, Area)]
+    if wrong:
+        raise TypeError(f"not an Area: {wrong!r}")
+    return areas

@@ -1,0 +1,36 @@
+"""Can a final managed-AI number be quoted for a customer and period, and why (or why not), in one sentence."""
+from __future__ import annotations
+
+from . import rules
+from .summary import CustomerSummary
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def final_quote(summary: CustomerSummary) -> tuple[bool, str]:
+    """Can a final managed-AI number be quoted for this period, and why (or why not), in one sentence."""
+    unlinked = f" Reconciliation is not configured for {', '.join(summary.not_configured)}, so its usage is not " \
+               "attributed." if summary.not_configured else ""
+    if not summary.providers:
+        return False, "There is no customer-attributed managed-AI usage to quote: no provider is linked." + unlinked
+    if summary.ai_status == rules.FINAL:
+        return True, ("Yes: a final managed-AI number can be quoted. The period has ended and every day with usage "
+                      "is matched for every linked provider." + unlinked)
+    reasons = []
+    if not summary.period.has_ended(summary.now):
+        reasons.append(f"the period is open until {summary.period.end:%Y-%m-%d %H:%M} UTC")
+    days = summary.ai_daily.drop_duplicates(["provider", "day"])
+    for p in summary.providers:
+        if p.status == rules.FINAL:
+            continue
+        statuses = days[days["provider"] == p.provider]["reconciliation_status"]
+        mismatched = int((statuses == "mismatch").sum())
+        waiting = int(statuses.isin(["pending", "missing"]).sum())
+        parts = ([_plural(mismatched, "mismatched day")] if mismatched else []) + \
+                ([f"{_plural(waiting, 'day')} not yet reconciled"] if waiting else [])
+        if parts:
+            reasons.append(f"{p.provider} has {' and '.join(parts)}")
+    because = "; ".join(reasons) if reasons else "not every day with usage is matched yet"
+    return False, f"Not yet: the managed-AI total is provisional because {because}." + unlinked
