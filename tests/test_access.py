@@ -1,7 +1,7 @@
-"""SPEC §2 stated a second time, written out, so a change to the policy table nobody meant fails here."""
+"""docs/product.md §2 stated a second time, written out, so a change to the policy table nobody meant fails here."""
 import pytest
 
-from usage_analytics import access, auth
+from usage_analytics import access, credentials
 from usage_analytics.access import User
 from usage_analytics.config import ConfigError
 
@@ -28,6 +28,39 @@ def user(role, customer_id=None):
     return User("u", "U", (role,) if role and role != "no role" else (), customer_id)
 
 
+# who -> the data-level actions they may take (access.Action), stated a second time beside the page matrix.
+ACTION_MATRIX = {
+    "operator":        ["see provider project IDs", "see unlinked providers' metered usage",
+                        "see file paths and dataset internals in messages", "open the access log"],
+    "customer_admin":  [],
+    "customer_member": [],
+    "auditor":         [],
+    "no role":         [],
+    "anonymous":       [],
+}
+
+
+@pytest.mark.parametrize("role", list(ACTION_MATRIX))
+@pytest.mark.parametrize("action", list(access.Action), ids=lambda a: a.name)
+def test_role_by_action_matrix(role, action):
+    assert access.can(user(role, "cus_acme_robotics"), action) is (action.value in ACTION_MATRIX[role])
+
+
+def test_the_action_table_covers_exactly_the_written_out_actions():
+    assert [a.value for a in access.ACTIONS] == ACTION_MATRIX["operator"] == [a.value for a in access.Action]
+    assert not access.can(user("operator"), "see provider project IDs")  # a string is no action: refused
+
+
+def test_no_page_or_frame_code_tests_a_role_directly():
+    """Roles are read by the access policy only; pages and the frame ask can() or can_view()."""
+    import re
+
+    for path in [*(ROOT / "pages").glob("*.py"), *(ROOT / "usage_analytics").glob("*.py"), ROOT / "app.py"]:
+        if path.name != "access.py":
+            text = path.read_text()
+            assert not re.search(r"\.roles\b|is_operator|\b(OPERATOR|CUSTOMER_ADMIN|CUSTOMER_MEMBER)\b", text), path.name
+
+
 def test_the_policy_table_covers_exactly_the_pages_of_spec_section_3():
     assert list(access.PAGE_IDS) == PAGES
 
@@ -52,14 +85,14 @@ def test_pages_for_follows_the_matrix(role):
 def test_an_operator_chooses_any_customer_or_all():
     decision = access.check(user("operator"), CUSTOMERS)
     assert decision.allowed and decision.scope.customer_id is None and not decision.scope.is_fixed
-    assert access.can_see_provider_projects(user("operator"))
+    assert access.can(user("operator"), access.Action.SEE_PROVIDER_PROJECTS)
 
 
 def test_a_customer_admin_is_fixed_to_the_customer_in_auth_yaml():
     decision = access.check(user("customer_admin", "cus_acme_robotics"), CUSTOMERS)
     assert decision.allowed and decision.scope.customer_id == "cus_acme_robotics" and decision.scope.is_fixed
     assert [p.id for p in decision.pages] == MATRIX["customer_admin"]
-    assert not access.can_see_provider_projects(user("customer_admin", "cus_acme_robotics"))
+    assert not access.can(user("customer_admin", "cus_acme_robotics"), access.Action.SEE_PROVIDER_PROJECTS)
 
 
 def test_operator_and_admin_roles_together_act_as_operator():
@@ -88,7 +121,7 @@ def test_an_admin_is_denied_when_the_customers_dataset_cannot_be_read():
 
 
 def test_the_bundled_auth_yaml_has_the_demo_users_of_the_readme():
-    config = auth.parse((ROOT / "auth.yaml").read_text(), "auth.yaml")
+    config = credentials.parse((ROOT / "auth.yaml").read_text(), "auth.yaml")
     assert config.demo_key
     users = {name: (u.roles, u.customer_id) for name, u in config.users.items()}
     assert users == {
@@ -106,7 +139,7 @@ def test_the_bundled_auth_yaml_has_the_demo_users_of_the_readme():
 
 
 def test_the_cookie_key_from_the_environment_wins_over_auth_yaml():
-    config = auth.parse((ROOT / "auth.yaml").read_text(), "auth.yaml", cookie_key="k" * 40)
+    config = credentials.parse((ROOT / "auth.yaml").read_text(), "auth.yaml", cookie_key="k" * 40)
     assert config.cookie_key == "k" * 40 and not config.demo_key
 
 
@@ -124,7 +157,7 @@ HASH = "$2b$12$xlQE.FehAMWQbtwgQspXpe4O/aEKovKd224rOb.SydTSDujAVr0Fe"
 ])
 def test_a_bad_auth_yaml_is_refused_with_the_user_and_field_named(text, message):
     with pytest.raises(ConfigError, match=message):
-        auth.parse(text, "auth.yaml")
+        credentials.parse(text, "auth.yaml")
 
 
 def test_hash_password_prints_a_hash_that_logs_in_and_the_file_accepts():
@@ -138,7 +171,7 @@ def test_hash_password_prints_a_hash_that_logs_in_and_the_file_accepts():
     hashed = done.stdout.strip()
     assert done.returncode == 0 and bcrypt.checkpw(b"s3cret-pass", hashed.encode())
     text = f"cookie: {{key: k}}\ncredentials: {{usernames: {{a: {{password: '{hashed}'}}}}}}"
-    assert auth.parse(text, "auth.yaml").users["a"].roles == ()
+    assert credentials.parse(text, "auth.yaml").users["a"].roles == ()
     short = subprocess.run([sys.executable, "-m", "usage_analytics", "hash-password"], input="short\n",
                            capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert short.returncode == 2 and "at least 8 characters" in short.stderr

@@ -1,13 +1,13 @@
-"""Who may open which page, and whose data they see (SPEC §2): one table, default deny."""
+"""Who may open which page, and whose data they see (docs/product.md §2): one table, default deny."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Collection
 
 OPERATOR = "operator"
 CUSTOMER_ADMIN = "customer_admin"
 CUSTOMER_MEMBER = "customer_member"
-ROLES = (OPERATOR, CUSTOMER_ADMIN, CUSTOMER_MEMBER)
 
 WHO_CAN_VIEW = ("Usage analytics is open to your organisation's customer admins and to the platform's "
                 "operators.")
@@ -47,10 +47,27 @@ PAGES: tuple[Page, ...] = (
          "Every customer's billing state, readiness, usage and reconciliation."),
     Page("data-health", "Data health", ":material/health_and_safety:", _OPERATORS_ONLY,
          "Per dataset: files, rows read and rejected by reason, forbidden columns, freshness."),
-    Page("access-log", "Access log", ":material/policy:", _OPERATORS_ONLY,
+    Page("access-log", "Access log", ":material/policy:", _OPERATORS_ONLY,  # (and Action.OPEN_ACCESS_LOG)
          "Every login, logout, refused session, denial, page view and download: who, when, from where."),
 )
 PAGE_IDS = tuple(p.id for p in PAGES)
+
+
+class Action(Enum):
+    """What a user may do with the data beyond opening a page (Datasette's actions): asked with can()."""
+    SEE_PROVIDER_PROJECTS = "see provider project IDs"  # support needs them; customer scope never shows them
+    SEE_UNLINKED_USAGE = "see unlinked providers' metered usage"  # usage not attributed to any customer
+    SEE_DATA_INTERNALS = "see file paths and dataset internals in messages"
+    OPEN_ACCESS_LOG = "open the access log"
+
+
+# The policy's second table: who may do what. Every action is operator-only today; a row says so each.
+ACTIONS: dict[Action, frozenset[str]] = {
+    Action.SEE_PROVIDER_PROJECTS: _OPERATORS_ONLY,
+    Action.SEE_UNLINKED_USAGE: _OPERATORS_ONLY,
+    Action.SEE_DATA_INTERNALS: _OPERATORS_ONLY,
+    Action.OPEN_ACCESS_LOG: _OPERATORS_ONLY,
+}
 
 
 @dataclass(frozen=True)
@@ -60,9 +77,6 @@ class User:
     roles: tuple[str, ...] = ()
     customer_id: str | None = None  # from auth.yaml only; binds a customer admin to one customer
 
-    @property
-    def is_operator(self) -> bool:
-        return OPERATOR in self.roles
 
 
 def page(page_id: str) -> Page:
@@ -105,7 +119,7 @@ def check(user: User, customer_ids: Collection[str] | None) -> Decision:
     """Pages and scope of a logged-in user, or a denial that says who can view usage and what to do.
 
     customer_ids are the customers in the data, None when the customers dataset cannot be read."""
-    if user.is_operator:
+    if OPERATOR in user.roles:
         return Decision(tuple(pages_for(user)), Scope(None))
     if CUSTOMER_ADMIN in user.roles:
         if not user.customer_id:
@@ -127,6 +141,8 @@ def check(user: User, customer_ids: Collection[str] | None) -> Decision:
                               "Ask a platform operator to give you the customer_admin or operator role.")
 
 
-def can_see_provider_projects(user: User) -> bool:
-    """Provider project IDs are operator-only (support needs them); customer scope never shows them."""
-    return user.is_operator
+def can(user: User | None, action: Action) -> bool:
+    """The one decision on data: may this user do this? Anonymous users and unknown actions: no."""
+    if user is None or not isinstance(action, Action):
+        return False
+    return bool(set(user.roles) & ACTIONS[action])
