@@ -2,7 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import ui
+from usage_analytics import formatting
+from usage_analytics.areas import Area
 
 WHAT_TO_DO = {
     "none": "Nothing to do: billing allows workspace creation.",
@@ -26,8 +27,8 @@ def _balances(snapshot) -> None:
         return
     st.subheader("Prepaid balances", anchor=False)
     hours, money = st.columns(2)
-    hours.metric("Workspace hours left", ui.hours(snapshot.prepaid_workspace_hours or 0.0), border=True)
-    money.metric("AI balance left", ui.usd(snapshot.prepaid_ai_usd or 0), border=True)
+    hours.metric("Workspace hours left", formatting.hours(snapshot.prepaid_workspace_hours or 0.0), border=True)
+    money.metric("AI balance left", formatting.usd(snapshot.prepaid_ai_usd or 0), border=True)
     st.caption(f"Balances as of {snapshot.as_of:%Y-%m-%d %H:%M} UTC (the latest billing snapshot).")
 
 
@@ -70,7 +71,7 @@ def _all(found: dict) -> None:
 
 
 def render(user, view) -> None:
-    found = view.figures("billing")
+    found = view.figures(Area.BILLING)
     if found is None:
         return
     if view.customer_id is None:

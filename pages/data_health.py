@@ -2,7 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import ui, validation
+from usage_analytics import validation
+from usage_analytics.view import empty
 
 ICONS = {"ok": ":material/check_circle:", "empty": ":material/radio_button_unchecked:",
          "degraded": ":material/warning:", "unusable": ":material/cancel:"}
@@ -68,7 +69,7 @@ def render(user, view) -> None:
     st.subheader("Metered usage with no provider link", anchor=False)
     unlinked = view.unlinked_usage()
     if unlinked.empty:
-        ui.empty("Every provider with metered usage in this period is linked to its customer.")
+        empty("Every provider with metered usage in this period is linked to its customer.")
     else:
         st.caption("Reconciliation is not configured for these customer–provider pairs, so their usage is not "
                    "attributed to the customer or counted on any page, in this period.")

@@ -1,18 +1,20 @@
-"""Billing handoff (/handoff, operators): the pack of SPEC §6 on screen, as CSV and JSON downloads."""
+"""Billing handoff (/handoff, operators): the pack of docs/product.md §6 on screen, as CSV and JSON downloads."""
 import io
 
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import handoff, ui
+from usage_analytics import handoff, rules
+from usage_analytics.view import empty
+from usage_analytics.areas import Area
 
 
 def render(user, view) -> None:
     if view.customer_id is None:
-        ui.empty("A handoff pack is for one customer: pick the customer in the sidebar. The Operators page "
+        empty("A handoff pack is for one customer: pick the customer in the sidebar. The Operators page "
                  "compares every customer.")
         return
-    found = view.figures("runtime", "ai", "billing")  # a pack is all or nothing
+    found = view.figures(Area.RUNTIME, Area.AI, Area.BILLING)  # a pack is all or nothing
     if found is None:
         return
     pack = handoff.pack(found[view.customer_id])
@@ -26,16 +28,16 @@ def render(user, view) -> None:
                   help="Final only when the period has ended and every linked provider is final.")
     ready.metric("Workspace creation", "allowed" if billing["creation_allowed"] else "blocked", border=True,
                  help=f"Next action: {billing['next_action']}")
-    if ai["status"] != "final":
+    if ai["status"] != rules.FINAL:
         st.warning("This pack is **provisional**: quote it as an estimate; the numbers may still change.",
                    icon=":material/pending:")
 
     name = f"handoff_{view.customer_id}_{view.period.label}"
     csv_button, json_button, _ = st.columns([1, 1, 3])
     csv_button.download_button("Download CSV", as_csv, f"{name}.csv", "text/csv", icon=":material/download:",
-                               width="stretch", on_click=ui.log_export(view, "csv"))
+                               width="stretch", on_click=view.log_export("csv"))
     json_button.download_button("Download JSON", as_json, f"{name}.json", "application/json",
-                                icon=":material/download:", width="stretch", on_click=ui.log_export(view, "json"))
+                                icon=":material/download:", width="stretch", on_click=view.log_export("json"))
 
     st.subheader("The pack as it downloads", anchor=False)
     # The CSV itself, read back as text: the screen shows exactly the bytes finance receives.

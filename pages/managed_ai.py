@@ -4,7 +4,10 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import charts, rules, ui
+from usage_analytics import charts, formatting, rules, summary
+from usage_analytics.view import MONEY_COLUMN, empty
+from usage_analytics.areas import Area
+from usage_analytics.contract import TOKEN_COUNTS, USAGE_COUNTS
 
 METRICS = {"cost_usd": "Cost (USD)", "input_tokens": "Input tokens", "cached_input_tokens": "Cached input tokens",
            "output_tokens": "Output tokens", "requests": "Requests"}
@@ -12,8 +15,7 @@ METRICS = {"cost_usd": "Cost (USD)", "input_tokens": "Input tokens", "cached_inp
 
 def _provider_table(found: dict) -> pd.DataFrame:
     rows = [{"customer": s.account.customer_name, "provider": p.provider, "cost_usd": float(p.cost_usd),
-             "status": p.status, "requests": p.requests, "input_tokens": p.input_tokens,
-             "cached_input_tokens": p.cached_input_tokens, "output_tokens": p.output_tokens, "badge": p.badge}
+             "status": p.status, **{name: getattr(p, name) for name in USAGE_COUNTS}, "badge": p.badge}
             for s in found.values() for p in s.providers]
     return pd.DataFrame(rows)
 
@@ -35,28 +37,28 @@ def _not_configured(found: dict, every: bool) -> None:
 
 
 def render(user, view) -> None:
-    found = view.figures("ai")
+    found = view.figures(Area.AI)
     if found is None:
         return
     every = view.customer_id is None
     _not_configured(found, every)
-    daily = ui.combined(found, "ai_daily")
+    daily = summary.combined(found, "ai_daily")
     if daily.empty:
         linked = any(s.providers for s in found.values())
-        ui.empty("No managed-AI usage from a linked provider in this period." if linked else
+        empty("No managed-AI usage from a linked provider in this period." if linked else
                  "No provider is linked for reconciliation, so no managed-AI usage is attributed to this scope.")
         return
     cost = sum((s.ai_cost_usd for s in found.values()), Decimal(0))
     matched = sum(daily.loc[daily["reconciliation_status"] == "matched", "cost_usd"], Decimal(0))
-    status = "final" if all(s.ai_status == "final" for s in found.values()) else "provisional"
+    status = summary.overall_status(list(found.values()))
     total, share, tokens, requests = st.columns(4)
-    total.metric(f"Cost · {status}", ui.usd_card(cost), border=True, help=f"Exact: {ui.usd(cost, 6)}")
+    total.metric(f"Cost · {status}", formatting.usd_card(cost), border=True, help=f"Exact: {formatting.usd(cost, 6)}")
     share.metric("Reconciled share", f"{float(matched / cost) if cost else 0:.1%}", border=True,
-                 help=f"{ui.usd(matched, 6)} of the cost is on days matched with the provider.")
-    token_count = int(daily[["input_tokens", "cached_input_tokens", "output_tokens"]].sum().sum())
-    tokens.metric("Tokens", ui.compact(token_count), border=True, help=f"{token_count:,} input + cached + output")
+                 help=f"{formatting.usd(matched, 6)} of the cost is on days matched with the provider.")
+    token_count = int(daily[list(TOKEN_COUNTS)].sum().sum())
+    tokens.metric("Tokens", formatting.compact(token_count), border=True, help=f"{token_count:,} input + cached + output")
     request_count = int(daily["requests"].sum())
-    requests.metric("Requests", ui.compact(request_count), border=True, help=f"{request_count:,} requests")
+    requests.metric("Requests", formatting.compact(request_count), border=True, help=f"{request_count:,} requests")
 
     pick, split, grain = st.columns([2, 2, 1])
     metric = pick.selectbox("Measure", list(METRICS), format_func=METRICS.get, key="ai_metric")
@@ -72,7 +74,7 @@ def render(user, view) -> None:
     if not every:
         table = table.drop(columns="customer")
     st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "customer": "Customer", "provider": "Provider", "cost_usd": ui.MONEY_COLUMN, "status": "Final / provisional",
+        "customer": "Customer", "provider": "Provider", "cost_usd": MONEY_COLUMN, "status": "Final / provisional",
         "requests": st.column_config.NumberColumn("Requests", format="localized"),
         "input_tokens": st.column_config.NumberColumn("Input tokens", format="localized"),
         "cached_input_tokens": st.column_config.NumberColumn("Cached input", format="localized"),
@@ -83,4 +85,4 @@ def render(user, view) -> None:
         input_tokens=("input_tokens", "sum"), output_tokens=("output_tokens", "sum"))
     with st.expander("By model"):
         st.dataframe(by_model.sort_values("cost_usd", ascending=False), hide_index=True, width="stretch",
-                     column_config={"cost_usd": ui.MONEY_COLUMN})
+                     column_config={"cost_usd": MONEY_COLUMN})

@@ -4,7 +4,9 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import charts, ui
+from usage_analytics import charts, formatting, rules, summary
+from usage_analytics.view import empty
+from usage_analytics.areas import Area
 
 
 def _table(found: dict) -> pd.DataFrame:
@@ -18,9 +20,9 @@ def _table(found: dict) -> pd.DataFrame:
         "runtime_hours": round(s.runtime_hours, 2),
         "active_workspaces": s.active_workspaces,
         "ai_cost_usd": float(s.ai_cost_usd),
-        "ai_tokens": sum(s.ai_total(f) for f in ("input_tokens", "cached_input_tokens", "output_tokens")),
+        "ai_tokens": s.ai_tokens,
         "ai_status": s.ai_status,
-        "reconciliation": ui.customer_badge(s),
+        "reconciliation": s.badge,
         "max_lag_days": max((p.lag_days for p in s.providers), default=None),
         "not_configured": ", ".join(s.not_configured),
     } for s in found.values()])
@@ -30,7 +32,7 @@ def _filters(table: pd.DataFrame) -> pd.DataFrame:
     search, actions, badges, blocked = st.columns([2, 2, 2, 1])
     text = search.text_input("Search customers", placeholder="name or id", key="ops_search")
     wanted_actions = actions.multiselect("Next action", ["none", "setup", "funding", "support"], key="ops_actions")
-    wanted_badges = badges.multiselect("Reconciliation", list(ui.BADGE_ORDER), key="ops_badges")
+    wanted_badges = badges.multiselect("Reconciliation", list(rules.BADGE_ORDER), key="ops_badges")
     only_blocked = blocked.toggle("Blocked only", key="ops_blocked")
     keep = pd.Series(True, index=table.index)
     if text:
@@ -48,20 +50,20 @@ def _filters(table: pd.DataFrame) -> pd.DataFrame:
 
 def _trends(found: dict, table: pd.DataFrame) -> None:
     st.subheader("Trends across customers", anchor=False)
-    runtime, ai = ui.trend(found, "runtime"), ui.trend(found, "ai_daily")  # summed per day in SQL
+    runtime, ai = summary.trend(found, "runtime"), summary.trend(found, "ai_daily")  # summed per day in SQL
     left, right = st.columns(2)
     with left:
         st.markdown("**Workspace runtime per day**")
         if not runtime.empty:
             st.altair_chart(charts.runtime_over_time(runtime), width="stretch")
         else:
-            ui.empty("No workspace ran in this period.")
+            empty("No workspace ran in this period.")
     with right:
         st.markdown("**Managed-AI cost per day** (light, dashed: not yet reconciled)")
         if not ai.empty:
             st.altair_chart(charts.ai_over_time(ai), width="stretch")
         else:
-            ui.empty("No managed-AI usage from a linked provider in this period.")
+            empty("No managed-AI usage from a linked provider in this period.")
     left, right = st.columns(2)
     with left:
         st.markdown("**Top customers by managed-AI cost**")
@@ -77,18 +79,18 @@ def render(user, view) -> None:
     if found is None:
         return
     if not found:
-        ui.empty("There are no customers in the exports yet.")
+        empty("There are no customers in the exports yet.")
         return
-    ui.unavailable(view, found, "runtime", "ai", "billing")  # the table shows what it can
+    view.unavailable(found, Area.RUNTIME, Area.AI, Area.BILLING)  # the table shows what it can
     table = _table(found)
     total, blocked, attention, cost = st.columns(4)
     total.metric("Customers", len(table), border=True)
     blocked.metric("Cannot create workspaces", int((table["creation_allowed"] == False).sum()),  # noqa: E712
                    border=True)
-    attention.metric("Reconciliation at risk", int(table["reconciliation"].isin(["mismatch", "stale"]).sum()),
+    attention.metric("Reconciliation at risk", int(table["reconciliation"].map(rules.needs_attention).sum()),
                      border=True, help="A mismatch in the period, or a provider more than 3 days behind.")
     ai_cost = sum((s.ai_cost_usd for s in found.values()), Decimal(0))
-    cost.metric("Managed-AI cost", ui.usd_card(ai_cost), border=True, help=f"Exact: {ui.usd(ai_cost, 6)}")
+    cost.metric("Managed-AI cost", formatting.usd_card(ai_cost), border=True, help=f"Exact: {formatting.usd(ai_cost, 6)}")
 
     shown = _filters(table)
     st.dataframe(shown, hide_index=True, width="stretch", column_config={

@@ -1,17 +1,16 @@
 """Overview (/overview): KPI cards with change vs the previous period, and the review checklist."""
 import streamlit as st
 
-from usage_analytics import summary as core
-from usage_analytics import ui
-
-TOKENS = ("input_tokens", "cached_input_tokens", "output_tokens")
+from usage_analytics import formatting, periods, quote, rules, summary
+from usage_analytics.view import empty
+from usage_analytics.areas import Area
 
 
 def _totals(items: list) -> dict:
     return {
         "runtime": sum(s.runtime_hours for s in items),
         "cost": sum((s.ai_cost_usd for s in items), 0),
-        "tokens": sum(s.ai_total(f) for s in items for f in TOKENS),
+        "tokens": sum(s.ai_tokens for s in items),
         "workspaces": sum(s.active_workspaces for s in items),
     }
 
@@ -25,15 +24,15 @@ def _status_card(column, title: str, headline: str, text: str) -> None:
 
 def _kpis(view, items, previous, compared: str | None) -> None:
     now, before = _totals(items), _totals(previous)
-    status = "final" if items and all(s.ai_status == "final" for s in items) else "provisional"
+    status = summary.overall_status(items)
     runtime, cost, tokens = st.columns(3)
-    runtime.metric("Workspace runtime", ui.hours(now["runtime"]), ui.delta(now["runtime"], before["runtime"]),
+    runtime.metric("Workspace runtime", formatting.hours(now["runtime"]), formatting.delta(now["runtime"], before["runtime"]),
                    delta_color="off", border=True, help=f"{now['workspaces']} active workspaces")
-    cost.metric(f"Managed-AI cost · {status}", ui.usd(now["cost"]),
-                ui.delta(float(now["cost"]), float(before["cost"])), delta_color="off", border=True,
-                help=f"Exact: {ui.usd(now['cost'], 6)}. Linked providers only. Provisional until the period has "
+    cost.metric(f"Managed-AI cost · {status}", formatting.usd(now["cost"]),
+                formatting.delta(float(now["cost"]), float(before["cost"])), delta_color="off", border=True,
+                help=f"Exact: {formatting.usd(now['cost'], 6)}. Linked providers only. Provisional until the period has "
                      "ended and every day is matched.")
-    tokens.metric("Managed-AI tokens", ui.compact(now["tokens"]), ui.delta(now["tokens"], before["tokens"]),
+    tokens.metric("Managed-AI tokens", formatting.compact(now["tokens"]), formatting.delta(now["tokens"], before["tokens"]),
                   delta_color="off", border=True, help=f"{now['tokens']:,} input + cached input + output tokens.")
     if compared:
         st.caption(f"Change vs {compared}.")
@@ -42,18 +41,18 @@ def _kpis(view, items, previous, compared: str | None) -> None:
         return  # the billing data cannot be read; said above
     if view.customer_id:
         item = items[0]
-        lags = ", ".join(f"{p.provider} {ui.badge(p.badge)}" for p in item.providers) or "no linked provider"
-        _status_card(recon, "Reconciliation", ui.badge(ui.customer_badge(item)), lags)
+        lags = ", ".join(f"{p.provider} {formatting.badge(p.badge)}" for p in item.providers) or "no linked provider"
+        _status_card(recon, "Reconciliation", formatting.badge(item.badge), lags)
         allowed = item.billing.creation_allowed
         _status_card(billing, f"Billing · {item.billing.billing_mode}",
                      ":green-badge[creation allowed]" if allowed else ":red-badge[creation blocked]",
                      "Next action: none." if allowed else
                      f"Next action: **{item.billing.next_action}** — {item.billing.reason}.")
     else:
-        counts = {label: sum(ui.customer_badge(s) == label for s in items) for label in ui.BADGE_ORDER}
+        counts = {label: sum(s.badge == label for s in items) for label in rules.BADGE_ORDER}
         _status_card(recon, "Reconciliation · customers by worst badge",
-                     f"{counts['mismatch'] + counts['stale']} need attention",
-                     " · ".join(f"{ui.badge(label)} {count}" for label, count in counts.items()))
+                     f"{sum(counts[label] for label in rules.NEEDS_ATTENTION)} need attention",
+                     " · ".join(f"{formatting.badge(label)} {count}" for label, count in counts.items()))
         blocked = [s for s in items if not s.billing.creation_allowed]
         actions = {a: sum(s.billing.next_action == a for s in blocked) for a in ("setup", "funding", "support")}
         _status_card(billing, "Billing · workspace creation", f"{len(blocked)} of {len(items)} blocked",
@@ -69,17 +68,17 @@ def _checklist(view, items) -> None:
     st.subheader("Review checklist", anchor=False)
     with st.container(border=True):
         _step(True, "1 · Scope", f"{view.customer_name}" + (f" (`{view.customer_id}`)" if view.customer_id else ""))
-        _step(True, "2 · Period", ui.period_text(view.period, view.now))
+        _step(True, "2 · Period", formatting.period_text(view.period, view.now))
         running = any(s.is_running for s in items)
-        _step(True, "3 · Workspace runtime", f"{ui.hours(sum(s.runtime_hours for s in items))} across "
+        _step(True, "3 · Workspace runtime", f"{formatting.hours(sum(s.runtime_hours for s in items))} across "
               f"{sum(s.active_workspaces for s in items)} workspaces" + (" · running now" if running else ""))
         view.link("runtime", "Review workspace runtime")
         if items[0].billing is None:
             _step(False, "4–6 · Managed AI, reconciliation, billing", "some exports cannot be read (see above)")
         elif view.customer_id:
             item = items[0]
-            can_quote, sentence = core.final_quote(item)
-            _step(True, "4 · Managed AI", f"{ui.usd(item.ai_cost_usd)} · {item.ai_status}")
+            can_quote, sentence = quote.final_quote(item)
+            _step(True, "4 · Managed AI", f"{formatting.usd(item.ai_cost_usd)} · {item.ai_status}")
             view.link("managed-ai", "Review managed AI")
             _step(can_quote, "5 · Reconciliation", sentence)
             view.link("reconciliation", "Review reconciliation")
@@ -88,9 +87,9 @@ def _checklist(view, items) -> None:
                 f"workspace creation is blocked: {billing.reason}"
             _step(billing.creation_allowed, "6 · Billing", f"{verdict}. Next action: **{billing.next_action}**.")
         else:
-            _step(True, "4 · Managed AI", f"{ui.usd(sum((s.ai_cost_usd for s in items), 0))} across customers")
+            _step(True, "4 · Managed AI", f"{formatting.usd(sum((s.ai_cost_usd for s in items), 0))} across customers")
             view.link("managed-ai", "Review managed AI")
-            behind = [s.account.customer_name for s in items if ui.customer_badge(s) in ("mismatch", "stale")]
+            behind = [s.account.customer_name for s in items if rules.needs_attention(s.badge)]
             _step(not behind, "5 · Reconciliation", f"{len(behind)} customers with a mismatch or stale provider"
                   + (f": {', '.join(behind[:5])}{'…' if len(behind) > 5 else ''}" if behind else ""))
             view.link("reconciliation", "Review reconciliation")
@@ -105,10 +104,10 @@ def render(user, view) -> None:
         return
     items = list(found.values())
     if not items:
-        ui.empty("There are no customers in the exports yet.")
+        empty("There are no customers in the exports yet.")
         return
-    ui.unavailable(view, found, "runtime", "ai", "billing")  # say what is missing; show the rest
-    compare = ui.comparison(view.period, view.now)
-    previous = (view.summaries(compare[0], compare[1]) or {}) if compare else {}
-    _kpis(view, items, list(previous.values()), compare[2] if compare else None)
+    view.unavailable(found, Area.RUNTIME, Area.AI, Area.BILLING)  # say what is missing; show the rest
+    compare = periods.comparison(view.period, view.now)
+    previous = (view.summaries(compare.previous, compare.cut) or {}) if compare else {}
+    _kpis(view, items, list(previous.values()), compare.label if compare else None)
     _checklist(view, items)

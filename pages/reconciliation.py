@@ -2,8 +2,10 @@
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import charts, ui
-from usage_analytics import summary as core
+from usage_analytics import charts, formatting, quote, rules, summary
+from usage_analytics.view import empty
+from usage_analytics.access import Action, can
+from usage_analytics.areas import Area
 
 
 def _badges(item) -> None:
@@ -11,14 +13,14 @@ def _badges(item) -> None:
         with st.container(border=True):
             name, badge, lag, status = st.columns([1.2, 1, 3, 1.2])
             name.markdown(f"**{p.provider}**")
-            badge.markdown(ui.badge(p.badge))
-            lag.markdown(ui.lag_text(p))
+            badge.markdown(formatting.badge(p.badge))
+            lag.markdown(formatting.lag_text(p.reconciled_through, p.lag_days))
             status.markdown(f"total: **{p.status}**")
     for provider in item.not_configured:
         with st.container(border=True):
             name, badge, text = st.columns([1.2, 1, 4.2])
             name.markdown(f"**{provider}**")
-            badge.markdown(ui.badge("not configured"))
+            badge.markdown(formatting.badge(rules.NOT_CONFIGURED))
             text.markdown("usage exists but reconciliation is not configured, so it is not attributed")
 
 
@@ -30,7 +32,7 @@ def _all_customers_table(found: dict) -> pd.DataFrame:
               "badge": "not configured"} for s in found.values() for provider in s.not_configured]
     table = pd.DataFrame(rows, columns=["customer", "customer_id", "provider", "badge", "reconciled_through",
                                         "lag_days", "total"])  # (its columns also when no customer has a pair)
-    table["rank"] = table["badge"].map(ui.BADGE_ORDER.index)
+    table["rank"] = table["badge"].map(rules.BADGE_ORDER.index)
     return table.sort_values(["rank", "lag_days", "customer"], ascending=[True, False, True]).drop(columns="rank")
 
 
@@ -51,9 +53,9 @@ def _calendar(found: dict, every: bool, pairs: pd.DataFrame | None = None) -> No
         drawn = drawn.head(CALENDAR_ROWS)
         order = [f"{c} · {p}" for c, p in zip(drawn["customer"], drawn["provider"])]
         found = {cid: found[cid] for cid in dict.fromkeys(drawn["customer_id"])}
-    daily = ui.combined(found, "ai_daily")
+    daily = summary.combined(found, "ai_daily")
     if daily.empty:
-        ui.empty("None of the customer–provider pairs in the table has usage in this period." if order is not None
+        empty("None of the customer–provider pairs in the table has usage in this period." if order is not None
                  else "No day in this period has managed-AI usage from a linked provider, so there is nothing to "
                  "reconcile yet.")
         return
@@ -73,17 +75,17 @@ def _projects(view) -> None:
 
 
 def render(user, view) -> None:
-    found = view.figures("ai")
+    found = view.figures(Area.AI)
     if found is None:
         return
     every = view.customer_id is None
     if every:
         table = _all_customers_table(found)
         counts = table["badge"].value_counts()
-        cols = st.columns(len(ui.BADGE_ORDER))
-        for col, label in zip(cols, ui.BADGE_ORDER):
+        cols = st.columns(len(rules.BADGE_ORDER))
+        for col, label in zip(cols, rules.BADGE_ORDER):
             col.metric(label, int(counts.get(label, 0)), border=True, help="customer–provider pairs")
-        shown = st.multiselect("Show badges", ui.BADGE_ORDER, default=["mismatch", "stale"], key="recon_badges")
+        shown = st.multiselect("Show badges", rules.BADGE_ORDER, default=list(rules.NEEDS_ATTENTION), key="recon_badges")
         table = table[table["badge"].isin(shown)]
         st.dataframe(table, hide_index=True,
                      width="stretch", column_config={
@@ -92,12 +94,12 @@ def render(user, view) -> None:
                          "lag_days": st.column_config.NumberColumn("Lag (days)"), "total": "Total"})
     else:
         item = found[view.customer_id]
-        can_quote, sentence = core.final_quote(item)
+        can_quote, sentence = quote.final_quote(item)
         (st.success if can_quote else st.warning)(sentence, icon=":material/gavel:")
         if item.providers or item.not_configured:
             _badges(item)
         else:
-            ui.empty("No provider is linked and no managed-AI usage was metered: reconciliation is not configured.")
+            empty("No provider is linked and no managed-AI usage was metered: reconciliation is not configured.")
     _calendar(found, every, table if every else None)
-    if user.is_operator:
+    if can(user, Action.SEE_PROVIDER_PROJECTS):
         _projects(view)

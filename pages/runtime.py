@@ -2,7 +2,9 @@
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import charts, ui
+from usage_analytics import charts, formatting, summary
+from usage_analytics.view import empty
+from usage_analytics.areas import Area
 
 
 def _top_table(runtime: pd.DataFrame, all_customers: bool) -> pd.DataFrame:
@@ -14,18 +16,18 @@ def _top_table(runtime: pd.DataFrame, all_customers: bool) -> pd.DataFrame:
 
 
 def render(user, view) -> None:
-    found = view.figures("runtime")
+    found = view.figures(Area.RUNTIME)
     if found is None:
         return
-    runtime = ui.combined(found, "runtime")
+    runtime = summary.combined(found, "runtime")
     if runtime.empty:
-        ui.empty("No workspace ran in this period, so there is no runtime to show. Running workspaces count up "
+        empty("No workspace ran in this period, so there is no runtime to show. Running workspaces count up "
                  "to now; a period that has not started yet is empty.")
         return
     every = view.customer_id is None
     running = runtime.loc[runtime["is_running"], "workspace_id"].nunique()
     total, active, templates, live = st.columns(4)
-    total.metric("Runtime", ui.hours(runtime["runtime_hours"].sum()), border=True)
+    total.metric("Runtime", formatting.hours(runtime["runtime_hours"].sum()), border=True)
     active.metric("Active workspaces", f"{runtime['workspace_id'].nunique():,}", border=True,
                   help="Workspaces with any runtime in the period.")
     templates.metric("Templates", f"{runtime['template'].nunique()}", border=True)

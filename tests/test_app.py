@@ -1,14 +1,16 @@
-"""Streamlit AppTest: every page for every allowed role, every denied role, login, and inert pages."""
+"""Streamlit AppTest through app.py itself: every page for every allowed role, every denied role, login, the
+denials and access-log entries the router makes, and inert pages."""
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_runs import app, submit
+from app_runs import APP, app, rerun, submit
 from conftest import ROOT
-from usage_analytics.access import User
+from usage_analytics import access_log, config, credentials, sessions
+from usage_analytics.session_keys import REQUESTED_PAGE, SCOPE_CUSTOMER, SESSION_TOKEN
 
-HARNESS = str(ROOT / "tests" / "page_harness.py")
-OPERATOR = User("ops", "Olive Operator", ("operator",))
-ADMIN = User("acme_admin", "Ada Acme", ("customer_admin",), "cus_acme_robotics")
+OPERATOR, ADMIN = "ops", "acme_admin"  # users of the bundled auth.yaml
 CUSTOMER_PAGES = ["overview", "runtime", "managed-ai", "reconciliation", "billing"]
 TITLES = {"overview": "Overview", "runtime": "Workspace runtime", "managed-ai": "Managed AI",
           "reconciliation": "Reconciliation", "billing": "Billing", "handoff": "Billing handoff",
@@ -25,16 +27,31 @@ KEY_ELEMENTS = {
     "data-health": ["Per dataset", "Metered usage with no provider link"],
     "access-log": ["Failed logins", "Downloads"],
 }
+AUTH = credentials.parse((ROOT / "auth.yaml").read_text(), "auth.yaml")
 
 
-def page(user, page_id, customer=None, period=None):
-    at = AppTest.from_file(HARNESS, default_timeout=90)
-    at.session_state["harness_user"] = user
-    at.session_state["harness_page"] = page_id
-    at.session_state["scope_customer"] = customer
+def page(username, page_id, customer=None, period=None, **state):
+    """A new browser session of a user of auth.yaml, logged in (their session token, checked by the real login
+    code), opening a bookmark of page_id: app.py's frame logs them in, checks access and opens the page."""
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state[SESSION_TOKEN] = sessions.issue(AUTH, username, 1).token
+    at.session_state[REQUESTED_PAGE] = page_id
+    at.session_state[SCOPE_CUSTOMER] = customer
     if period:
         at.session_state["period_choice"] = period
+    for key, value in state.items():
+        at.session_state[key] = value
     return at.run()
+
+
+def logged(event, **fields):
+    """The access log's entries of the last minute for this event whose fields match."""
+    now = datetime.now(timezone.utc)
+    frame, _ = access_log.for_settings(config.load()).entries(now - timedelta(minutes=1), now + timedelta(minutes=1),
+                                                             events=[event])
+    for name, value in fields.items():
+        frame = frame[frame[name] == value]
+    return frame
 
 
 def texts(at) -> str:
@@ -58,7 +75,9 @@ def labels(at) -> set[str]:
 
 def assert_page_ok(at, page_id):
     assert not at.exception, at.exception
-    assert [e.value for e in at.error] == [] or page_id == "billing"  # billing shows 'blocked' as an error box
+    # the one error box a page may show: a customer whose billing blocks workspace creation
+    assert all(page_id == "billing" and e.value.startswith("**Workspace creation is blocked**") for e in at.error), \
+        [e.value for e in at.error]
     assert at.title[0].value == TITLES[page_id]
     scope_line = " ".join(m.value for m in at.markdown)
     assert "Customer scope" in scope_line and "Period" in scope_line and "UTC" in scope_line
@@ -98,27 +117,42 @@ def test_operators_see_provider_project_ids_for_support():
 @pytest.mark.parametrize("page_id", ["handoff", "operators", "data-health", "access-log"])
 def test_an_admin_cannot_open_operator_pages_even_when_asked_directly(page_id):
     at = page(ADMIN, page_id)
-    assert [e.value for e in at.error] == ["You cannot open this page."]
-    assert not at.metric and not at.title
+    assert not at.exception
+    assert [t.value for t in at.toast] == [f"You cannot open /{page_id}; here is your overview."]
+    assert [t.value for t in at.title] == ["Overview"]  # their own landing page, never the one asked for
+    assert len(logged("denied", username=ADMIN, page=page_id)) == 1
+
+
+def test_every_page_view_is_one_access_log_entry_with_scope_and_period():
+    before = len(logged("page_view", username=OPERATOR, page="billing", customer="cus_acme_robotics"))
+    at = page(OPERATOR, "billing", "cus_acme_robotics", period="Previous month")
+    assert_page_ok(at, "billing")
+    seen = logged("page_view", username=OPERATOR, page="billing", customer="cus_acme_robotics")
+    assert len(seen) == before + 1 and seen["period"].iloc[0] == "2026-10"
+    at.run()  # a rerun of the same view (a click) adds nothing
+    assert len(logged("page_view", username=OPERATOR, page="billing", customer="cus_acme_robotics")) == before + 1
 
 
 @pytest.mark.parametrize("who, says", [
-    (User("m", "M", ("customer_member",), "cus_acme_robotics"), "customer admins"),
-    (User("v", "V", ()), "no role"),
-    (User("g", "G", ("customer_admin",), "cus_gone_away"), "not in the usage data"),
+    ("acme_member", "customer admins"),  # a customer_member of cus_acme_robotics
+    ("visitor", "no role"),
+    ("ghost_admin", "not in the usage data"),  # a customer_admin bound to cus_gone_away
 ])
 def test_denied_users_get_a_message_and_nothing_else(who, says):
+    before = len(logged("denied", username=who))
     for page_id in TITLES:
         at = page(who, page_id)
         assert not at.exception
-        assert len(at.warning) == 1 and says in at.warning[0].value
-        assert not at.metric and not at.dataframe and not at.title
+        assert len(at.main.warning) == 1 and says in at.main.warning[0].value
+        assert not at.metric and not at.dataframe and [t.value for t in at.title] == ["Usage & Billing Analytics"]
+    assert len(logged("denied", username=who)) == before + len(TITLES)  # one per session (a new one each time)
 
 
 def test_the_period_picker_changes_the_period_on_the_page():
     at = page(OPERATOR, "overview", "cus_acme_robotics", period="Previous month")
     assert any("October 2026" in m.value and "closed" in m.value for m in at.markdown)
-    at.sidebar.selectbox(key="period_choice").select("Last 7 days").run()
+    at.sidebar.selectbox(key="period_choice").select("Last 7 days")
+    rerun(at)  # (the overview again: the default page)
     assert any("2026-11-18..2026-11-24" in m.value for m in at.markdown)
 
 
@@ -171,7 +205,7 @@ def test_an_open_period_is_compared_like_for_like():
     from datetime import datetime, timezone
 
     from usage_analytics.periods import Period
-    from usage_analytics.ui import comparison
+    from usage_analytics.periods import comparison
 
     now = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
     previous, cut, label = comparison(Period.month(2026, 11), now)  # 23.5 days elapsed
@@ -243,12 +277,7 @@ def test_the_all_customers_calendar_draws_the_worst_pairs_of_the_table_only(samp
     from usage_analytics import config
     from usage_analytics.periods import Period
 
-    at = AppTest.from_file(HARNESS, default_timeout=90)
-    at.session_state["harness_user"] = OPERATOR
-    at.session_state["harness_page"] = "reconciliation"
-    at.session_state["scope_customer"] = None
-    at.session_state["recon_badges"] = ["mismatch", "stale", "lagging", "current"]
-    at.run()
+    at = page(OPERATOR, "reconciliation", recon_badges=["mismatch", "stale", "lagging", "current"])
     assert not at.exception, at.exception
     now = config.load().now()  # the page's period: this calendar month as of the app's now (the sample's own end)
     month = Period.month(now.year, now.month)
@@ -268,12 +297,7 @@ def test_the_all_customers_calendar_draws_the_worst_pairs_of_the_table_only(samp
 
 
 def test_with_no_badge_chosen_the_all_customers_table_and_calendar_are_empty_and_say_so():
-    at = AppTest.from_file(HARNESS, default_timeout=90)
-    at.session_state["harness_user"] = OPERATOR
-    at.session_state["harness_page"] = "reconciliation"
-    at.session_state["scope_customer"] = None
-    at.session_state["recon_badges"] = []
-    at.run()
+    at = page(OPERATOR, "reconciliation", recon_badges=[])
     assert not at.exception, at.exception
     assert at.dataframe[0].value.empty and list(at.dataframe[0].value.columns)[:3] == ["customer", "customer_id",
                                                                                       "provider"]

@@ -8,10 +8,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, at, customer, link, recon, session, usage
-from usage_analytics.data import Store
+from usage_analytics.build import build
 from usage_analytics.sample import write_dataset
 
 NOW = at("2026-03-11 12:00")  # the exports below are fresh as of now
@@ -36,7 +35,7 @@ def folder(tmp_path):
 
 
 def store_of(path):
-    store = Store(path, NOW)
+    store = build(path, NOW)
     return store, store.reports
 
 
@@ -185,17 +184,13 @@ def test_a_forbidden_column_is_flagged_by_name_and_its_value_never_leaves(folder
 
 
 def test_a_forbidden_column_never_reaches_a_rendered_page_or_the_log(folder, monkeypatch, caplog):
-    from test_app import HARNESS, OPERATOR, texts
+    from test_app import OPERATOR, page, texts
 
     _with_sentinel(folder)
     monkeypatch.setenv("USAGE_DATA_DIR", str(folder))
     monkeypatch.setenv("ANALYTICS_NOW", "2026-03-11T12:00:00Z")
     for page_id in ("data-health", "managed-ai", "operators", "handoff", "reconciliation"):
-        app = AppTest.from_file(HARNESS, default_timeout=60)
-        app.session_state["harness_user"] = OPERATOR
-        app.session_state["harness_page"] = page_id
-        app.session_state["scope_customer"] = "cus_a"
-        app.run()
+        app = page(OPERATOR, page_id, "cus_a")
         assert not app.exception
         assert SENTINEL not in texts(app), page_id
     assert SENTINEL not in caplog.text

@@ -1,4 +1,4 @@
-"""Billing readiness: every branch of SPEC §4, and the snapshot that is in force."""
+"""Billing readiness: every branch of docs/product.md §5, and the snapshot that is in force."""
 from datetime import timedelta
 from decimal import Decimal
 

@@ -15,8 +15,9 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from browser import CHROMIUM, CHROMIUM_ARGS, ROOT, choose, login, serve, settle
-from usage_analytics.data import Store
-from usage_analytics.security import SecurityState
+from usage_analytics.build import build
+from usage_analytics.access_log import AccessLog
+from usage_analytics.state_db import StateDB
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 NAV = {"Overview": "overview", "Workspace runtime": "runtime", "Managed AI": "managed-ai",
@@ -102,7 +103,7 @@ def tab(chromium, server):
 
 @pytest.fixture(scope="module")
 def customers():
-    store = Store(ROOT / "data")
+    store = build(ROOT / "data")
     try:
         return {r.customer_id: r.customer_name for r in store.run("customer_accounts", customer_id=None).itertuples()}
     finally:
@@ -223,8 +224,8 @@ def test_finance_downloads_a_handoff_whose_numbers_equal_the_screen_and_the_cli(
     assert f"${cost:,.2f}" in " ".join(t.page.locator('[data-testid="stMetric"]').all_inner_texts())
     # both downloads are in the access log, with their scope and period
     now = datetime.now(timezone.utc)
-    log, _ = SecurityState(Path(os.environ["STATE_DIR"])).entries(now - timedelta(minutes=10), now, ["finance"],
-                                                                  ["export"])
+    log, _ = AccessLog(StateDB(Path(os.environ["STATE_DIR"]))).entries(now - timedelta(minutes=10), now, ["finance"],
+                                                                       ["export"])
     assert sorted(log[["detail", "customer", "period", "page"]].itertuples(index=False, name=None)) == [
         ("csv", "cus_northwind_traders", "2026-10", "handoff"), ("json", "cus_northwind_traders", "2026-10", "handoff")]
 

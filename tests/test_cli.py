@@ -7,14 +7,14 @@ import re
 import subprocess
 import sys
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pyarrow.parquet as pq
 import pytest
 
 from conftest import ROOT
-from usage_analytics import rules
+from usage_analytics import config, rules
 from usage_analytics.__main__ import main
 from usage_analytics.handoff import CSV_COLUMNS
 
@@ -200,7 +200,9 @@ def test_a_bad_setting_or_data_folder_is_one_line(tmp_path):
 
 def test_billing_rule_sanity_on_the_pack():
     assert rules.usd(Decimal("0.0000005")) == Decimal("0.000001")  # half up
-    assert date(2026, 11, 24) == NOW.date()
+    assert rules.usd(Decimal("-0.0000005")) == Decimal("-0.000001")  # half away from zero, like a refund
+    # with no ANALYTICS_NOW, 'now' is the bundled sample's own (its manifest), which NOW states by hand
+    assert config.sample_now(ROOT / "data") == NOW
 
 
 def test_even_a_bug_is_one_line_without_a_traceback(monkeypatch, capsys):

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from usage_analytics import ui
+from usage_analytics import formatting
 
 
 @pytest.mark.parametrize("amount, shown", [
@@ -14,8 +14,8 @@ from usage_analytics import ui
     (Decimal("13876420.12"), "$13.9M"),  # 5,000 customers' month: "$13,876,420…" did not fit
 ])
 def test_money_on_a_card_is_cents_up_to_a_million_then_short(amount, shown):
-    assert ui.usd_card(amount) == shown
+    assert formatting.usd_card(amount) == shown
 
 
 def test_large_counts_are_short():
-    assert [ui.compact(n) for n in (999, 1_000, 81_049_113, 2_000_000_000)] == ["999", "1.0k", "81.0M", "2.0B"]
+    assert [formatting.compact(n) for n in (999, 1_000, 81_049_113, 2_000_000_000)] == ["999", "1.0k", "81.0M", "2.0B"]

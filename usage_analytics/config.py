@@ -1,4 +1,4 @@
-"""Settings read from the environment (SPEC §5); nothing is read at import time."""
+"""Settings read from the environment (docs/product.md §9); nothing is read at import time."""
 from __future__ import annotations
 
 import json

@@ -1,0 +1,85 @@
+"""The scope and period controls in the sidebar (steps 2 and 3 of the review flow), and the header every page
+opens with, which states them back (confirm the scope and the period)."""
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from . import access, caches, periods, validation
+from .access import Page, Scope, User
+from .config import Settings
+from .formatting import period_text
+from .periods import Period, PeriodError
+from .session_keys import SCOPE_CUSTOMER
+from .summary import Account
+from .view import View
+
+ALL_CUSTOMERS = "All customers"
+PLATFORM_PAGES = ("operators", "data-health", "access-log")  # always every customer: no customer picker
+
+
+def _customer_picker(scope: Scope, page: Page, known: dict[str, Account]) -> tuple[str | None, str]:
+    if scope.is_fixed:
+        name = known[scope.customer_id].customer_name
+        st.sidebar.markdown(f"**Customer**  \n{name}  \n`{scope.customer_id}` · your account")
+        return scope.customer_id, name
+    if page.id in PLATFORM_PAGES:
+        st.sidebar.markdown(f"**Customer**  \n{ALL_CUSTOMERS} (this page covers the whole platform)")
+        return None, ALL_CUSTOMERS
+    options: list[str | None] = [None, *sorted(known, key=lambda c: known[c].customer_name.lower())]
+    kept = st.session_state.get(SCOPE_CUSTOMER)  # kept while a page without the picker is open
+    choice = st.sidebar.selectbox(
+        "Customer", options, index=options.index(kept) if kept in options else 0, key="scope_widget",
+        format_func=lambda c: ALL_CUSTOMERS if c is None else f"{known[c].customer_name} · {c}",
+        help="Operators may look at any customer, or at all of them at once.")
+    st.session_state[SCOPE_CUSTOMER] = choice
+    return choice, ALL_CUSTOMERS if choice is None else known[choice].customer_name
+
+
+def _period_picker(today: date) -> Period:
+    choice = st.sidebar.selectbox("Period", periods.PRESETS, key="period_choice",
+                                  help="All periods are whole UTC days.")
+    month = custom = None
+    if choice == "Calendar month":
+        month = st.sidebar.selectbox("Month", periods.recent_months(today), key="period_month",
+                                     format_func=lambda p: p.first_day.strftime("%B %Y"))
+    elif choice == "Custom range":
+        picked = st.sidebar.date_input("From – to (UTC, both included)", value=(today.replace(day=1), today),
+                                       key="period_custom", format="YYYY-MM-DD")
+        custom = tuple(picked) if isinstance(picked, (tuple, list)) and len(picked) == 2 else None
+    try:
+        return periods.preset(choice, today, month, custom)
+    except PeriodError as error:
+        st.info(f"Period: {error}.")
+        st.stop()
+
+
+def controls(user: User, scope: Scope, page: Page, known: dict[str, Account], settings: Settings,
+             links: dict) -> View:
+    """The sidebar's scope and period pickers -> the page's View."""
+    moment = caches.now(settings)
+    customer_id, name = _customer_picker(scope, page, known)
+    period = _period_picker(moment.date())
+    return View(user, page, customer_id, name, period, moment, settings, caches.source(settings), links)
+
+
+def header(view: View) -> None:
+    """The page title and the scope line every page opens with."""
+    st.title(view.page.title, anchor=False)
+    st.caption(view.page.caption)
+    reports = view.data_reports()
+    as_of = validation.data_as_of(reports)
+    with st.container(border=True):
+        who, when, fresh = st.columns([4, 6, 3])
+        scope = view.customer_name if view.customer_id is None else f"{view.customer_name} · `{view.customer_id}`"
+        who.markdown(f":material/domain: Customer scope: **{scope}**")
+        when.markdown(f":material/calendar_month: Period: {period_text(view.period, view.now)}")
+        fresh.markdown(f":material/update: Data as of **{as_of:%Y-%m-%d %H:%M} UTC**" if as_of else
+                       ":material/update: No usage data yet")
+    for warning in validation.stale(reports, view.now, view.settings.export_max_age_hours):
+        st.warning(warning, icon=":material/schedule:")
+    if any(r.status in ("degraded", "unusable") for r in reports.values()):
+        where = "the Data health page lists them" if access.can_view(view.user, "data-health") else \
+            "the platform's operators can see which"
+        st.caption(f":material/warning: Some export files or rows could not be used; {where}.")

@@ -1,0 +1,78 @@
+"""The page frame: settings -> login -> access check -> navigation -> scope and period -> header -> page.
+
+One entry point, run(), which app.py calls and the page tests run through app.py: no page is reached any
+other way, so every page, its denials and its access-log entries are the production ones."""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import streamlit as st
+
+from . import access, access_log, caches, config, controls, login, navigation
+from .access import Decision, User
+from .config import ConfigError, Settings
+from .store import DataError
+from .view import View
+
+log = logging.getLogger("usage_analytics")
+APP_TITLE = "Usage & Billing Analytics"
+
+
+def run() -> None:
+    """One run of the app for one browser session."""
+    navigation.start_session()
+    settings = _settings()
+    user = login.login(settings)
+    if user is None:
+        st.stop()
+    known, problem = caches.accounts(settings)
+    decision = access.check(user, None if known is None else set(known))
+    if not decision.allowed or known is None:
+        _refuse(settings, user, decision, problem)
+        st.stop()
+    views: dict[str, View] = {}
+    registered = navigation.register(decision.pages, lambda spec, render: guard(render, views["current"]))
+    current = st.navigation(list(registered.values()))
+    navigation.land_on_requested_page(registered, current, settings, user)
+    page = access.page(current.url_path or "overview")
+    views["current"] = controls.controls(user, decision.scope, page, known, settings, registered)
+    current.run()
+
+
+def _settings() -> Settings:
+    """Settings from the environment, or a clear message and an end to the run."""
+    try:
+        return config.load()
+    except ConfigError as error:
+        st.error(f"The app is misconfigured: {error}")
+        st.stop()
+
+
+def _refuse(settings: Settings, user: User, decision: Decision, problem: str) -> None:
+    """No page for this user: why, and (for those who may see it) what is wrong with the exports."""
+    st.title(APP_TITLE, anchor=False)
+    if decision.allowed:  # an operator: say what is wrong with the exports
+        st.error(f"The customers dataset cannot be read, so no page can be scoped: {problem}")
+    else:
+        access_log.audit_once(settings, "denied", user, detail=decision.message)
+        st.warning(decision.message, icon=":material/lock:")
+
+
+def guard(page_render: Callable[[User, View], None], view: View) -> None:
+    """Run one page behind the access check; data problems become messages, never a traceback."""
+    if not access.can_view(view.user, view.page.id):
+        access_log.audit_once(view.settings, "denied", view.user, page=view.page.id,
+                              detail="page not open to this user")
+        st.error("You cannot open this page.")
+        return
+    access_log.audit_once(view.settings, "page_view", view.user, page=view.page.id,
+                          customer=view.customer_id or "all", period=view.period.label)
+    controls.header(view)
+    try:
+        page_render(view.user, view)
+    except DataError as error:
+        st.error(f"Part of this page cannot be shown: {error}", icon=":material/error:")
+    except Exception:  # the user gets a sentence; the server log gets the details
+        log.exception("page %s failed", view.page.id)
+        st.error("Something went wrong while drawing this page. The error was logged for the operators.")

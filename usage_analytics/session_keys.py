@@ -1,0 +1,4 @@
+"""Session-state keys shared by several modules: one spelling each."""
+REQUESTED_PAGE = "requested_page"  # the page a session's first request asked for (a bookmark), opened after login
+SCOPE_CUSTOMER = "scope_customer"  # an operator's chosen customer (None: all), kept while a page has no picker
+SESSION_TOKEN = "_auth_token"  # the signed session token of the login made in this browser session

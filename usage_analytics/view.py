@@ -1,0 +1,99 @@
+"""What a page is handed: the View of one run (who, whose data, which period, as of when), its data through
+the caches, a missing area said once, an export logged; and the empty-state note and money column pages share."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+import pandas as pd
+import streamlit as st
+
+from . import access_log, areas, caches
+from .access import Action, Page, User, can, page
+from .areas import Area
+from .config import Settings
+from .periods import Period
+from .store import DataError
+from .summary import CustomerSummary
+from .validation import DatasetReport
+
+# Exact money (6 places, rounded half up by rules.usd) as a sortable number: below $1e9 a float keeps every digit.
+MONEY_COLUMN = st.column_config.NumberColumn("Cost (USD)", format="$%.6f")
+
+
+@dataclass(frozen=True)
+class View:
+    """What a page renders: who, whose data (None = all customers, operators only), which period, as of when."""
+    user: User
+    page: Page
+    customer_id: str | None
+    customer_name: str
+    period: Period
+    now: datetime
+    settings: Settings
+    source: caches.Source  # the exports' folder and fingerprint, taken once per run (cache keys)
+    links: dict = field(default_factory=dict, compare=False)  # page id -> st.Page, for st.page_link
+
+    def summaries(self, period: Period | None = None, now: datetime | None = None) -> dict[str, CustomerSummary] | None:
+        """Figures per customer in scope (as of now, or an earlier instant), or None after saying which data
+        is missing."""
+        try:
+            return caches.summaries(self.source, self.customer_id, period or self.period, now or self.now)
+        except DataError as error:
+            st.error(f"These figures cannot be computed from the exports: {error}", icon=":material/error:")
+            return None
+
+    def figures(self, *needed: Area) -> dict[str, CustomerSummary] | None:
+        """The figures of the scope for a page that needs these areas, or None after saying what is missing."""
+        found = self.summaries()
+        if found is None or self.unavailable(found, *needed):
+            return None
+        return found
+
+    def provider_projects(self) -> pd.DataFrame:
+        """Provider links with project IDs in scope: refused to anyone the policy does not let see them."""
+        if not can(self.user, Action.SEE_PROVIDER_PROJECTS):
+            raise PermissionError("provider project IDs are operator-only")
+        return caches.provider_projects(*self.source, self.customer_id)
+
+    def data_reports(self) -> dict[str, DatasetReport]:
+        """What loading the exports found, per dataset (the header's freshness, the Data health page)."""
+        return caches.store(self.source).reports
+
+    def unlinked_usage(self) -> pd.DataFrame:
+        """Metered AI rows of providers with no link, for every customer in the period."""
+        if not can(self.user, Action.SEE_UNLINKED_USAGE):
+            raise PermissionError("unattributed usage is operator-only")
+        return caches.unlinked(*self.source, self.period.first_day, self.period.last_day, self.now)
+
+    def link(self, page_id: str, label: str) -> None:
+        if page_id in self.links:
+            st.page_link(self.links[page_id], label=label, icon=page(page_id).icon)
+
+    def unavailable(self, found: dict[str, CustomerSummary], *needed: Area) -> bool:
+        """Say which data a part of the page needs and cannot have; True when something was missing.
+
+        Those who may see dataset internals get the message with dataset, file and column; others are told
+        which figures are missing."""
+        gaps = next(iter(found.values())).gaps if found else {}
+        missing = [a for a in areas.checked(needed) if a in gaps]
+        if can(self.user, Action.SEE_DATA_INTERNALS):
+            for message in dict.fromkeys(gaps[a] for a in missing):
+                st.error(f"This part cannot be shown: {message}", icon=":material/error:")
+        else:
+            for area in missing:
+                st.error(f"The {area.value} figures are unavailable right now: the platform's usage export for "
+                         "them cannot be read. The platform's operators can see why.", icon=":material/error:")
+        return bool(missing)
+
+    def log_export(self, file_format: str) -> Callable[[], None]:
+        """A download button's on_click: the access log notes who took which file of which scope and period."""
+        def note() -> None:
+            access_log.audit(self.settings, "export", self.user, page=self.page.id,
+                             customer=self.customer_id or "all", period=self.period.label, detail=file_format)
+        return note
+
+
+def empty(message: str) -> None:
+    st.info(message, icon=":material/info:")
