@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from conftest import ROOT
-from usage_analytics import handoff, sql, summary
-from usage_analytics.data import Store
+from usage_analytics import checking, handoff, sql, summary
+from usage_analytics.build import build
 from usage_analytics.periods import Period
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
@@ -25,7 +25,7 @@ def exports(tmp_path):
 
 
 def _open(folder, store_dir, log=None):
-    return Store(folder, NOW, store_dir, progress=(log.append if log is not None else None))
+    return build(folder, NOW, store_dir, progress=(log.append if log is not None else None))
 
 
 def _files(store_dir):
@@ -33,7 +33,7 @@ def _files(store_dir):
 
 
 def test_figures_and_handoff_packs_are_identical_from_the_store_file_and_from_memory(exports, tmp_path):
-    memory, filed = Store(exports, NOW), _open(exports, tmp_path / "state")
+    memory, filed = build(exports, NOW), _open(exports, tmp_path / "state")
     try:
         _assert_same(memory, filed)
     finally:
@@ -46,27 +46,26 @@ ROLLUPS = tuple(sql.rollups())  # every one, including any added later
 
 def _assert_same(memory, filed):
     """Every figure of every customer in three periods, every handoff CSV, the reports, and every rollup row."""
-    if True:
-        for period in PERIODS:
-            expected, found = summary.summaries(memory, period, NOW), summary.summaries(filed, period, NOW)
-            assert list(found) == list(expected)
-            for part in ("runtime", "ai_daily"):
-                assert summary.trend(found, part).equals(summary.trend(expected, part)), (period, part)
-            for customer_id, figures in expected.items():
-                same = found[customer_id]
-                assert same.runtime.equals(figures.runtime) and same.ai_daily.equals(figures.ai_daily), customer_id
-                assert (same.account, same.providers, same.not_configured, same.billing, same.gaps) == \
-                       (figures.account, figures.providers, figures.not_configured, figures.billing, figures.gaps)
-        for customer_id in summary.accounts(memory):
-            packs = [handoff.to_csv(handoff.pack(summary.customer_summary(store, customer_id, PERIODS[0], NOW)))
-                     for store in (memory, filed)]
-            assert packs[0] == packs[1], customer_id
-        assert filed.reports == memory.reports and filed.problems == memory.problems
-        for query in ("provider_projects", "customer_accounts"):
-            assert filed.run(query, customer_id=None).equals(memory.run(query, customer_id=None))
-        for table in ROLLUPS:
-            rows = [store._con.execute(f"select * from {table} order by all").fetchall() for store in (memory, filed)]
-            assert rows[0] == rows[1], table
+    for period in PERIODS:
+        expected, found = summary.summaries(memory, period, NOW), summary.summaries(filed, period, NOW)
+        assert list(found) == list(expected)
+        for part in ("runtime", "ai_daily"):
+            assert summary.trend(found, part).equals(summary.trend(expected, part)), (period, part)
+        for customer_id, figures in expected.items():
+            same = found[customer_id]
+            assert same.runtime.equals(figures.runtime) and same.ai_daily.equals(figures.ai_daily), customer_id
+            assert (same.account, same.providers, same.not_configured, same.billing, same.gaps) == \
+                   (figures.account, figures.providers, figures.not_configured, figures.billing, figures.gaps)
+    for customer_id in summary.accounts(memory):
+        packs = [handoff.to_csv(handoff.pack(summary.customer_summary(store, customer_id, PERIODS[0], NOW)))
+                 for store in (memory, filed)]
+        assert packs[0] == packs[1], customer_id
+    assert filed.reports == memory.reports and filed.problems == memory.problems
+    for query in ("provider_projects", "customer_accounts"):
+        assert filed.run(query, customer_id=None).equals(memory.run(query, customer_id=None))
+    for table in ROLLUPS:
+        rows = [store.cursor().execute(f"select * from {table} order by all").fetchall() for store in (memory, filed)]
+        assert rows[0] == rows[1], table
 
 
 def test_the_file_is_reused_until_the_exports_change_and_then_swapped_in(exports, tmp_path):
@@ -108,20 +107,20 @@ def test_a_broken_store_file_is_rebuilt(exports, tmp_path):
 
 
 def test_ingest_builds_the_store_once_and_bench_runs_at_a_tiny_size(tmp_path):
-    """The command line: `ingest` says what it did; `bench` prints its table (CI's smoke run of the benchmark)."""
+    """The command line: `ingest` says what it did; `python -m bench` prints its table (CI's smoke run of it)."""
     import subprocess
     import sys
 
     env = {**os.environ, "STATE_DIR": str(tmp_path)}
 
-    def cli(*args):
-        return subprocess.run([sys.executable, "-m", "usage_analytics", *args], capture_output=True, text=True,
+    def run(module, *args):
+        return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
                               cwd=ROOT, env=env, timeout=600)
 
-    built, again = cli("ingest"), cli("ingest")
+    built, again = run("usage_analytics", "ingest"), run("usage_analytics", "ingest")
     assert built.returncode == 0 and built.stdout.startswith("built: ") and "checking reconciliation (6/6)" in built.stderr
     assert again.returncode == 0 and again.stdout.startswith("up to date: ") and again.stderr == ""
-    bench = cli("bench", "--ai-rows", "3000", "--repeat", "1")
+    bench = run("bench", "--ai-rows", "3000", "--repeat", "1")
     assert bench.returncode == 0, bench.stderr
     lines = bench.stdout.splitlines()
     assert lines[0] == "bench: 3,000 AI usage rows, 40 customers, " + f"{os.cpu_count()} cores"
@@ -129,15 +128,16 @@ def test_ingest_builds_the_store_once_and_bench_runs_at_a_tiny_size(tmp_path):
     assert "like for like" in bench.stdout and "rows/s" in bench.stdout and "of the full build" in bench.stdout
     assert "first page data in a fresh process, again" in bench.stdout
     # the pandas side of a whole page computes the app's runtime figures, to the day and workspace
-    from usage_analytics import bench as bench_module
+    from bench.baseline import pandas_runtime_month
+    from bench.generate import NOW as BENCH_NOW
 
     folder, month = tmp_path / "bench" / "ai-3000", Period.month(2026, 10)
-    store = Store(folder, bench_module.NOW, tmp_path / "bench" / "store-3000")
+    store = build(folder, BENCH_NOW, tmp_path / "bench" / "store-3000")
     try:
         for customer_id in (None, "cus_00000"):
-            daily, totals = bench_module._pandas_runtime_month(folder, customer_id, month.start, month.end)
+            daily, totals = pandas_runtime_month(folder, customer_id, month.start, month.end)
             app = store.run("runtime_by_workspace_day", customer_id=customer_id, period_start=month.start,
-                            period_end=month.end, now=bench_module.NOW)
+                            period_end=month.end, now=BENCH_NOW)
             expected = app.groupby(["customer_id", "day", "workspace_id", "template"])["runtime_hours"].sum()
             assert len(daily) == len(expected) > 0
             assert daily.tolist() == pytest.approx(expected.tolist(), abs=1e-9)
@@ -167,7 +167,7 @@ def test_new_files_are_added_to_a_copy_of_the_store_and_give_what_a_full_check_g
     late = usage / "month=2026-11" / "part-9-late.parquet"  # sorts after November's part-0
     duckdb.execute(f"copy (select * from read_parquet('{october}') limit 3) to '{late}' (format parquet)")
     refreshed = _open(exports, store_dir, log)
-    memory = Store(exports, NOW)
+    memory = build(exports, NOW)
     try:
         assert "adding 2 new files of ai_usage (4/6)" in log and "adding 1 new file of workspace_sessions (3/6)" in log
         assert not any(line.startswith("checking") for line in log), log
@@ -201,7 +201,7 @@ def test_a_new_link_sums_the_rollups_it_changes_again_whole(exports, tmp_path):
     write_dataset(exports, "provider_links", [{**link(provider, cid), "linked_at": late} for cid, provider in unlinked],
                   "part-9-new")
     refreshed = _open(exports, store_dir, log)
-    memory = Store(exports, NOW)
+    memory = build(exports, NOW)
     try:
         assert "adding 1 new file of provider_links (5/6)" in log and "summing ai_usage_daily_across" in log
         assert not any("checking" in line for line in log)
@@ -215,14 +215,14 @@ def test_a_relative_and_an_absolute_path_to_the_exports_share_one_store_file(exp
     store_dir, log = tmp_path / "state", []
     _open(exports, store_dir).close()
     monkeypatch.chdir(exports.parent)
-    again = Store(Path(exports.name), NOW, store_dir, progress=log.append)  # "data", not "/tmp/.../data"
+    again = build(Path(exports.name), NOW, store_dir, progress=log.append)  # "data", not "/tmp/.../data"
     try:
         assert log == [] and again.made == "" and len(_files(store_dir)) == 1  # opened, not checked again
-        assert all(path.is_absolute() for paths in again.files.values() for path in paths)
+        assert all(Path(path).is_absolute() for report in again.reports.values() for path in report.files)
     finally:
         again.close()
     (tmp_path / "link").symlink_to(exports)  # a link to the folder is the same folder
-    linked = Store(tmp_path / "link" / ".." / "link", NOW, store_dir, progress=log.append)
+    linked = build(tmp_path / "link" / ".." / "link", NOW, store_dir, progress=log.append)
     try:
         assert log == [] and linked.made == "" and len(_files(store_dir)) == 1
     finally:
@@ -238,7 +238,7 @@ def test_a_new_file_whose_rows_are_all_refused_keeps_the_newest_event_and_is_rep
     duckdb.execute(f"copy (select * replace (-1 - requests as requests) from read_parquet('{october}') limit 4) "
                    f"to '{late}' (format parquet)")  # (the column keeps its type: another type checks all again)
     log = []
-    refreshed, memory = _open(exports, store_dir, log), Store(exports, NOW)
+    refreshed, memory = _open(exports, store_dir, log), build(exports, NOW)
     try:
         assert refreshed.made == "refreshed" and "adding 1 new file of ai_usage (4/6)" in log
         assert refreshed.reports["ai_usage"] == memory.reports["ai_usage"]
@@ -252,9 +252,9 @@ def test_buckets_in_time_order_are_kept_as_they_came_and_others_are_sorted(tmp_p
     """Sorting 100M buckets took a third of a build, and dated exports come in time order: the store keeps
     them as they came unless DuckDB's min/max per row group shows they are not (then it sorts them). Either
     way a day is found in a few row groups, and every figure is the same."""
-    from usage_analytics import bench
+    from bench.generate import NOW as BENCH_NOW, generate
 
-    bench.generate(tmp_path / "ordered", 800_000, progress=lambda line: None)  # 7 row groups
+    generate(tmp_path / "ordered", 800_000, progress=lambda line: None)  # 7 row groups
     shuffled = tmp_path / "shuffled"
     shutil.copytree(tmp_path / "ordered", shuffled)
     parts = sorted((shuffled / "ai_usage").glob("*.parquet"))
@@ -266,13 +266,13 @@ def test_buckets_in_time_order_are_kept_as_they_came_and_others_are_sorted(tmp_p
     stores = {}
     for name in ("ordered", "shuffled"):
         log = []
-        stores[name] = Store(tmp_path / name, bench.NOW, tmp_path / f"state-{name}", log.append)
+        stores[name] = build(tmp_path / name, BENCH_NOW, tmp_path / f"state-{name}", log.append)
         sorted_ = any(line.startswith("sorting ai_usage by time") for line in log)
         assert sorted_ == (name == "shuffled"), log
-        assert stores[name]._in_time_order("ai_usage", "bucket_start")
+        assert checking.in_time_order(stores[name].cursor(), "ai_usage", "bucket_start")
     try:
         month = Period.month(2026, 10)
-        found = [summary.summaries(stores[name], month, bench.NOW) for name in ("ordered", "shuffled")]
+        found = [summary.summaries(stores[name], month, BENCH_NOW) for name in ("ordered", "shuffled")]
         assert list(found[0]) == list(found[1])
         for cid, figures in found[0].items():
             assert figures.providers == found[1][cid].providers and figures.ai_daily.equals(found[1][cid].ai_daily)

@@ -7,9 +7,11 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from . import config, handoff, sample, validation
-from .data import DataError, connect, first_line
+from .build import build
+from .store import DataError, first_line
 from .periods import Period, PeriodError
 from .sql import QueryError
 from .summary import UnknownCustomer, customer_summary
@@ -19,14 +21,14 @@ class UsageError(Exception):
     """A command line that cannot be run as given."""
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not argparse's usage block
         raise UsageError(f"{message} (see --help)")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m usage_analytics", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = Parser(prog="python -m usage_analytics", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     pack = commands.add_parser("handoff", help="print the billing handoff pack of one customer and period")
     pack.add_argument("--customer", required=True, help="customer_id, e.g. cus_acme_robotics")
     pack.add_argument("--period", required=True, help="YYYY-MM, or YYYY-MM-DD..YYYY-MM-DD (end inclusive), UTC")
@@ -42,18 +44,14 @@ def _parser() -> argparse.ArgumentParser:
                                               "hash for auth.yaml")
     commands.add_parser("ingest", help="check the exports of USAGE_DATA_DIR into the store file under STATE_DIR "
                                        "(the app does it on the first load after new exports)")
-    bench = commands.add_parser("bench", help="time each page's data path on a generated large dataset, next to "
-                                              "pandas; the dataset is kept under STATE_DIR/bench/")
-    bench.add_argument("--ai-rows", type=int, required=True, help="managed-AI usage rows to generate, e.g. 10000000")
-    bench.add_argument("--repeat", type=int, default=5, help="runs per warm median (default 5)")
     return parser
 
 
 def _ingest(args: argparse.Namespace) -> int:
     settings = config.load()
     started = time.perf_counter()
-    store = connect(settings.data_dir, settings.now(), settings.store_dir,
-                    _say)
+    store = build(settings.data_dir, settings.now(), settings.store_dir,
+                    say)
     try:
         kept = sum(report.rows_kept for report in store.reports.values())
         where = store.database or "memory (the store folder cannot be used; see the warning above)"
@@ -64,19 +62,7 @@ def _ingest(args: argparse.Namespace) -> int:
     return 1 if store.problems else 0
 
 
-def _bench(args: argparse.Namespace) -> int:
-    from . import bench
-
-    if args.ai_rows < 1000 or args.repeat < 1:
-        raise UsageError("--ai-rows needs at least 1000 and --repeat at least 1")
-    settings = config.load()
-    timings = bench.run(args.ai_rows, settings.state_dir, args.repeat,
-                        progress=_say)
-    print(bench.table(timings, args.ai_rows))
-    return 0
-
-
-def _say(line: str) -> None:
+def say(line: str) -> None:
     """A step of long work, on stderr (stdout holds the command's result)."""
     print(line, file=sys.stderr, flush=True)
 
@@ -84,13 +70,13 @@ def _say(line: str) -> None:
 def _progress(line: str) -> None:
     """Building the store on a terminal: say what is being checked (a pipeline's stderr stays one line)."""
     if sys.stderr.isatty():
-        _say(line)
+        say(line)
 
 
 def _handoff(args: argparse.Namespace) -> int:
     settings = config.load()
     period = Period.parse(args.period)
-    store = connect(settings.data_dir, settings.now(), settings.store_dir, _progress)
+    store = build(settings.data_dir, settings.now(), settings.store_dir, _progress)
     try:
         summary = customer_summary(store, args.customer, period, settings.now())
     finally:
@@ -117,7 +103,7 @@ def _sample_data(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     settings = config.load()
-    store = connect(settings.data_dir, settings.now(), settings.store_dir, _progress)
+    store = build(settings.data_dir, settings.now(), settings.store_dir, _progress)
     try:
         print(f"checked {settings.data_dir} (now: {settings.now():%Y-%m-%d %H:%M} UTC, from {settings.now_source})")
         for line in validation.report_lines(store.reports, settings.now(), settings.export_max_age_hours):
@@ -144,10 +130,19 @@ def _hash_password(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
+    def command() -> int:
         args = _parser().parse_args(argv)
         return {"handoff": _handoff, "sample-data": _sample_data, "hash-password": _hash_password, "check": _check,
-                "bench": _bench, "ingest": _ingest}[args.command](args)
+                "ingest": _ingest}[args.command](args)
+
+    return run(command)
+
+
+def run(command: Callable[[], int]) -> int:
+    """A command's exit code: 0 done, 1 when the data or a file fails, 2 for bad usage or settings, 70 for a
+    bug; each error one line on stderr, never a traceback (the benchmark's command line uses it too)."""
+    try:
+        return command()
     except (UsageError, PeriodError, config.ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,20 +1,23 @@
 """How long each page takes in Chromium, as a user feels it: from the click until the page stops changing
 (the app's script done, no status widget or placeholder, and the same content for a full second), through
-the real login as `ops` against `streamlit run app.py`. Not a test (pytest does not collect it): the
-browser rows of docs/performance.md come from it.
+the real login as `ops` against `streamlit run app.py`. Not a test: the browser rows of docs/performance.md
+come from it. It uses the browser tests' helpers (tests/browser.py), so it puts tests/ on sys.path itself.
 
-    python tests/page_timing.py --data DIR --state DIR --now 2026-11-24T12:00:00Z --customer cus_00000 ...
+    python -m bench.page_timing --data DIR --state DIR --now 2026-11-24T12:00:00Z --customer cus_00000 ...
 
 Give the state folder whose store/ already holds the store file for that data and day, or the first load
 builds it (and is timed with it)."""
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from browser import CHROMIUM, CHROMIUM_ARGS, serve, settle
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # browser.py lives beside the tests
+from browser import CHROMIUM, CHROMIUM_ARGS, serve, settle  # noqa: E402
 
 PAGES = ["Overview", "Workspace runtime", "Managed AI", "Reconciliation", "Billing", "Billing handoff",
          "Operators", "Data health"]
