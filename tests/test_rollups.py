@@ -13,7 +13,7 @@ SUMS = ("count(*) as metered_rows, sum(requests) as requests, sum(input_tokens) 
 KEYS = "customer_id, day, provider, model"
 
 
-def _windows() -> list[tuple[datetime, datetime]]:
+def windows() -> list[tuple[datetime, datetime]]:
     chosen = random.Random(6)
     base = datetime(2026, 8, 1)
     found = [(datetime(2026, 10, 1), datetime(2026, 11, 1)),  # a closed month
@@ -33,7 +33,7 @@ def _windows() -> list[tuple[datetime, datetime]]:
 def test_usage_in_any_window_from_rollups_equals_the_hourly_buckets(sample_store, customer):
     con = sample_store.cursor()
     checked = 0
-    for start, end in _windows():
+    for start, end in windows():
         params = {"c": customer, "s": start, "e": end}
         rolled = con.execute(f"select {KEYS}, sum(metered_rows) as metered_rows, sum(requests) as requests, "
                          "sum(input_tokens) as input_tokens, sum(cached_input_tokens) as cached_input_tokens, "

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from tests.test_rollups import _windows
+from tests.test_rollups import windows
 
 CUSTOMERS = [None, "cus_acme_robotics"]
 COUNTS = ["requests", "input_tokens", "cached_input_tokens", "output_tokens"]
@@ -34,7 +34,7 @@ def _rows(frame: pd.DataFrame, keys: list[str]) -> list[tuple]:
 @pytest.mark.parametrize("customer", CUSTOMERS)
 def test_ai_totals_and_trend_equal_the_summed_days(sample_store, customer):
     checked = 0
-    for start, end in _windows():
+    for start, end in windows():
         params = _params(customer, start, end)
         days = sample_store.run("ai_usage_by_day", **params)
         trend_keys = ["day", "provider", "model", "reconciliation_status"]
@@ -49,7 +49,7 @@ def test_ai_totals_and_trend_equal_the_summed_days(sample_store, customer):
 @pytest.mark.parametrize("customer", CUSTOMERS)
 def test_runtime_totals_and_trend_equal_the_summed_days(sample_store, customer):
     checked = 0
-    for start, end in _windows():
+    for start, end in windows():
         params = _params(customer, start, end)
         days = sample_store.run("runtime_by_workspace_day", **params)
         totals = sample_store.run("runtime_totals", **params)
