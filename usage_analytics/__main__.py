@@ -50,8 +50,7 @@ def _parser() -> argparse.ArgumentParser:
 def _ingest(args: argparse.Namespace) -> int:
     settings = config.load()
     started = time.perf_counter()
-    store = build(settings.data_dir, settings.now(), settings.store_dir,
-                    say)
+    store = build(settings.data_dir, settings.now(), settings.store_dir, say)
     try:
         kept = sum(report.rows_kept for report in store.reports.values())
         where = store.database or "memory (the store folder cannot be used; see the warning above)"
