@@ -4,8 +4,8 @@ import io
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import handoff, rules
-from usage_analytics.view import empty
+from usage_analytics import closing, handoff, rules
+from usage_analytics.view import close_note, empty
 from usage_analytics.areas import Area
 
 
@@ -17,8 +17,11 @@ def render(user, view) -> None:
     found = view.figures(Area.RUNTIME, Area.AI, Area.BILLING)  # a pack is all or nothing
     if found is None:
         return
-    pack = handoff.pack(found[view.customer_id])
+    latest = view.month_close()
+    pack = closing.with_close(latest, {view.customer_id: handoff.pack(found[view.customer_id])})[view.customer_id]
     as_csv, as_json = handoff.to_csv(pack), handoff.to_json(pack)
+    if latest is not None:
+        close_note(latest, pack["close"], by_whom=True, more="Download the pack as closed or as of now below.")
     ai, billing = pack["managed_ai"], pack["billing"]
 
     runtime, cost, status, ready = st.columns(4)
@@ -32,12 +35,7 @@ def render(user, view) -> None:
         st.warning("This pack is **provisional**: quote it as an estimate; the numbers may still change.",
                    icon=":material/pending:")
 
-    name = f"handoff_{view.customer_id}_{view.period.label}"
-    csv_button, json_button, _ = st.columns([1, 1, 3])
-    csv_button.download_button("Download CSV", as_csv, f"{name}.csv", "text/csv", icon=":material/download:",
-                               width="stretch", on_click=view.log_export("csv"))
-    json_button.download_button("Download JSON", as_json, f"{name}.json", "application/json",
-                                icon=":material/download:", width="stretch", on_click=view.log_export("json"))
+    _downloads(view, as_csv, as_json, latest if pack["close"] else None)
 
     st.subheader("The pack as it downloads", anchor=False)
     # The CSV itself, read back as text: the screen shows exactly the bytes finance receives.
@@ -49,3 +47,20 @@ def render(user, view) -> None:
                "--format csv`")
     with st.expander("JSON"):
         st.code(as_json, language="json")
+
+
+def _downloads(view, as_csv: str, as_json: str, latest) -> None:
+    """The pack as of now; for a closed month also as closed (the revision's own files, byte for byte)."""
+    name = f"handoff_{view.customer_id}_{view.period.label}"
+    now = " (as of now)" if latest else ""
+    buttons = st.columns(4 if latest else [1, 1, 3])
+    buttons[0].download_button(f"Download CSV{now}", as_csv, f"{name}.csv", "text/csv", icon=":material/download:",
+                               width="stretch", on_click=view.log_export("csv"))
+    buttons[1].download_button(f"Download JSON{now}", as_json, f"{name}.json", "application/json",
+                               icon=":material/download:", width="stretch", on_click=view.log_export("json"))
+    if latest:
+        for column, fmt, mime in ((buttons[2], "csv", "text/csv"), (buttons[3], "json", "application/json")):
+            column.download_button(
+                f"Download {fmt.upper()} (as closed)", latest.file(f"packs/{view.customer_id}.{fmt}"),
+                f"{name}_revision-{latest.revision}.{fmt}", mime, icon=":material/lock_clock:", width="stretch",
+                on_click=view.log_export(f"{fmt} as closed, revision {latest.revision}"))

@@ -1,8 +1,8 @@
 """Overview (/overview): KPI cards with change vs the previous period, and the review checklist."""
 import streamlit as st
 
-from usage_analytics import formatting, periods, quote, rules, summary
-from usage_analytics.view import empty
+from usage_analytics import access, closing, formatting, handoff, periods, quote, rules, summary
+from usage_analytics.view import close_note, empty
 from usage_analytics.areas import Area
 
 
@@ -98,6 +98,20 @@ def _checklist(view, items) -> None:
         view.link("billing", "Review billing")
 
 
+def _closed(view, items) -> None:
+    """A closed month says so, and what changed since the close (one customer), or where to see it (all)."""
+    latest = view.month_close()
+    if latest is None:
+        return
+    may_close = access.can_view(view.user, "close")
+    if view.customer_id is None:
+        close_note(latest, None, may_close, "The Month close page lists what changed since, customer by customer.")
+    elif items[0].billing is not None:  # (a pack needs the billing figures)
+        block = closing.close_block(latest, handoff.pack(items[0]))
+        if block is not None:  # (None: this customer is not in the revision)
+            close_note(latest, block, may_close)
+
+
 def render(user, view) -> None:
     found = view.summaries()
     if found is None:
@@ -107,6 +121,7 @@ def render(user, view) -> None:
         empty("There are no customers in the exports yet.")
         return
     view.unavailable(found, Area.RUNTIME, Area.AI, Area.BILLING)  # say what is missing; show the rest
+    _closed(view, items)
     compare = periods.comparison(view.period, view.now)
     previous = (view.summaries(compare.previous, compare.cut) or {}) if compare else {}
     _kpis(view, items, list(previous.values()), compare.label if compare else None)

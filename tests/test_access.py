@@ -7,12 +7,12 @@ from usage_analytics.config import ConfigError
 
 from conftest import ROOT
 
-PAGES = ["overview", "runtime", "managed-ai", "reconciliation", "billing", "handoff", "operators", "data-health",
-         "access-log"]
+PAGES = ["overview", "runtime", "managed-ai", "reconciliation", "billing", "handoff", "close", "operators",
+         "data-health", "access-log"]
 # who -> the pages they may open, in navigation order.
 MATRIX = {
-    "operator":        ["overview", "runtime", "managed-ai", "reconciliation", "billing", "handoff", "operators",
-                        "data-health", "access-log"],
+    "operator":        ["overview", "runtime", "managed-ai", "reconciliation", "billing", "handoff", "close",
+                        "operators", "data-health", "access-log"],
     "customer_admin":  ["overview", "runtime", "managed-ai", "reconciliation", "billing"],
     "customer_member": [],
     "auditor":         [],  # an unknown role

@@ -13,7 +13,7 @@ from usage_analytics.session_keys import REQUESTED_PAGE, SCOPE_CUSTOMER, SESSION
 OPERATOR, ADMIN = "ops", "acme_admin"  # users of the bundled auth.yaml
 CUSTOMER_PAGES = ["overview", "runtime", "managed-ai", "reconciliation", "billing"]
 TITLES = {"overview": "Overview", "runtime": "Workspace runtime", "managed-ai": "Managed AI",
-          "reconciliation": "Reconciliation", "billing": "Billing", "handoff": "Billing handoff",
+          "reconciliation": "Reconciliation", "billing": "Billing", "handoff": "Billing handoff", "close": "Month close",
           "operators": "Operators", "data-health": "Data health", "access-log": "Access log"}
 # What each page must show, beyond its title and the scope line (metric labels and subheaders).
 KEY_ELEMENTS = {
@@ -23,6 +23,7 @@ KEY_ELEMENTS = {
     "reconciliation": ["Status per provider and day"],
     "billing": ["Next action: none", "Next action: setup"],  # one of them, all-customers shows both
     "handoff": ["Workspace creation", "The pack as it downloads"],
+    "close": ["Ended months"],
     "operators": ["Customers", "Trends across customers"],
     "data-health": ["Per dataset", "Metered usage with no provider link"],
     "access-log": ["Failed logins", "Downloads"],
@@ -114,7 +115,7 @@ def test_operators_see_provider_project_ids_for_support():
     assert "proj_" in texts(page(OPERATOR, "reconciliation", "cus_acme_robotics"))
 
 
-@pytest.mark.parametrize("page_id", ["handoff", "operators", "data-health", "access-log"])
+@pytest.mark.parametrize("page_id", ["handoff", "close", "operators", "data-health", "access-log"])
 def test_an_admin_cannot_open_operator_pages_even_when_asked_directly(page_id):
     at = page(ADMIN, page_id)
     assert not at.exception

@@ -21,7 +21,7 @@ from usage_analytics.state_db import StateDB
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 NAV = {"Overview": "overview", "Workspace runtime": "runtime", "Managed AI": "managed-ai",
-       "Reconciliation": "reconciliation", "Billing": "billing", "Billing handoff": "handoff",
+       "Reconciliation": "reconciliation", "Billing": "billing", "Billing handoff": "handoff", "Month close": "close",
        "Operators": "operators", "Data health": "data-health", "Access log": "access-log"}
 COOKIE = "usage_analytics_auth"
 
@@ -287,3 +287,39 @@ def test_the_access_log_page_shows_what_happened(tab):
     assert b"logged in" in received and b"page viewed" in received and b"ops-demo-pass" not in received
     cards = " ".join(t.page.locator('[data-testid="stMetric"]').all_inner_texts())
     assert "Failed logins" in cards and "Downloads" in cards
+
+
+def test_finance_closes_a_month_and_downloads_the_revision_as_a_zip(chromium, tmp_path):
+    """A state folder of its own: the other tests' handoff downloads stay those of a month never closed."""
+    import zipfile
+
+    with serve(env={"STATE_DIR": str(tmp_path)}, log=ARTIFACTS / "server-close.log") as url:
+        t = Tab(chromium, url).open().login("finance")
+        try:
+            choose(t.page, "Period", "Previous month")
+            t.go("Month close")
+            t.page.get_by_role("button", name="Close October 2026…").click()
+            t.page.get_by_text("This records revision 1 of 2026-10").wait_for(timeout=30_000)
+            settle(t.page)
+            t.shot("finance_close_preview")
+            t.page.get_by_role("button", name="Confirm close").click()
+            t.page.get_by_text("Recorded revision 1 of 2026-10.").wait_for(timeout=60_000)
+            settle(t.page)
+            t.shot("finance_close_done")
+            with t.page.expect_download() as download:
+                t.page.get_by_role("button", name="ZIP").click()
+            assert download.value.suggested_filename == "close_2026-10_revision-1.zip"
+            with zipfile.ZipFile(download.value.path()) as archive:
+                names = archive.namelist()
+                manifest = json.loads(archive.read("2026-10-revision-0001/manifest.json"))
+            assert len(names) == 81 and manifest["closed_by"] == "finance" and len(manifest["customers"]) == 40
+        finally:
+            t.close()
+    folder = tmp_path / "close" / "2026-10" / "revision-0001"
+    verify = subprocess.run([sys.executable, "-m", "usage_analytics", "verify", str(folder / "manifest.json")],
+                            cwd=ROOT, capture_output=True, text=True, env={**os.environ, "STATE_DIR": str(tmp_path)})
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    now = datetime.now(timezone.utc)
+    log, _ = AccessLog(StateDB(tmp_path)).entries(now - timedelta(minutes=10), now, ["finance"], ["close", "export"])
+    assert sorted(log[["event", "period", "detail"]].itertuples(index=False, name=None)) == [
+        ("close", "2026-10", "revision 1"), ("export", "2026-10", "zip of revision 1")]

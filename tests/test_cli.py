@@ -158,7 +158,9 @@ def test_a_good_pack_from_the_real_command_line():
     assert result.returncode == 0, result.stderr
     pack = json.loads(result.stdout)
     assert pack["period"]["final"] is True and pack["generated_at"] == "2026-11-24T12:00:00Z"
-    assert set(pack) == {"customer", "period", "generated_at", "workspace_runtime_hours", "managed_ai", "billing"}
+    assert set(pack) == {"customer", "period", "generated_at", "workspace_runtime_hours", "managed_ai", "billing",
+                         "close"}
+    assert pack["close"] is None  # the month was never closed in this state folder
     assert set(pack["managed_ai"]) == {"cost_usd", "requests", "input_tokens", "cached_input_tokens",
                                        "output_tokens", "status", "providers", "not_configured"}
 

@@ -1,16 +1,19 @@
-"""The command line: `handoff` for finance, `check` for pipelines, `sample-data` for demos, `hash-password`."""
+"""The command line: `handoff`, `close`, `verify` and `restatements` for finance, `check` and `ingest` for
+pipelines, `sample-data` for demos, `hash-password`."""
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import config, handoff, sample, validation
-from .build import build
+from . import closing, config, handoff, revisions, sample, validation
+from .build import build, fingerprint
+from .revisions import Revision
 from .store import DataError, first_line
 from .periods import Period, PeriodError
 from .sql import QueryError
@@ -29,11 +32,25 @@ class Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = Parser(prog="python -m usage_analytics", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    pack = commands.add_parser("handoff", help="print the billing handoff pack of one customer and period")
-    pack.add_argument("--customer", required=True, help="customer_id, e.g. cus_acme_robotics")
+    pack = commands.add_parser("handoff", help="print the billing handoff pack of one customer (or all) and period")
+    who = pack.add_mutually_exclusive_group(required=True)
+    who.add_argument("--customer", help="customer_id, e.g. cus_acme_robotics")
+    who.add_argument("--all", action="store_true", help="every customer in one file (CSV: one header; JSON: a list)")
     pack.add_argument("--period", required=True, help="YYYY-MM, or YYYY-MM-DD..YYYY-MM-DD (end inclusive), UTC")
     pack.add_argument("--format", choices=("json", "csv"), default="json")
     pack.add_argument("--output", type=Path, help="write to this file instead of standard output")
+    pack.add_argument("--as-closed", action="store_true", help="the pack of the month's latest close, as closed")
+    close = commands.add_parser("close", help="close an ended month: record every customer's pack as a revision; "
+                                              "the last line printed is the manifest's path")
+    close.add_argument("--period", required=True, help="YYYY-MM, a month that has ended")
+    close.add_argument("--customer", help="close this customer only (the others are carried over)")
+    verify = commands.add_parser("verify", help="check every file a revision's manifest names; exit 1 when one "
+                                                "is missing, changed or not listed")
+    verify.add_argument("manifest", type=Path)
+    moved = commands.add_parser("restatements", help="today's figures against the month's latest close; exit 3 "
+                                                     "when a customer's figures differ")
+    moved.add_argument("--period", required=True, help="YYYY-MM")
+    moved.add_argument("--format", choices=("json", "text"), default="text")
     sample = commands.add_parser("sample-data", help="write the deterministic sample exports")
     sample.add_argument("--out", type=Path, default=config.Settings.data_dir, help="folder to write (default: data/)")
     sample.add_argument("--now", help="ISO timestamp the sample ends at (default: the clock)")
@@ -72,21 +89,110 @@ def _progress(line: str) -> None:
         say(line)
 
 
+def _latest(settings: config.Settings, period: Period) -> Revision | None:
+    """The latest close of a calendar month (None for other periods, and for a month never closed)."""
+    if period.label != f"{period.first_day:%Y-%m}":
+        return None
+    return revisions.for_settings(settings).latest(period.label)
+
+
+def _write(args: argparse.Namespace, text: str | bytes) -> None:
+    """A pack to --output or standard output (a recorded file's bytes are UTF-8 text, written as they are)."""
+    text = text if isinstance(text, str) else text.decode()
+    if args.output:
+        args.output.write_bytes(text.encode())
+    else:
+        sys.stdout.write(text)
+
+
 def _handoff(args: argparse.Namespace) -> int:
     settings = config.load()
     period = Period.parse(args.period)
+    if args.as_closed:
+        return _as_closed(args, settings, period)
     store = build(settings.data_dir, settings.now(), settings.store_dir, _progress)
     try:
-        summary = customer_summary(store, args.customer, period, settings.now())
+        if args.all:
+            found = closing.packs(store, period, settings.now())
+        else:
+            found = {args.customer: handoff.pack(customer_summary(store, args.customer, period, settings.now()))}
     finally:
         store.close()
-    data = handoff.pack(summary)
-    text = handoff.to_json(data) if args.format == "json" else handoff.to_csv(data)
-    if args.output:
-        args.output.write_text(text)
+    packs = list(closing.with_close(_latest(settings, period), found).values())
+    if args.all:
+        _write(args, handoff.to_json_all(packs) if args.format == "json" else handoff.to_csv_all(packs))
     else:
-        sys.stdout.write(text)
+        _write(args, handoff.to_json(packs[0]) if args.format == "json" else handoff.to_csv(packs[0]))
     return 0
+
+
+def _as_closed(args: argparse.Namespace, settings: config.Settings, period: Period) -> int:
+    """The pack of the month's latest revision, byte for byte as it was recorded."""
+    if args.all:
+        raise UsageError("--as-closed is for one customer: give --customer")
+    latest = _latest(settings, period)
+    if latest is None:
+        raise closing.CloseError(f"{period.label} was never closed: there is no pack as closed")
+    try:
+        _write(args, latest.file(f"packs/{args.customer}.{args.format}"))
+    except FileNotFoundError:
+        raise closing.CloseError(f"customer {args.customer!r} is not in revision {latest.revision} of "
+                                 f"{period.label}") from None
+    return 0
+
+
+def _close(args: argparse.Namespace) -> int:
+    settings = config.load()
+    now = settings.now()
+    period = closing.month(args.period, now)
+    store = build(settings.data_dir, now, settings.store_dir, _progress)
+    try:
+        closing.covered(period, store.reports)
+        found = closing.packs(store, period, now, args.customer)
+        cutoff = {name: r.newest.isoformat().replace("+00:00", "Z") if r.newest else None
+                  for name, r in store.reports.items()}
+    finally:
+        store.close()
+    scope = closing.Scope(period, found, args.customer is None, cutoff, fingerprint(settings.data_dir), "cli")
+    latest, new, restated = closing.close(revisions.for_settings(settings), scope, now)
+    if new:
+        print(f"closed {period.label}: revision {latest.revision}, {len(found)} customer"
+              f"{'s' if len(found) != 1 else ''}" + (f", {len(restated)} restated" if restated else ""))
+    else:
+        print(f"{period.label}: unchanged since revision {latest.revision}")
+    print(latest.manifest_path)
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    settings = config.load()
+    path = args.manifest.resolve()
+    known = [r for r in revisions.for_settings(settings).all() if r.manifest_path.resolve() == path]
+    problems = revisions.verify(path, known[0].manifest_sha256 if known else None)
+    for line in problems:
+        print(line)
+    if not problems:
+        print(f"ok: every file of {path} matches")
+    return 1 if problems else 0
+
+
+def _restatements(args: argparse.Namespace) -> int:
+    settings = config.load()
+    period = Period.parse(args.period)
+    if _latest(settings, period) is None:
+        raise closing.CloseError(f"{period.label} was never closed: there is nothing to compare with")
+    store = build(settings.data_dir, settings.now(), settings.store_dir, _progress)
+    try:
+        found = closing.packs(store, period, settings.now())
+    finally:
+        store.close()
+    report = closing.restatements(revisions.for_settings(settings), period, found)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    else:
+        for line in closing.restatement_lines(report):
+            print(line)
+    return 3 if report["customers"] else 0
 
 
 def _sample_data(args: argparse.Namespace) -> int:
@@ -132,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     def command() -> int:
         args = _parser().parse_args(argv)
         return {"handoff": _handoff, "sample-data": _sample_data, "hash-password": _hash_password, "check": _check,
-                "ingest": _ingest}[args.command](args)
+                "ingest": _ingest, "close": _close, "verify": _verify, "restatements": _restatements}[args.command](args)
 
     return run(command)
 
@@ -142,7 +248,7 @@ def run(command: Callable[[], int]) -> int:
     bug; each error one line on stderr, never a traceback (the benchmark's command line uses it too)."""
     try:
         return command()
-    except (UsageError, PeriodError, config.ConfigError) as error:
+    except (UsageError, PeriodError, config.ConfigError, closing.CloseError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except (UnknownCustomer, DataError, QueryError, OSError) as error:

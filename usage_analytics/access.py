@@ -43,6 +43,8 @@ PAGES: tuple[Page, ...] = (
          "Whether billing allows workspace creation, and the next action."),
     Page("handoff", "Billing handoff", ":material/request_quote:", _OPERATORS_ONLY,
          "The billing handoff pack for finance, as CSV and JSON."),
+    Page("close", "Month close", ":material/lock_clock:", _OPERATORS_ONLY,
+         "Close ended months: every customer's handoff pack frozen as a revision; what changed since."),
     Page("operators", "Operators", ":material/groups:", _OPERATORS_ONLY,
          "Every customer's billing state, readiness, usage and reconciliation."),
     Page("data-health", "Data health", ":material/health_and_safety:", _OPERATORS_ONLY,

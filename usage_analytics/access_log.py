@@ -26,6 +26,7 @@ EVENTS = {
     "denied": "access denied",
     "page_view": "page viewed",
     "export": "file downloaded",
+    "close": "month closed",
 }
 
 # Values the log refuses to hold, whatever a caller passes: a signed token (JWT), a bcrypt hash.

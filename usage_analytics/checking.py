@@ -253,7 +253,7 @@ class Checker:
                    files: list[Path]) -> None:
         """Rows read, kept and rejected per reason with a few sample values, from the refused rows (refused:
         a table or subquery of checked rows that fail a check; files: those checked, in order, for the
-        samples' file names); the newest event kept."""
+        samples' file names); the oldest and newest event kept."""
         report.rows_read = rows_read
         report.rejected_rows = self._con.execute(f"select count(*) from {refused}").fetchone()[0]
         report.rows_kept = report.rows_read - report.rejected_rows
@@ -271,7 +271,8 @@ class Checker:
             report.rejected.append(validation.Rejection(column, reason, rows, [(str(files[f]), v) for f, v in samples]))
         events = [c.name for c in dataset.columns if c.event]
         if events and report.rows_kept:
-            newest = self._con.execute(
-                "select max(greatest(" + ", ".join(f"cast({identifier(e)} as timestamp)" for e in events)
-                + f")) from {identifier(dataset.name)}").fetchone()[0]
+            moments = ", ".join(f"cast({identifier(e)} as timestamp)" for e in events)
+            oldest, newest = self._con.execute(
+                f"select min(least({moments})), max(greatest({moments})) from {identifier(dataset.name)}").fetchone()
+            report.oldest = oldest.replace(tzinfo=timezone.utc) if oldest else None
             report.newest = newest.replace(tzinfo=timezone.utc) if newest else None

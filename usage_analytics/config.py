@@ -55,6 +55,11 @@ class Settings:
         metadata={"env": "STATE_DIR", "help": "folder for the app's own state: ended sessions, login throttling and "
                                               "the access log (security.sqlite)"},
     )
+    close_dir: Path | None = field(
+        default=None,
+        metadata={"env": "CLOSE_DIR", "help": "folder the month-close revisions are written to (append-only); "
+                                              "default: STATE_DIR/close"},
+    )
     demo_mode: bool = field(
         default=False,
         metadata={"env": "DEMO_MODE", "help": "1 lets the app run with the public demo cookie key or a key under "
@@ -77,6 +82,11 @@ class Settings:
         default="clock",
         metadata={"help": "where 'now' comes from: ANALYTICS_NOW, the sample manifest, or the clock"},
     )
+
+    @property
+    def closes_dir(self) -> Path:
+        """Where month-close revisions are kept: CLOSE_DIR, or a folder under STATE_DIR."""
+        return self.close_dir or self.state_dir / "close"
 
     @property
     def store_dir(self) -> Path:
@@ -123,6 +133,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir, auth_config=auth_config, auth_cookie_key=cookie_key, analytics_now=now,
         export_max_age_hours=_positive(env, "EXPORT_MAX_AGE_HOURS", "hours"),
         state_dir=Path(env.get("STATE_DIR") or Settings.state_dir),
+        close_dir=Path(env["CLOSE_DIR"]) if env.get("CLOSE_DIR") else None,
         demo_mode=_flag(env, "DEMO_MODE"),
         session_hours=_positive(env, "AUTH_SESSION_HOURS", "hours"),
         throttle_window_minutes=_positive(env, "AUTH_THROTTLE_WINDOW_MINUTES", "minutes"),

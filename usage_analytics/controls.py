@@ -16,7 +16,7 @@ from .summary import Account
 from .view import View
 
 ALL_CUSTOMERS = "All customers"
-PLATFORM_PAGES = ("operators", "data-health", "access-log")  # always every customer: no customer picker
+PLATFORM_PAGES = ("close", "operators", "data-health", "access-log")  # always every customer: no customer picker
 
 
 def _customer_picker(scope: Scope, page: Page, known: dict[str, Account]) -> tuple[str | None, str]:

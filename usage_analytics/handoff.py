@@ -15,6 +15,7 @@ CSV_COLUMNS = (
     "customer_id", "customer_name", "period_start", "period_end", "period_final", "generated_at",
     "provider", "cost_usd", *USAGE_COUNTS, "status", "badge", "reconciled_through", "lag_days",
     "workspace_runtime_hours", "billing_mode", "creation_allowed", "next_action", "billing_gates",
+    "closed_revision", "restated",
 )
 TOTAL_ROW = "TOTAL"
 
@@ -27,8 +28,9 @@ def _money(amount: Decimal) -> str:
     return f"{rules.usd(amount):f}"
 
 
-def pack(summary: CustomerSummary) -> dict:
-    """The handoff pack as plain JSON-ready data; money as 6-place decimal strings."""
+def pack(summary: CustomerSummary, close: dict | None = None) -> dict:
+    """The handoff pack as plain JSON-ready data; money as 6-place decimal strings. close: the month's latest
+    close and whether its figures moved since (closing.close_block), None when the month was never closed."""
     account, period, readiness = summary.account, summary.period, summary.billing
     return {
         "customer": {"customer_id": account.customer_id, "customer_name": account.customer_name},
@@ -60,6 +62,7 @@ def pack(summary: CustomerSummary) -> dict:
             "reason": readiness.reason,
             "gates": [{"gate": g.gate, "passed": g.passed, "detail": g.detail} for g in readiness.gates],
         },
+        "close": close,
     }
 
 
@@ -79,7 +82,7 @@ def _cell(value: object) -> str:
     return text
 
 
-def to_csv(data: dict) -> str:
+def _rows(data: dict) -> list[dict]:
     """One row per provider (linked ones, then those without reconciliation) plus a TOTAL row."""
     ai, billing = data["managed_ai"], data["billing"]
     common = {
@@ -89,6 +92,8 @@ def to_csv(data: dict) -> str:
         "period_end": data["period"]["end"],
         "period_final": data["period"]["final"],
         "generated_at": data["generated_at"],
+        "closed_revision": data["close"]["revision"] if data["close"] else None,
+        "restated": data["close"]["restated"] if data["close"] else None,
     }
     rows = [{**common, **p} for p in ai["providers"]]
     rows += [{**common, "provider": name, "status": rules.NOT_CONFIGURED, "badge": rules.NOT_CONFIGURED}
@@ -105,9 +110,28 @@ def to_csv(data: dict) -> str:
         "next_action": billing["next_action"],
         "billing_gates": "; ".join(f"{g['gate']}: {'pass' if g['passed'] else 'fail'}" for g in billing["gates"]),
     })
+    return rows
+
+
+def _csv(rows: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
     return out.getvalue()
+
+
+def to_csv(data: dict) -> str:
+    """A pack as CSV: one row per provider (linked ones, then those without reconciliation) plus a TOTAL row."""
+    return _csv(_rows(data))
+
+
+def to_csv_all(packs: list[dict]) -> str:
+    """Several customers' packs in one CSV: every customer's rows under one header."""
+    return _csv([row for data in packs for row in _rows(data)])
+
+
+def to_json_all(packs: list[dict]) -> str:
+    """Several customers' packs in one JSON list."""
+    return json.dumps(packs, indent=2) + "\n"

@@ -30,6 +30,14 @@ create table if not exists settings (key text primary key, value real not null);
 -- The access log is append-only: no entry is ever changed, and only entries past retention are deleted.
 create trigger if not exists audit_never_updated before update on audit
 begin select raise(abort, 'the access log is append-only'); end;
+-- The month-close index: one row per revision, never changed or removed (the files are append-only too).
+create table if not exists month_closes (
+    period text not null, revision integer not null, closed_at text not null, closed_by text not null,
+    folder text not null, manifest_sha256 text not null, primary key (period, revision));
+create trigger if not exists month_closes_never_updated before update on month_closes
+begin select raise(abort, 'a month-close revision is never changed'); end;
+create trigger if not exists month_closes_never_deleted before delete on month_closes
+begin select raise(abort, 'a month-close revision is never removed'); end;
 create trigger if not exists audit_deleted_only_when_expired before delete on audit
 when old.at >= cast(strftime('%s', 'now') as real)
               - 86400 * coalesce((select value from settings where key = 'retention_days'), 1e9)

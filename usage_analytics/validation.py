@@ -157,6 +157,7 @@ class DatasetReport:
     bad_files: list[tuple[str, str]] = field(default_factory=list)  # (file, why it was not read)
     forbidden: list[tuple[str, str]] = field(default_factory=list)  # (file, column): flagged, never read
     newest: datetime | None = None  # the latest event in the kept rows
+    oldest: datetime | None = None  # the earliest event in the kept rows
     unusable: str = ""  # why the dataset cannot be used at all
 
     @property
@@ -188,6 +189,7 @@ class DatasetReport:
         self.rejected_rows += added.rejected_rows
         if added.newest is not None:  # (taken over the whole table; None when the new files kept no row)
             self.newest = added.newest
+            self.oldest = added.oldest
         merged = {(r.column, r.reason): r for r in self.rejected}
         for r in added.rejected:
             if (r.column, r.reason) in merged:
@@ -200,7 +202,8 @@ class DatasetReport:
 
     def to_json(self) -> dict:
         """The report as JSON-ready data (kept in the store file beside the tables it describes)."""
-        return {**asdict(self), "newest": self.newest.isoformat() if self.newest else None}
+        return {**asdict(self), "newest": self.newest.isoformat() if self.newest else None,
+                "oldest": self.oldest.isoformat() if self.oldest else None}
 
     @classmethod
     def from_json(cls, data: dict) -> DatasetReport:
@@ -208,6 +211,7 @@ class DatasetReport:
                     for r in data["rejected"]]
         return cls(**{**data, "rejected": rejected,
                       "newest": datetime.fromisoformat(data["newest"]) if data["newest"] else None,
+                      "oldest": datetime.fromisoformat(data["oldest"]) if data.get("oldest") else None,
                       "bad_files": [tuple(b) for b in data["bad_files"]],
                       "forbidden": [tuple(f) for f in data["forbidden"]]})
 
@@ -219,6 +223,12 @@ def data_as_of(reports: dict[str, DatasetReport]) -> datetime | None:
     """The newest moment every usage export reaches: the older of the newest session and AI bucket."""
     newest = [reports[name].newest for name in FRESHNESS if name in reports and reports[name].newest]
     return min(newest) if newest else None
+
+
+def usage_since(reports: dict[str, DatasetReport]) -> datetime | None:
+    """The first moment of usage the exports hold: the older of the first session and the first AI bucket."""
+    oldest = [reports[name].oldest for name in FRESHNESS if name in reports and reports[name].oldest]
+    return min(oldest) if oldest else None
 
 
 def stale(reports: dict[str, DatasetReport], now: datetime, max_age_hours: float) -> list[str]:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Callable
 
 import pandas as pd
 import streamlit as st
 
-from . import access_log, areas, caches
+from . import access_log, areas, caches, formatting, revisions
 from .access import Action, Page, User, can, page
 from .areas import Area
 from .config import Settings
 from .periods import Period
+from .revisions import Revision
 from .store import DataError
 from .summary import CustomerSummary
 from .validation import DatasetReport
@@ -67,6 +69,12 @@ class View:
             raise PermissionError("unattributed usage is operator-only")
         return caches.unlinked(*self.source, self.period.first_day, self.period.last_day, self.now)
 
+    def month_close(self) -> Revision | None:
+        """The latest close of the period, when it is a calendar month that was closed."""
+        if self.period.label != f"{self.period.first_day:%Y-%m}":
+            return None
+        return revisions.for_settings(self.settings).latest(self.period.label)
+
     def link(self, page_id: str, label: str) -> None:
         if page_id in self.links:
             st.page_link(self.links[page_id], label=label, icon=page(page_id).icon)
@@ -97,3 +105,24 @@ class View:
 
 def empty(message: str) -> None:
     st.info(message, icon=":material/info:")
+
+
+def close_note(latest: Revision, block: dict | None, by_whom: bool, more: str = "") -> None:
+    """A closed month's figures: which revision they were closed as (and by whom, for those who may close), and
+    what changed since, in amounts."""
+    who = f" by {latest.closed_by}" if by_whom else ""
+    st.info(f"Closed figures · revision {latest.revision} · closed {latest.closed_at[:10]}{who}. {more}".rstrip(),
+            icon=":material/lock_clock:")
+    if block and block["restated"]:
+        cost, hours = block["managed_ai_cost_usd"], block["runtime_hours"]
+        providers = "; ".join(f"{p['provider']} {_signed_usd(p['delta'])}" for p in block["providers"])
+        st.warning(f"**The figures changed since revision {latest.revision}:** managed AI {formatting.usd(Decimal(cost['closed']))} "
+                   f"→ {formatting.usd(Decimal(cost['now']))} ({_signed_usd(cost['delta'])}"
+                   + (f": {providers}" if providers else "") + f"); runtime {formatting.hours(hours['closed'])} → "
+                   f"{formatting.hours(hours['now'])}. Late usage or a provider's restatement arrived after the close.",
+                   icon=":material/difference:")
+
+
+def _signed_usd(delta: str) -> str:
+    amount = Decimal(delta)
+    return ("+" if amount >= 0 else "−") + formatting.usd(abs(amount))

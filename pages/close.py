@@ -1,0 +1,153 @@
+"""Month close (/close, operators): each ended month's close state, closing and re-closing with a preview of
+what is recorded, what changed since the last close, and every revision as a ZIP."""
+import pandas as pd
+import streamlit as st
+
+from usage_analytics import access_log, closing, handoff, periods, revisions, validation
+from usage_analytics.areas import Area
+from usage_analytics.build import fingerprint
+from usage_analytics.view import empty
+
+CONFIRMING = "close_confirming"  # the month whose close waits for its confirmation
+DONE = "close_done"  # what the last close did, said once after the page is drawn again
+
+
+def _packs(view, period) -> dict[str, dict] | None:
+    """Every customer's pack of the month as of now; None after saying which export a close would lack."""
+    found = view.summaries(period)
+    if found is None or view.unavailable(found, Area.RUNTIME, Area.AI, Area.BILLING):
+        return None
+    return {cid: handoff.pack(s) for cid, s in sorted(found.items())}
+
+
+def _months(view, store: revisions.Revisions) -> None:
+    rows = []
+    since = validation.usage_since(view.data_reports())
+    for month in [m for m in periods.recent_months(view.now.date()) if m.has_ended(view.now)
+                  and since is not None and m.end > since]:
+        latest = store.latest(month.label)
+        row = {"month": month.first_day.strftime("%B %Y"), "state": "never closed", "revision": "—",
+               "closed_at": "—", "closed_by": "—", "restated_customers": "—"}
+        if latest is not None:
+            packs = _packs(view, month) or {}
+            moved = closing.restatements(store, month, packs)["customers"] if packs else []
+            row.update(state=f"restated since revision {latest.revision}" if moved else "closed",
+                       revision=str(latest.revision), closed_at=latest.closed_at[:16].replace("T", " "),
+                       closed_by=latest.closed_by, restated_customers=str(len(moved)))
+        rows.append(row)
+    st.subheader("Ended months", anchor=False)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+        "month": "Month", "state": "State", "revision": "Latest revision", "closed_at": "Closed (UTC)",
+        "closed_by": "Closed by", "restated_customers": "Customers restated since"})
+    if not rows:
+        empty("No month with usage in the exports has ended yet.")
+
+
+def _changes(report: dict) -> None:
+    rows = []
+    for moved in report["customers"]:
+        if moved.get("removed"):
+            rows.append({"customer": moved["customer_name"], "what": "no longer in the exports"})
+            continue
+        for what, figure in (("managed-AI cost (USD)", moved["managed_ai_cost_usd"]),
+                             *((f"{p['provider']} cost (USD)", p) for p in moved["providers"]),
+                             ("runtime hours", moved["runtime_hours"])):
+            if figure["delta"] not in (0, 0.0, "0.000000"):
+                rows.append({"customer": moved["customer_name"], "what": what, "closed": str(figure["closed"]),
+                             "now": str(figure["now"]), "delta": str(figure["delta"])})
+        if moved["status"]["closed"] != moved["status"]["now"]:
+            rows.append({"customer": moved["customer_name"], "what": "managed-AI status",
+                         "closed": moved["status"]["closed"], "now": moved["status"]["now"]})
+    st.dataframe(pd.DataFrame(rows, columns=["customer", "what", "closed", "now", "delta"]), hide_index=True,
+                 width="stretch", column_config={"customer": "Customer", "what": "What changed", "closed": "Closed",
+                                                 "now": "Now", "delta": "Delta"})
+
+
+def _close(view, store: revisions.Revisions, month, packs: dict[str, dict], latest, moved: list) -> None:
+    """The close button; a preview of what it records, then the close once confirmed."""
+    if latest is not None and not moved:
+        st.success(f"Nothing changed since revision {latest.revision}: closing again would record nothing.",
+                   icon=":material/check_circle:")
+        return
+    action = "Close" if latest is None else f"Re-close as revision {latest.revision + 1}"
+    if st.session_state.get(CONFIRMING) != month.label:
+        if st.button(f"{action} {month.first_day:%B %Y}…", type="primary", key="close_start"):
+            st.session_state[CONFIRMING] = month.label
+            st.rerun()
+        return
+    with st.container(border=True):
+        st.markdown(f"**This records revision {1 if latest is None else latest.revision + 1} of {month.label}:** the "
+                    f"handoff pack of each of the {len(packs):,} customers as JSON and CSV, and a manifest with the "
+                    "data cut-off, the exports' fingerprint and every file's SHA-256. "
+                    + (f"{len(moved)} customers' figures differ from revision {latest.revision}." if latest else "")
+                    + " Nothing of an earlier revision is changed.")
+        confirm, cancel, _ = st.columns([1, 1, 3])
+        if cancel.button("Cancel", key="close_cancel", width="stretch"):
+            st.session_state.pop(CONFIRMING, None)
+            st.rerun()
+        if confirm.button("Confirm close", type="primary", key="close_confirm", width="stretch"):
+            st.session_state.pop(CONFIRMING, None)
+            _record(view, store, month, packs)
+
+
+def _record(view, store: revisions.Revisions, month, packs: dict[str, dict]) -> None:
+    reports = view.data_reports()
+    cutoff = {name: r.newest.isoformat().replace("+00:00", "Z") if r.newest else None for name, r in reports.items()}
+    scope = closing.Scope(month, packs, True, cutoff, fingerprint(view.settings.data_dir), view.user.username)
+    latest, new, restated = closing.close(store, scope, view.now)
+    if new:
+        access_log.audit(view.settings, "close", view.user, page=view.page.id, customer="all", period=month.label,
+                         detail=f"revision {latest.revision}" + (f", {len(restated)} restated" if restated else ""))
+        st.session_state[DONE] = f"Recorded revision {latest.revision} of {month.label}."
+    else:
+        st.session_state[DONE] = f"Another close recorded the same figures first: unchanged since revision " \
+                                 f"{latest.revision}."
+    st.rerun()  # the months table and the revisions list as they are now
+
+
+def _revisions(view, month, found: list) -> None:
+    st.subheader("Revisions", anchor=False)
+    for revision in reversed(found):
+        text, button = st.columns([4, 1])
+        manifest = revision.manifest()
+        text.markdown(f"**Revision {revision.revision}** · closed {revision.closed_at[:16].replace('T', ' ')} UTC by "
+                      f"{revision.closed_by} · "
+                      f"{len(manifest['customers']):,} customers"
+                      + (f" · {len(manifest['restated'])} restated" if manifest["restated"] else ""))
+        button.download_button("ZIP", revision.zip, f"close_{month.label}_revision-{revision.revision}.zip",
+                               "application/zip", icon=":material/download:", key=f"zip_{revision.revision}",
+                               width="stretch", on_click=view.log_export(f"zip of revision {revision.revision}"))
+
+
+def render(user, view) -> None:
+    store = revisions.for_settings(view.settings)
+    if DONE in st.session_state:
+        st.success(st.session_state.pop(DONE), icon=":material/lock_clock:")
+    _months(view, store)
+    month = view.period
+    if month.label != f"{month.first_day:%Y-%m}" or not month.has_ended(view.now):
+        empty("To close a month or see what changed since its close, choose a month that has ended in the "
+              "sidebar: Period → Previous month, or Calendar month and the month.")
+        return
+    st.subheader(f"{month.first_day:%B %Y}", anchor=False)
+    try:
+        closing.covered(month, view.data_reports())
+    except closing.CloseError as error:
+        empty(f"{error}.")
+        return
+    packs = _packs(view, month)
+    if packs is None:
+        return
+    latest = store.latest(month.label)
+    moved = closing.restatements(store, month, packs)["customers"] if latest else []
+    if moved:
+        st.warning(f"{len(moved)} customers' figures changed since revision {latest.revision}: late usage or a "
+                   "provider's restatement arrived after the close.", icon=":material/difference:")
+        _changes({"customers": moved})
+    _close(view, store, month, packs, latest, moved)
+    found = store.all(month.label)
+    if found:
+        _revisions(view, month, found)
+    st.caption("A revision is every customer's handoff pack as JSON and CSV, as the Billing handoff page and the "
+               "command line print it, and a manifest.json with each file's size and SHA-256 "
+               "(`python -m usage_analytics verify MANIFEST`). Revisions are never changed or removed.")

@@ -1,0 +1,195 @@
+"""Month close on a tiny hand-made dataset: close, close again unchanged, a late row and its restatement with
+the exact deltas, revision 2, packs as closed byte for byte, verify, bad input, and two closes at once."""
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, customer, link, recon, usage
+from usage_analytics.__main__ import main
+from usage_analytics.sample import write_dataset
+
+NOW = "2026-04-02T12:00:00Z"
+
+
+@pytest.fixture
+def month(tmp_path, monkeypatch):
+    """cus_a with openai linked: March 2026 holds $1.000000 on the 2nd and $2.500000 on the 5th, both matched."""
+    data = tmp_path / "data"
+    rows = {"customers": [customer()], "provider_links": [link("openai")],
+            "ai_usage": [usage("2026-03-02 10:00", cost="1.000000"), usage("2026-03-05 10:00", cost="2.500000")],
+            "reconciliation": [recon("2026-03-02", "matched"), recon("2026-03-05", "matched")]}
+    for name in ("customers", "billing_accounts", "workspace_sessions", "ai_usage", "provider_links",
+                 "reconciliation"):
+        write_dataset(data, name, rows.get(name, []))
+    monkeypatch.setenv("USAGE_DATA_DIR", str(data))
+    monkeypatch.setenv("STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("ANALYTICS_NOW", NOW)
+    return data
+
+
+def cli(*args):
+    """(exit code, stdout, stderr) of the command line, run in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def late_row(data):
+    """$50 of openai usage on 2026-03-10 arrives after the close, not reconciled yet."""
+    write_dataset(data, "ai_usage", [usage("2026-03-10 09:00", cost="50.000000")], part="part-1")
+
+
+def test_a_close_records_every_pack_as_handoff_prints_it_and_a_manifest_that_proves_them(month):
+    before = cli("handoff", "--customer", "cus_a", "--period", "2026-03")[1]
+    code, out, _ = cli("close", "--period", "2026-03")
+    assert code == 0 and out.splitlines()[0] == "closed 2026-03: revision 1, 1 customer"
+    manifest_path = Path(out.splitlines()[-1])
+    assert manifest_path == month.parent / "state" / "close" / "2026-03" / "revision-0001" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert (manifest["period"], manifest["revision"], manifest["closed_at"], manifest["closed_by"]) == \
+        ("2026-03", 1, "2026-04-02T12:00:00Z", "cli")
+    assert manifest["data_cutoff"]["ai_usage"] == "2026-03-05T10:00:00Z" and manifest["exports_fingerprint"]
+    assert manifest["customers"] == {"cus_a": {
+        "customer_name": "Customer A", "runtime_hours": 0.0, "managed_ai_cost_usd": "3.500000", "status": "final",
+        "billing_mode": "none", "creation_allowed": False}}
+    assert [f["path"] for f in manifest["files"]] == ["packs/cus_a.csv", "packs/cus_a.json"]
+    assert (manifest_path.parent / "packs" / "cus_a.json").read_text() == before  # close: null then
+    assert json.loads(before)["close"] is None
+    assert cli("verify", str(manifest_path)) == (0, f"ok: every file of {manifest_path} matches\n", "")
+
+
+def test_closing_again_unchanged_records_nothing(month):
+    first = cli("close", "--period", "2026-03")[1].splitlines()[-1]
+    code, out, _ = cli("close", "--period", "2026-03")
+    assert code == 0 and out.splitlines() == ["2026-03: unchanged since revision 1", first]
+    assert sorted(p.name for p in Path(first).parent.parent.iterdir() if not p.name.startswith(".")) == \
+        ["revision-0001"]
+    assert cli("restatements", "--period", "2026-03")[0] == 0
+
+
+def test_a_late_row_is_a_restatement_with_exact_deltas_and_a_reclose_is_revision_2(month):
+    cli("close", "--period", "2026-03")
+    late_row(month)
+    code, out, _ = cli("restatements", "--period", "2026-03", "--format", "json")
+    assert code == 3
+    assert json.loads(out) == {"period": "2026-03", "revision": 1, "closed_at": "2026-04-02T12:00:00Z", "customers": [{
+        "customer_id": "cus_a", "customer_name": "Customer A",
+        "runtime_hours": {"closed": 0.0, "now": 0.0, "delta": 0.0},
+        "managed_ai_cost_usd": {"closed": "3.500000", "now": "53.500000", "delta": "50.000000"},
+        "providers": [{"provider": "openai", "closed": "3.500000", "now": "53.500000", "delta": "50.000000"}],
+        "status": {"closed": "final", "now": "provisional"}}]}
+    pack = json.loads(cli("handoff", "--customer", "cus_a", "--period", "2026-03")[1])
+    assert pack["close"]["revision"] == 1 and pack["close"]["restated"] is True
+    assert pack["close"]["managed_ai_cost_usd"]["delta"] == "50.000000"
+    csv_total = cli("handoff", "--customer", "cus_a", "--period", "2026-03", "--format", "csv")[1].splitlines()
+    assert csv_total[0].endswith(",closed_revision,restated") and csv_total[-1].endswith(",1,true")
+
+    code, out, _ = cli("close", "--period", "2026-03")
+    assert code == 0 and out.splitlines()[0] == "closed 2026-03: revision 2, 1 customer, 1 restated"
+    manifest = json.loads(Path(out.splitlines()[-1]).read_text())
+    assert manifest["revision"] == 2 and manifest["restated"] == ["cus_a"]
+    assert manifest["customers"]["cus_a"]["managed_ai_cost_usd"] == "53.500000"
+    assert (month.parent / "state" / "close" / "2026-03" / "revision-0001" / "manifest.json").is_file()  # kept
+    for fmt in ("json", "csv"):
+        closed = cli("handoff", "--customer", "cus_a", "--period", "2026-03", "--format", fmt, "--as-closed")[1]
+        assert closed == (Path(out.splitlines()[-1]).parent / "packs" / f"cus_a.{fmt}").read_text()
+    assert cli("restatements", "--period", "2026-03")[0] == 0  # against revision 2 nothing moved
+
+
+def test_verify_names_every_file_missing_changed_or_not_listed(month):
+    manifest = Path(cli("close", "--period", "2026-03")[1].splitlines()[-1])
+    folder = manifest.parent
+    (folder / "packs" / "cus_a.csv").write_text("edited\n")
+    (folder / "packs" / "cus_a.json").unlink()
+    (folder / "packs" / "extra.json").write_text("{}")
+    code, out, _ = cli("verify", str(manifest))
+    assert code == 1 and out.splitlines() == [
+        "packs/cus_a.csv: changed", "packs/cus_a.json: missing", "packs/extra.json: not listed"]
+    manifest.write_text(manifest.read_text().replace('"cli"', '"someone"'))  # the manifest itself edited
+    assert "changed since it was recorded" in cli("verify", str(manifest))[1]
+    manifest.write_text("{\"period\": ")  # truncated
+    assert cli("verify", str(manifest))[1].endswith("not a readable manifest (JSONDecodeError)\n")
+
+
+@pytest.mark.parametrize("args, says", [
+    (("close", "--period", "2026-04"), "error: 2026-04 has not ended; it can be closed from 2026-05-01 00:00 UTC"),
+    (("close", "--period", "2026-03-01..2026-03-15"), "error: 2026-03-01..2026-03-15 is not a calendar month"),
+    (("close", "--period", "2026-13"), "error: period '2026-13': month must be in 1..12"),
+    (("close", "--period", "2026-02"), "error: 2026-02 is before any export: usage in the exports starts 2026-03-02 "
+                                       "10:00 UTC"),
+    (("close", "--period", "2026-03", "--customer", "cus_nope"), "error: customer 'cus_nope' is not in the customers"),
+    (("restatements", "--period", "2026-02"), "error: 2026-02 was never closed"),
+    (("handoff", "--customer", "cus_a", "--period", "2026-02", "--as-closed"), "error: 2026-02 was never closed"),
+])
+def test_bad_input_is_one_line_and_exit_2(month, args, says):
+    code, out, err = cli(*args)
+    assert code == 2 and err.startswith(says) and len(err.splitlines()) == 1 and out == ""
+
+
+def test_two_closes_at_once_make_exactly_one_revision(month):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runs = [subprocess.Popen([sys.executable, "-m", "usage_analytics", "close", "--period", "2026-03"], cwd=ROOT,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    firsts = sorted(out.splitlines()[0] for out, _ in outputs)
+    assert firsts == ["2026-03: unchanged since revision 1", "closed 2026-03: revision 1, 1 customer"]
+    folder = month.parent / "state" / "close" / "2026-03"
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == ["revision-0001"]
+
+
+def test_handoff_all_puts_every_customer_in_one_file(month):
+    write_dataset(month, "customers", [customer(), customer("cus_b", "Customer B")])
+    code, out, _ = cli("handoff", "--all", "--period", "2026-03", "--format", "csv")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("customer_id,") and sum(line.startswith("customer_id,") for line in lines) == 1
+    assert {line.split(",")[0] for line in lines[1:]} == {"cus_a", "cus_b"}
+    packs = json.loads(cli("handoff", "--all", "--period", "2026-03")[1])
+    assert [p["customer"]["customer_id"] for p in packs] == ["cus_a", "cus_b"]
+
+
+def test_the_month_close_page_previews_a_close_before_recording_it(month):
+    """(The click on Confirm is the browser test's: AppTest reruns a page registered as a function as the
+    inert pages/ file, so this test starts the page in the confirming state instead of clicking.)"""
+    from test_app import page
+
+    at = page("finance", "close", period="Previous month")
+    assert not at.exception and [s.value for s in at.subheader] == ["Ended months", "March 2026"]
+    assert [b.label for b in at.button if b.key == "close_start"] == ["Close March 2026…"]
+    at = page("finance", "close", period="Previous month", close_confirming="2026-03")
+    preview = " ".join(m.value for m in at.markdown)
+    assert "This records revision 1 of 2026-03" in preview and "each of the 1 customers" in preview
+    assert {b.key for b in at.button} >= {"close_confirm", "close_cancel"}
+    assert not list((month.parent / "state" / "close").glob("2026-03/revision-*"))  # nothing before confirming
+    cli("close", "--period", "2026-03")
+    at = page("finance", "close", period="Previous month")
+    assert "Nothing changed since revision 1" in at.success[0].value
+    assert [b.label for b in at.get("download_button")] == ["ZIP"]
+    assert at.dataframe[0].value[["month", "state", "revision", "closed_by"]].values.tolist() == \
+        [["March 2026", "closed", "1", "cli"]]  # the only ended month the exports cover
+
+
+def test_a_restated_month_says_what_changed_on_the_close_handoff_and_overview_pages(month):
+    from test_app import page
+
+    cli("close", "--period", "2026-03")
+    late_row(month)
+    at = page("ops", "close", period="Previous month")
+    assert any("1 customers' figures changed since revision 1" in w.value for w in at.warning)
+    table = at.dataframe[1].value
+    assert table.loc[table["what"] == "managed-AI cost (USD)", ["closed", "now", "delta"]].values.tolist() == \
+        [["3.500000", "53.500000", "50.000000"]]
+    at = page("ops", "handoff", "cus_a", period="Previous month")
+    assert at.info[0].value.startswith("Closed figures · revision 1 · closed 2026-04-02 by cli.")
+    assert any("managed AI $3.50 → $53.50 (+$50.00: openai +$50.00)" in w.value for w in at.warning)
+    assert [b.label for b in at.get("download_button")] == [
+        "Download CSV (as of now)", "Download JSON (as of now)", "Download CSV (as closed)", "Download JSON (as closed)"]
+    at = page("acme_admin", "overview", period="Previous month")  # another customer's close is not theirs
+    assert not any("Closed figures" in i.value for i in at.info)

@@ -1,0 +1,201 @@
+"""Month close: the packs of an ended month frozen as a revision, their figures, and what changed since.
+
+A close computes every customer's handoff pack through the same code path as `handoff`. What a later close
+or `restatements` compares is a pack's figures: runtime hours and the managed-AI totals, per provider and
+overall, with their final/provisional status. Billing readiness and reconciliation lag are evaluated as of
+now and move with the clock, not with the data, so they are recorded but never count as a restatement."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from . import handoff, rules, summary, validation
+from .contract import USAGE_COUNTS
+from .periods import Period
+from .revisions import Revision, Revisions
+from .store import Store
+
+
+class CloseError(ValueError):
+    """A close or a comparison that cannot be made as asked (one line; the command line exits 2)."""
+
+
+def month(text: str, now: datetime) -> Period:
+    """The calendar month a close is for: YYYY-MM, and ended."""
+    period = Period.parse(text)
+    if period.label != f"{period.first_day:%Y-%m}":
+        raise CloseError(f"{period.label} is not a calendar month: a close is for one month, YYYY-MM")
+    if not period.has_ended(now):
+        raise CloseError(f"{period.label} has not ended; it can be closed from {period.end:%Y-%m-%d %H:%M} UTC")
+    return period
+
+
+def covered(period: Period, reports: dict) -> None:
+    """A month before any export has nothing to close: its packs would be zeros that claim to be final."""
+    since = validation.usage_since(reports)
+    if since is None:
+        raise CloseError(f"{period.label} cannot be closed: the exports hold no usage yet")
+    if period.end <= since:
+        raise CloseError(f"{period.label} is before any export: usage in the exports starts {since:%Y-%m-%d %H:%M} UTC")
+
+
+def packs(store: Store, period: Period, now: datetime, customer_id: str | None = None) -> dict[str, dict]:
+    """Every customer's handoff pack (or one's), as `handoff` makes it, by customer id."""
+    found = summary.summaries(store, period, now, customer_id)
+    if customer_id is not None and customer_id not in found:
+        raise CloseError(f"customer {customer_id!r} is not in the customers dataset")
+    return {cid: handoff.pack(figures) for cid, figures in sorted(found.items())}
+
+
+def figures(pack: dict) -> dict:
+    """What a restatement compares: runtime hours, and managed-AI totals and status per provider and overall."""
+    ai = pack["managed_ai"]
+    keep = ("cost_usd", *USAGE_COUNTS, "status")
+    return {"runtime_hours": pack["workspace_runtime_hours"],
+            "managed_ai": {**{k: ai[k] for k in keep}, "not_configured": ai["not_configured"],
+                           "providers": [{"provider": p["provider"], **{k: p[k] for k in keep}}
+                                         for p in ai["providers"]]}}
+
+
+def totals(pack: dict) -> dict:
+    """A customer's line in a manifest."""
+    return {"customer_name": pack["customer"]["customer_name"], "runtime_hours": pack["workspace_runtime_hours"],
+            "managed_ai_cost_usd": pack["managed_ai"]["cost_usd"], "status": pack["managed_ai"]["status"],
+            "billing_mode": pack["billing"]["billing_mode"], "creation_allowed": pack["billing"]["creation_allowed"]}
+
+
+def _money(closed: str, now: str) -> dict:
+    return {"closed": closed, "now": now, "delta": f"{rules.usd(Decimal(now) - Decimal(closed)):f}"}
+
+
+def difference(closed: dict, now: dict) -> dict | None:
+    """How a customer's figures moved since a close (restatements' shape), or None when they did not."""
+    if figures(closed) == figures(now):
+        return None
+    before, after = closed["managed_ai"], now["managed_ai"]
+    old = {p["provider"]: p["cost_usd"] for p in before["providers"]}
+    new = {p["provider"]: p["cost_usd"] for p in after["providers"]}
+    providers = [{"provider": name, **_money(old.get(name, "0.000000"), new.get(name, "0.000000"))}
+                 for name in sorted(old.keys() | new.keys()) if old.get(name) != new.get(name)]
+    hours = (closed["workspace_runtime_hours"], now["workspace_runtime_hours"])
+    return {"customer_id": now["customer"]["customer_id"], "customer_name": now["customer"]["customer_name"],
+            "runtime_hours": {"closed": hours[0], "now": hours[1], "delta": round(hours[1] - hours[0], 2)},
+            "managed_ai_cost_usd": _money(before["cost_usd"], after["cost_usd"]),
+            "providers": providers, "status": {"closed": before["status"], "now": after["status"]}}
+
+
+def close_block(latest: Revision | None, pack: dict) -> dict | None:
+    """A pack's `close`: the month's latest revision and whether this customer's figures moved since (with
+    how much when they did); None when the month, or this customer in it, was never closed."""
+    if latest is None:
+        return None
+    try:
+        closed = json.loads(latest.file(_pack_name(pack["customer"]["customer_id"], "json")))
+    except FileNotFoundError:
+        return None
+    moved = difference(closed, pack)
+    block = {"revision": latest.revision, "closed_at": latest.closed_at, "manifest_sha256": latest.manifest_sha256,
+             "restated": moved is not None}
+    if moved:
+        block.update({key: moved[key] for key in ("runtime_hours", "managed_ai_cost_usd", "providers")})
+    return block
+
+
+def with_close(latest: Revision | None, found: dict[str, dict]) -> dict[str, dict]:
+    """The packs with their close blocks against the latest revision, as `handoff` prints them."""
+    return {cid: {**pack, "close": close_block(latest, pack)} for cid, pack in found.items()}
+
+
+def _pack_name(customer_id: str, file_format: str) -> str:
+    return f"packs/{customer_id}.{file_format}"
+
+
+@cache
+def app_version() -> str:
+    """The app's version: a hash of the package's source and of every SQL file (derived, never bumped by hand)."""
+    root = Path(__file__).resolve().parent
+    sources = [p.read_bytes() for p in sorted(root.glob("*.py"))]
+    sources += [p.read_bytes() for p in sorted((root.parent / "queries").rglob("*.sql"))]
+    return hashlib.sha256(b"\0".join(sources)).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a close covers, and what it is recorded with."""
+    period: Period
+    packs: dict[str, dict]  # customer id -> pack (close: None): every customer, or the one asked for
+    everyone: bool  # a close of every customer (else of the one in packs, the others carried over)
+    cutoff: dict[str, str | None]  # dataset -> its newest event used (ISO), the data cut-off
+    fingerprint: str  # the exports' fingerprint
+    closed_by: str  # the user in the app, "cli" from the command line
+
+
+def close(revisions: Revisions, scope: Scope, closed_at: datetime) -> tuple[Revision | None, bool, list[str]]:
+    """Record the month's next revision when a customer's figures differ from the latest's (or it has none).
+    Returns the latest revision afterwards, whether it is new, and the customers restated against the one
+    before it."""
+    restated: list[str] = []
+
+    def make(latest: Revision | None, number: int) -> tuple[dict[str, bytes], dict] | None:
+        before = latest.manifest()["customers"] if latest else {}
+        found = with_close(latest, scope.packs)
+        changed = [cid for cid, pack in found.items() if pack["close"] is None or pack["close"]["restated"]]
+        gone = sorted(set(before) - set(found)) if scope.everyone else []
+        if not changed and not gone:
+            return None
+        restated.extend(cid for cid in changed if cid in before)
+        files = {} if scope.everyone or latest is None else {
+            _pack_name(cid, fmt): latest.file(_pack_name(cid, fmt)) for cid in before if cid not in found
+            for fmt in ("json", "csv")}
+        for cid, pack in found.items():
+            files[_pack_name(cid, "json")] = handoff.to_json(pack).encode()
+            files[_pack_name(cid, "csv")] = handoff.to_csv(pack).encode()
+        customers = {**({} if scope.everyone else before), **{cid: totals(p) for cid, p in found.items()}}
+        return files, {
+            "period": scope.period.label, "revision": number, "closed_at": _iso(closed_at),
+            "closed_by": scope.closed_by, "data_cutoff": scope.cutoff, "exports_fingerprint": scope.fingerprint,
+            "app_version": app_version(), "customers": dict(sorted(customers.items())),
+            "restated": restated, "removed": gone}
+
+    latest, new = revisions.record(scope.period.label, make)
+    return latest, new, restated
+
+
+def restatements(revisions: Revisions, period: Period, found: dict[str, dict]) -> dict:
+    """Today's figures against the latest revision: only the customers of that revision whose figures differ
+    (a customer no longer in the exports is listed as removed; one added since was never handed off)."""
+    latest = revisions.latest(period.label)
+    if latest is None:
+        raise CloseError(f"{period.label} was never closed: there is nothing to compare with")
+    moved = []
+    for cid, line in latest.manifest()["customers"].items():
+        if cid not in found:
+            moved.append({"customer_id": cid, "customer_name": line["customer_name"], "removed": True})
+        elif (change := difference(json.loads(latest.file(_pack_name(cid, "json"))), found[cid])) is not None:
+            moved.append(change)
+    return {"period": period.label, "revision": latest.revision, "closed_at": latest.closed_at, "customers": moved}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def restatement_lines(report: dict) -> list[str]:
+    """restatements() for people: one line per customer whose figures moved."""
+    lines = [f"{report['period']}: revision {report['revision']} closed {report['closed_at']}; "
+             f"{len(report['customers'])} customer{'s' if len(report['customers']) != 1 else ''} restated"]
+    for moved in report["customers"]:
+        if moved.get("removed"):
+            lines.append(f"{moved['customer_id']}: no longer in the exports")
+            continue
+        cost, hours = moved["managed_ai_cost_usd"], moved["runtime_hours"]
+        providers = ", ".join(f"{p['provider']} {p['delta']}" for p in moved["providers"])
+        lines.append(f"{moved['customer_id']}: managed AI {cost['closed']} -> {cost['now']} ({cost['delta']} USD"
+                     + (f": {providers}" if providers else "") + f"); runtime {hours['closed']} -> {hours['now']} h; "
+                     f"status {moved['status']['closed']} -> {moved['status']['now']}")
+    return lines

@@ -1,0 +1,170 @@
+"""Where month-close revisions live: files under CLOSE_DIR, one folder per revision, and an index of them in
+the state database. Append-only: a revision is written under a temporary name and renamed into place, so a
+crash leaves no half revision, and neither its files nor its index row are ever changed or removed."""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import io
+import json
+import os
+import shutil
+import zipfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from . import state_db
+from .config import Settings
+from .state_db import StateDB
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Revision:
+    period: str  # YYYY-MM
+    revision: int
+    closed_at: str
+    closed_by: str
+    folder: Path
+    manifest_sha256: str
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.folder / MANIFEST
+
+    def manifest(self) -> dict:
+        return json.loads(self.manifest_path.read_text())
+
+    def file(self, name: str) -> bytes:
+        """One of the revision's files, as written (e.g. packs/cus_x.json)."""
+        return (self.folder / name).read_bytes()
+
+    def zip(self) -> bytes:
+        """The whole revision as one ZIP: every pack and the manifest, under <period>-revision-N/ (made when asked:
+        the Month close page hands this method to its download button, so no ZIP is built on a rerun)."""
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(p for p in self.folder.rglob("*") if p.is_file()):
+                archive.write(path, f"{self.period}-{self.folder.name}/{path.relative_to(self.folder)}")
+        return out.getvalue()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _folder_name(revision: int) -> str:
+    return f"revision-{revision:04d}"
+
+
+class Revisions:
+    """The revisions of every closed month, by period."""
+
+    def __init__(self, close_dir: Path, db: StateDB):
+        self.close_dir = Path(close_dir)
+        self.db = db
+
+    def all(self, period: str | None = None) -> list[Revision]:
+        """Every revision (of one period), oldest first."""
+        with self.db.reader() as db:
+            rows = db.execute("select period, revision, closed_at, closed_by, folder, manifest_sha256 from "
+                              "month_closes where ? is null or period = ? order by period, revision",
+                              (period, period)).fetchall()
+        return [Revision(p, r, at, by, Path(folder), digest) for p, r, at, by, folder, digest in rows]
+
+    def latest(self, period: str) -> Revision | None:
+        found = self.all(period)
+        return found[-1] if found else None
+
+    @contextmanager
+    def _locked(self, period: str) -> Iterator[None]:
+        """One close of a period at a time, across threads and processes (a lock file beside its revisions)."""
+        folder = self.close_dir / period
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def record(self, period: str, make: Callable[[Revision | None, int], tuple[dict[str, bytes], dict] | None]
+               ) -> tuple[Revision | None, bool]:
+        """Record the next revision of a period, if make wants one.
+
+        Under the period's lock, make(latest, next number) returns the files (name -> bytes) and the
+        manifest's fields, or None to record nothing. Returns (the latest revision, whether it is new)."""
+        with self._locked(period):
+            self._adopt(period)
+            latest = self.latest(period)
+            number = latest.revision + 1 if latest else 1
+            made = make(latest, number)
+            if made is None:
+                return latest, False
+            files, fields = made
+            return self._write(period, number, files, fields), True
+
+    def _write(self, period: str, number: int, files: dict[str, bytes], fields: dict) -> Revision:
+        final = self.close_dir / period / _folder_name(number)
+        building = final.with_name(f".{final.name}.{os.getpid()}.building")
+        shutil.rmtree(building, ignore_errors=True)
+        listed = []
+        for name, data in sorted(files.items()):
+            path = building / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            listed.append({"path": name, "bytes": len(data), "sha256": sha256(data)})
+        manifest = (json.dumps({**fields, "files": listed}, indent=2) + "\n").encode()
+        (building / MANIFEST).write_bytes(manifest)
+        os.replace(building, final)  # the whole revision appears at once, or none of it
+        revision = Revision(period, number, fields["closed_at"], fields["closed_by"], final, sha256(manifest))
+        self._index(revision)
+        return revision
+
+    def _index(self, revision: Revision) -> None:
+        with self.db.transaction() as db:
+            db.execute("insert into month_closes values (?, ?, ?, ?, ?, ?)",
+                       (revision.period, revision.revision, revision.closed_at, revision.closed_by,
+                        str(revision.folder), revision.manifest_sha256))
+
+    def _adopt(self, period: str) -> None:
+        """A revision folder written whole but not indexed (the process ended between the two) is indexed."""
+        known = {r.revision for r in self.all(period)}
+        for folder in sorted((self.close_dir / period).glob("revision-*")):
+            number = int(folder.name.split("-")[1])
+            if number not in known and (folder / MANIFEST).is_file() and not verify(folder / MANIFEST):
+                data = (folder / MANIFEST).read_bytes()
+                fields = json.loads(data)
+                self._index(Revision(period, number, fields["closed_at"], fields["closed_by"], folder, sha256(data)))
+
+
+def for_settings(settings: Settings) -> Revisions:
+    """The month-close revisions of these settings: files under CLOSE_DIR, the index in the state database."""
+    return Revisions(settings.closes_dir, state_db.shared(str(settings.state_dir), settings.audit_retention_days))
+
+
+def verify(manifest_path: Path, expected_sha256: str | None = None) -> list[str]:
+    """One line per problem with a revision's files: missing, changed, or not listed; none when all match."""
+    try:
+        data = Path(manifest_path).read_bytes()
+        listed = json.loads(data)["files"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return [f"{manifest_path}: not a readable manifest ({type(error).__name__})"]
+    problems = [] if expected_sha256 in (None, sha256(data)) else [
+        f"{manifest_path}: changed since it was recorded (sha256 differs from the index)"]
+    folder = Path(manifest_path).parent
+    names = set()
+    for entry in listed:
+        names.add(entry["path"])
+        path = folder / entry["path"]
+        if not path.is_file():
+            problems.append(f"{entry['path']}: missing")
+        elif path.stat().st_size != entry["bytes"] or sha256(path.read_bytes()) != entry["sha256"]:
+            problems.append(f"{entry['path']}: changed")
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
+        if str(path.relative_to(folder)) not in names:
+            problems.append(f"{path.relative_to(folder)}: not listed")
+    return problems
