@@ -99,6 +99,7 @@ def run(ai_rows: int, state_dir: Path, repeat: int = 5, progress: Callable[[str]
         timings += _warm(_pairs(store, folder, manifest, repeat), progress)
     finally:
         store.close()
+    timings += _month_close(setup, Path(state_dir) / "bench" / f"close-{ai_rows}", manifest, progress)
     timings.append(_refresh(setup, folder, store_dir, timings[0].app_ms / 1000, progress))
     timings.append(Timing("peak memory of this process (warm runs and pandas)", None,
                           note=f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB"))
@@ -163,6 +164,27 @@ def _warm(pairs: list[tuple], progress: Callable[[str], None]) -> list[Timing]:
     progress("the same computations with pandas")
     analyst = [median_ms(call, runs) for _, _, call, runs, _ in pairs]
     return [Timing(what, ms, pandas_ms, note) for (what, _, _, _, note), ms, pandas_ms in zip(pairs, app, analyst)]
+
+
+def _month_close(setup: str, close_dir: Path, manifest: dict, progress: Callable[[str], None]) -> list[Timing]:
+    """Closing the month for every customer, then comparing it with today's figures, each in a fresh process
+    (opening the store file included, as `close` and `restatements` do)."""
+    shutil.rmtree(close_dir, ignore_errors=True)
+    close_dir.mkdir(parents=True)
+    revisions = (f"from usage_analytics import closing, revisions, state_db\nfrom bench.timing import MONTH\n"
+                 f"found = revisions.Revisions(Path({str(close_dir)!r}), state_db.StateDB(Path({str(close_dir)!r})))\n"
+                 "packs = closing.packs(store, MONTH, now)\n")
+    timings = []
+    for what, step in (("close the month for every customer", "closing.close(found, closing.Scope(MONTH, packs, "
+                        "True, {}, 'bench', 'bench'), now)"),
+                       ("restatements of the closed month", "closing.restatements(found, MONTH, packs)")):
+        progress(f"{what} (fresh process)")
+        os.sync()
+        seconds, peak = in_fresh_process(setup + revisions + step)
+        timings.append(Timing(f"{what}, {manifest['customers']:,} customers (fresh process)", seconds * 1000,
+                              note=f"imports and opening the store included; peak memory {peak:,.0f} MB"))
+    shutil.rmtree(close_dir)
+    return timings
 
 
 def _refresh(setup: str, folder: Path, store_dir: Path, build_seconds: float,
