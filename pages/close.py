@@ -3,7 +3,7 @@ what is recorded, what changed since the last close, and every revision as a ZIP
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import access_log, closing, handoff, periods, revisions, validation
+from usage_analytics import access_log, closing, focus, handoff, periods, revisions, validation
 from usage_analytics.areas import Area
 from usage_analytics.build import fingerprint
 from usage_analytics.view import empty
@@ -12,12 +12,17 @@ CONFIRMING = "close_confirming"  # the month whose close waits for its confirmat
 DONE = "close_done"  # what the last close did, said once after the page is drawn again
 
 
-def _packs(view, period) -> dict[str, dict] | None:
-    """Every customer's pack of the month as of now; None after saying which export a close would lack."""
+def _figures(view, period) -> dict | None:
+    """Every customer's figures of the month as of now; None after saying which export a close would lack."""
     found = view.summaries(period)
     if found is None or view.unavailable(found, Area.RUNTIME, Area.AI, Area.BILLING):
         return None
-    return {cid: handoff.pack(s) for cid, s in sorted(found.items())}
+    return dict(sorted(found.items()))
+
+
+def _packs(view, period) -> dict[str, dict] | None:
+    found = _figures(view, period)
+    return None if found is None else {cid: handoff.pack(s) for cid, s in found.items()}
 
 
 def _months(view, store: revisions.Revisions) -> None:
@@ -91,9 +96,9 @@ def _close(view, store: revisions.Revisions, month, packs: dict[str, dict], late
 
 
 def _record(view, store: revisions.Revisions, month, packs: dict[str, dict]) -> None:
-    reports = view.data_reports()
-    cutoff = {name: r.newest.isoformat().replace("+00:00", "Z") if r.newest else None for name, r in reports.items()}
-    scope = closing.Scope(month, packs, True, cutoff, fingerprint(view.settings.data_dir), view.user.username)
+    charges = focus.charges(_figures(view, month))
+    scope = closing.Scope(month, packs, True, closing.cutoff(view.data_reports()), fingerprint(view.settings.data_dir),
+                          view.user.username, charges, view.settings.platform_name)
     latest, new, restated = closing.close(store, scope, view.now)
     if new:
         access_log.audit(view.settings, "close", view.user, page=view.page.id, customer="all", period=month.label,

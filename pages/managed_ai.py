@@ -4,7 +4,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import charts, formatting, rules, summary
+from usage_analytics import charts, closing, focus, formatting, rules, summary
 from usage_analytics.view import MONEY_COLUMN, empty
 from usage_analytics.areas import Area
 from usage_analytics.contract import TOKEN_COUNTS, USAGE_COUNTS
@@ -86,3 +86,22 @@ def render(user, view) -> None:
     with st.expander("By model"):
         st.dataframe(by_model.sort_values("cost_usd", ascending=False), hide_index=True, width="stretch",
                      column_config={"cost_usd": MONEY_COLUMN})
+    _focus_download(view, found)
+
+
+def _focus_download(view, found: dict) -> None:
+    """The month's managed-AI charges as FOCUS 1.2, for cost tools: as closed (with corrections) or as of now."""
+    period = view.period
+    if period.label != f"{period.first_day:%Y-%m}":
+        return
+    latest = view.month_close()
+    st.download_button(
+        "Download FOCUS 1.2 CSV", lambda: closing.focus_file(latest, lambda: focus.charges(found), period,
+                                                             view.settings.platform_name, view.customer_id),
+        f"focus_{view.customer_id or 'all-customers'}_{period.label}.csv", "text/csv", icon=":material/download:",
+        on_click=view.log_export("focus csv"))
+    st.caption("FOCUS 1.2 (FinOps Open Cost and Usage Specification): one row per customer, provider, model and "
+               "UTC day of linked providers, for cost tools. "
+               + (f"As closed in revision {latest.revision}, with the Correction rows of later revisions. "
+                  if latest else "As of now: the month was never closed. ")
+               + "Workspace runtime has no price in the exports, so it is not in this file.")

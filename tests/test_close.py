@@ -12,6 +12,7 @@ import pytest
 
 from conftest import ROOT, customer, link, recon, usage
 from usage_analytics.__main__ import main
+from usage_analytics.periods import Period
 from usage_analytics.sample import write_dataset
 
 NOW = "2026-04-02T12:00:00Z"
@@ -59,7 +60,7 @@ def test_a_close_records_every_pack_as_handoff_prints_it_and_a_manifest_that_pro
     assert manifest["customers"] == {"cus_a": {
         "customer_name": "Customer A", "runtime_hours": 0.0, "managed_ai_cost_usd": "3.500000", "status": "final",
         "billing_mode": "none", "creation_allowed": False}}
-    assert [f["path"] for f in manifest["files"]] == ["packs/cus_a.csv", "packs/cus_a.json"]
+    assert [f["path"] for f in manifest["files"]] == ["focus.csv", "packs/cus_a.csv", "packs/cus_a.json"]
     assert (manifest_path.parent / "packs" / "cus_a.json").read_text() == before  # close: null then
     assert json.loads(before)["close"] is None
     assert cli("verify", str(manifest_path)) == (0, f"ok: every file of {manifest_path} matches\n", "")
@@ -193,3 +194,71 @@ def test_a_restated_month_says_what_changed_on_the_close_handoff_and_overview_pa
         "Download CSV (as of now)", "Download JSON (as of now)", "Download CSV (as closed)", "Download JSON (as closed)"]
     at = page("acme_admin", "overview", period="Previous month")  # another customer's close is not theirs
     assert not any("Closed figures" in i.value for i in at.info)
+
+
+def _focus(path) -> list[dict]:
+    import csv
+
+    return list(csv.DictReader(io.StringIO(Path(path).read_text())))
+
+
+def test_the_focus_file_holds_a_usage_row_per_day_and_model_and_corrections_bring_it_to_revision_2(month, tmp_path):
+    from decimal import Decimal
+
+    from usage_analytics import focus
+
+    first = Path(cli("close", "--period", "2026-03")[1].splitlines()[-1]).parent / "focus.csv"
+    rows = _focus(first)
+    assert list(rows[0]) == list(focus.COLUMNS)
+    assert [(r["ChargePeriodStart"], r["ChargePeriodEnd"], r["BilledCost"], r["ChargeClass"]) for r in rows] == [
+        ("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z", "1.000000", ""),
+        ("2026-03-05T00:00:00Z", "2026-03-06T00:00:00Z", "2.500000", "")]
+    row = rows[0]
+    assert (row["BillingAccountId"], row["BillingAccountName"], row["BillingCurrency"], row["ChargeCategory"],
+            row["BillingPeriodStart"], row["BillingPeriodEnd"], row["ServiceCategory"], row["ServiceName"],
+            row["PublisherName"], row["ProviderName"], row["InvoiceIssuerName"], row["SkuId"],
+            row["ConsumedQuantity"], row["ConsumedUnit"], row["EffectiveCost"], row["ListCost"],
+            row["ContractedCost"], row["x_ReconciliationStatus"], row["x_Revision"]) == (
+        "cus_a", "Customer A", "USD", "Usage", "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z",
+        "AI and Machine Learning", "openai", "openai", "Workspaces Platform", "Workspaces Platform", "m1",
+        "130", "Tokens", "1.000000", "1.000000", "1.000000", "matched", "1")
+    assert "proj_" not in first.read_text()  # never a provider project ID
+    late_row(month)
+    second = Path(cli("close", "--period", "2026-03")[1].splitlines()[-1]).parent / "focus.csv"
+    assert second.read_text().startswith(first.read_text())  # revision 1's rows as they were, then corrections
+    added = _focus(second)[len(rows):]
+    assert [(r["ChargePeriodStart"], r["BilledCost"], r["ChargeClass"], r["x_Revision"]) for r in added] == [
+        ("2026-03-10T00:00:00Z", "50.000000", "Correction", "2")]
+    total = sum(Decimal(r["BilledCost"]) for r in _focus(second))
+    pack = json.loads(cli("handoff", "--customer", "cus_a", "--period", "2026-03")[1])
+    assert f"{total:f}" == pack["managed_ai"]["cost_usd"] == "53.500000"  # rows and corrections foot to the month
+    out = tmp_path / "focus.csv"
+    code, said, _ = cli("focus", "--period", "2026-03", "--output", str(out))
+    assert code == 0 and said == f"wrote {out}: 3 FOCUS rows of 2026-03 (revision 2)\n"
+    assert out.read_text() == second.read_text()
+    assert cli("focus", "--period", "2026-02", "--customer", "cus_a", "--output", str(out))[1].endswith(
+        "0 FOCUS rows of 2026-02 (as of now; the month was never closed)\n")
+
+
+def test_a_customer_admin_gets_the_focus_file_of_their_own_account_only(month):
+    from test_app import page
+    from usage_analytics import closing, config, revisions
+
+    write_dataset(month, "customers", [customer(), customer("cus_acme_robotics", "Acme Robotics")])
+    write_dataset(month, "provider_links", [link("openai"), link("openai", "cus_acme_robotics")])
+    write_dataset(month, "ai_usage", [usage("2026-03-02 10:00", cost="1.000000"), usage("2026-03-05 10:00", cost="2.500000"),
+                                      usage("2026-03-03 10:00", cost="7.000000", customer="cus_acme_robotics")])
+    cli("close", "--period", "2026-03")
+    settings = config.load()
+    latest = revisions.for_settings(settings).latest("2026-03")
+    text = closing.focus_file(latest, lambda: [], Period.parse("2026-03"), "P", "cus_acme_robotics")
+    assert [r["BillingAccountId"] for r in _focus_rows(text)] == ["cus_acme_robotics"]
+    at = page("acme_admin", "managed-ai", period="Previous month")
+    assert "Download FOCUS 1.2 CSV" in [b.label for b in at.get("download_button")]
+    assert any("As closed in revision 1" in c.value and "Workspace runtime has no price" in c.value for c in at.caption)
+
+
+def _focus_rows(text: str) -> list[dict]:
+    import csv
+
+    return list(csv.DictReader(io.StringIO(text)))

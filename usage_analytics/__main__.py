@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import closing, config, handoff, revisions, sample, validation
+from . import closing, config, focus, handoff, revisions, sample, validation
 from .build import build, fingerprint
 from .revisions import Revision
 from .store import DataError, first_line
@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
                                               "the last line printed is the manifest's path")
     close.add_argument("--period", required=True, help="YYYY-MM, a month that has ended")
     close.add_argument("--customer", help="close this customer only (the others are carried over)")
+    charges = commands.add_parser("focus", help="write a month's managed-AI charges of linked providers as a FOCUS "
+                                                "1.2 CSV (workspace runtime has no price, so it is not in it)")
+    charges.add_argument("--period", required=True, help="YYYY-MM")
+    charges.add_argument("--customer", help="one customer only")
+    charges.add_argument("--output", type=Path, required=True, help="the CSV file to write")
     verify = commands.add_parser("verify", help="check every file a revision's manifest names; exit 1 when one "
                                                 "is missing, changed or not listed")
     verify.add_argument("manifest", type=Path)
@@ -148,12 +153,14 @@ def _close(args: argparse.Namespace) -> int:
     store = build(settings.data_dir, now, settings.store_dir, _progress)
     try:
         closing.covered(period, store.reports)
-        found = closing.packs(store, period, now, args.customer)
-        cutoff = {name: r.newest.isoformat().replace("+00:00", "Z") if r.newest else None
-                  for name, r in store.reports.items()}
+        figures = closing.figures_of(store, period, now, args.customer)
+        found = {cid: handoff.pack(item) for cid, item in figures.items()}
+        charges = focus.charges(figures)  # (per-day rows are fetched from the open store)
+        cutoff = closing.cutoff(store.reports)
     finally:
         store.close()
-    scope = closing.Scope(period, found, args.customer is None, cutoff, fingerprint(settings.data_dir), "cli")
+    scope = closing.Scope(period, found, args.customer is None, cutoff, fingerprint(settings.data_dir), "cli",
+                          charges, settings.platform_name)
     latest, new, restated = closing.close(revisions.for_settings(settings), scope, now)
     if new:
         print(f"closed {period.label}: revision {latest.revision}, {len(found)} customer"
@@ -161,6 +168,31 @@ def _close(args: argparse.Namespace) -> int:
     else:
         print(f"{period.label}: unchanged since revision {latest.revision}")
     print(latest.manifest_path)
+    return 0
+
+
+def _focus(args: argparse.Namespace) -> int:
+    """A month's managed-AI charges as FOCUS 1.2: the latest revision's file when the month was closed (its
+    Usage rows and any Correction rows), else the charges as of now."""
+    settings = config.load()
+    period = Period.parse(args.period)
+    if period.label != f"{period.first_day:%Y-%m}":
+        raise closing.CloseError(f"{period.label} is not a calendar month: a FOCUS file is for one month, YYYY-MM")
+    latest = _latest(settings, period)
+    store = None
+    try:
+        def charges() -> list[focus.Charge]:
+            nonlocal store
+            store = build(settings.data_dir, settings.now(), settings.store_dir, _progress)
+            return focus.charges(closing.figures_of(store, period, settings.now(), args.customer))
+
+        text = closing.focus_file(latest, charges, period, settings.platform_name, args.customer)
+    finally:
+        if store is not None:
+            store.close()
+    args.output.write_text(text)
+    print(f"wrote {args.output}: {text.count(chr(10)) - 1:,} FOCUS rows of {period.label}"
+          + (f" (revision {latest.revision})" if latest else " (as of now; the month was never closed)"))
     return 0
 
 
@@ -238,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     def command() -> int:
         args = _parser().parse_args(argv)
         return {"handoff": _handoff, "sample-data": _sample_data, "hash-password": _hash_password, "check": _check,
-                "ingest": _ingest, "close": _close, "verify": _verify, "restatements": _restatements}[args.command](args)
+                "ingest": _ingest, "close": _close, "verify": _verify, "restatements": _restatements,
+                "focus": _focus}[args.command](args)
 
     return run(command)
 

@@ -13,8 +13,9 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Callable
 
-from . import handoff, rules, summary, validation
+from . import focus, handoff, rules, summary, validation
 from .contract import USAGE_COUNTS
 from .periods import Period
 from .revisions import Revision, Revisions
@@ -44,12 +45,23 @@ def covered(period: Period, reports: dict) -> None:
         raise CloseError(f"{period.label} is before any export: usage in the exports starts {since:%Y-%m-%d %H:%M} UTC")
 
 
-def packs(store: Store, period: Period, now: datetime, customer_id: str | None = None) -> dict[str, dict]:
-    """Every customer's handoff pack (or one's), as `handoff` makes it, by customer id."""
+def cutoff(reports: dict) -> dict[str, str | None]:
+    """The data cut-off of a close: each dataset's newest event used."""
+    return {name: r.newest.isoformat().replace("+00:00", "Z") if r.newest else None for name, r in reports.items()}
+
+
+def figures_of(store: Store, period: Period, now: datetime, customer_id: str | None = None
+               ) -> dict[str, summary.CustomerSummary]:
+    """Every customer's figures (or one's) for a close, by customer id."""
     found = summary.summaries(store, period, now, customer_id)
     if customer_id is not None and customer_id not in found:
         raise CloseError(f"customer {customer_id!r} is not in the customers dataset")
-    return {cid: handoff.pack(figures) for cid, figures in sorted(found.items())}
+    return dict(sorted(found.items()))
+
+
+def packs(store: Store, period: Period, now: datetime, customer_id: str | None = None) -> dict[str, dict]:
+    """Every customer's handoff pack (or one's), as `handoff` makes it, by customer id."""
+    return {cid: handoff.pack(figures) for cid, figures in figures_of(store, period, now, customer_id).items()}
 
 
 def figures(pack: dict) -> dict:
@@ -133,6 +145,22 @@ class Scope:
     cutoff: dict[str, str | None]  # dataset -> its newest event used (ISO), the data cut-off
     fingerprint: str  # the exports' fingerprint
     closed_by: str  # the user in the app, "cli" from the command line
+    charges: list[focus.Charge]  # the managed-AI charges per day of the customers in packs (the FOCUS file)
+    platform: str  # the platform's name in the FOCUS file
+
+
+FOCUS_FILE = "focus.csv"
+
+
+def _focus(scope: Scope, latest: Revision | None, number: int) -> bytes:
+    """The revision's FOCUS file: every charge as a Usage row; after a revision that has one, that file as it
+    was and the Correction rows that bring it to these charges."""
+    if latest is None or not (latest.folder / FOCUS_FILE).is_file():
+        return focus.to_csv(focus.usage_rows(scope.charges, scope.period, scope.platform, number)).encode()
+    earlier = latest.file(FOCUS_FILE).decode()
+    fixes = focus.corrections(focus.read(earlier), scope.charges, scope.period, scope.platform, number,
+                              None if scope.everyone else set(scope.packs))
+    return (earlier + focus.to_csv(fixes, header=False)).encode()
 
 
 def close(revisions: Revisions, scope: Scope, closed_at: datetime) -> tuple[Revision | None, bool, list[str]]:
@@ -155,6 +183,7 @@ def close(revisions: Revisions, scope: Scope, closed_at: datetime) -> tuple[Revi
         for cid, pack in found.items():
             files[_pack_name(cid, "json")] = handoff.to_json(pack).encode()
             files[_pack_name(cid, "csv")] = handoff.to_csv(pack).encode()
+        files[FOCUS_FILE] = _focus(scope, latest, number)
         customers = {**({} if scope.everyone else before), **{cid: totals(p) for cid, p in found.items()}}
         return files, {
             "period": scope.period.label, "revision": number, "closed_at": _iso(closed_at),
@@ -199,3 +228,14 @@ def restatement_lines(report: dict) -> list[str]:
                      + (f": {providers}" if providers else "") + f"); runtime {hours['closed']} -> {hours['now']} h; "
                      f"status {moved['status']['closed']} -> {moved['status']['now']}")
     return lines
+
+
+def focus_file(latest: Revision | None, charges: Callable[[], list[focus.Charge]], period: Period, platform: str,
+               customer_id: str | None = None) -> str:
+    """A month's FOCUS file: the latest revision's (its Usage and Correction rows; one customer's when asked)
+    when the month was closed, else the charges as of now (charges() is called only then)."""
+    if latest is None or not (latest.folder / FOCUS_FILE).is_file():
+        return focus.to_csv(focus.usage_rows(charges(), period, platform))
+    rows = focus.read(latest.file(FOCUS_FILE).decode())
+    return focus.to_csv([{k: (v if v != "" else None) for k, v in r.items()} for r in rows
+                         if customer_id is None or r["BillingAccountId"] == customer_id])

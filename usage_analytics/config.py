@@ -60,6 +60,11 @@ class Settings:
         metadata={"env": "CLOSE_DIR", "help": "folder the month-close revisions are written to (append-only); "
                                               "default: STATE_DIR/close"},
     )
+    platform_name: str = field(
+        default="Workspaces Platform",
+        metadata={"env": "PLATFORM_NAME", "help": "the platform's name as the provider and invoice issuer of the "
+                                                 "managed-AI charges in FOCUS files"},
+    )
     demo_mode: bool = field(
         default=False,
         metadata={"env": "DEMO_MODE", "help": "1 lets the app run with the public demo cookie key or a key under "
@@ -134,6 +139,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         export_max_age_hours=_positive(env, "EXPORT_MAX_AGE_HOURS", "hours"),
         state_dir=Path(env.get("STATE_DIR") or Settings.state_dir),
         close_dir=Path(env["CLOSE_DIR"]) if env.get("CLOSE_DIR") else None,
+        platform_name=(env.get("PLATFORM_NAME") or "").strip() or Settings.platform_name,
         demo_mode=_flag(env, "DEMO_MODE"),
         session_hours=_positive(env, "AUTH_SESSION_HOURS", "hours"),
         throttle_window_minutes=_positive(env, "AUTH_THROTTLE_WINDOW_MINUTES", "minutes"),

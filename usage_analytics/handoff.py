@@ -70,7 +70,7 @@ def to_json(data: dict) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
-def _cell(value: object) -> str:
+def cell(value: object) -> str:
     """A CSV cell; text that a spreadsheet would run as a formula is quoted with a leading apostrophe."""
     if value is None:
         return ""
@@ -118,7 +118,7 @@ def _csv(rows: list[dict]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
+        writer.writerow([cell(row.get(column)) for column in CSV_COLUMNS])
     return out.getvalue()
 
 
