@@ -107,9 +107,22 @@ def _closed(view, items) -> None:
     if view.customer_id is None:
         close_note(latest, None, may_close, "The Month close page lists what changed since, customer by customer.")
     elif items[0].billing is not None:  # (a pack needs the billing figures)
-        block = closing.close_block(latest, handoff.pack(items[0]))
+        pack = handoff.pack(items[0])
+        block = closing.close_block(latest, pack)
         if block is not None:  # (None: this customer is not in the revision)
             close_note(latest, block, may_close)
+            _pack_downloads(view, latest, {**pack, "close": block})
+
+
+def _pack_downloads(view, latest, pack: dict) -> None:
+    """The account's pack of a closed month, as closed and as of now (CSV)."""
+    name = f"handoff_{view.customer_id}_{view.period.label}"
+    closed, now, _ = st.columns([1, 1, 2])
+    closed.download_button("Pack as closed (CSV)", latest.file(f"packs/{view.customer_id}.csv"),
+                           f"{name}_revision-{latest.revision}.csv", "text/csv", icon=":material/lock_clock:",
+                           width="stretch", on_click=view.log_export(f"csv as closed, revision {latest.revision}"))
+    now.download_button("Pack as of now (CSV)", handoff.to_csv(pack), f"{name}.csv", "text/csv",
+                        icon=":material/download:", width="stretch", on_click=view.log_export("csv"))
 
 
 def render(user, view) -> None:

@@ -253,6 +253,9 @@ def test_a_customer_admin_gets_the_focus_file_of_their_own_account_only(month):
     latest = revisions.for_settings(settings).latest("2026-03")
     text = closing.focus_file(latest, lambda: [], Period.parse("2026-03"), "P", "cus_acme_robotics")
     assert [r["BillingAccountId"] for r in _focus_rows(text)] == ["cus_acme_robotics"]
+    at = page("acme_admin", "overview", period="Previous month")  # their own account's close, in amounts
+    assert at.info[0].value.startswith("Closed figures · revision 1 · closed 2026-04-02.")  # (not by whom)
+    assert [b.label for b in at.get("download_button")] == ["Pack as closed (CSV)", "Pack as of now (CSV)"]
     at = page("acme_admin", "managed-ai", period="Previous month")
     assert "Download FOCUS 1.2 CSV" in [b.label for b in at.get("download_button")]
     assert any("As closed in revision 1" in c.value and "Workspace runtime has no price" in c.value for c in at.caption)
