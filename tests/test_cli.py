@@ -179,7 +179,7 @@ def test_output_to_a_file(tmp_path):
     (["--customer", "cus_acme_robotics", "--period", "October"], "error: period 'October' is neither YYYY-MM nor"),
     (["--customer", "cus_acme_robotics", "--period", "2026-10-09..2026-10-01"], "error: period 2026-10-09..2026-10-01 ends before it starts"),
     (["--customer", "cus_acme_robotics", "--period", "2026-10", "--format", "xml"], "error: argument --format"),
-    (["--period", "2026-10"], "error: the following arguments are required: --customer"),
+    (["--period", "2026-10"], "error: one of the arguments --customer --all is required"),
 ])
 def test_bad_input_exits_non_zero_with_one_line(args, message):
     result = run_cli("handoff", *args)

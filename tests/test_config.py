@@ -1,6 +1,8 @@
 """Settings from the environment, and periods."""
 from datetime import date, datetime, timedelta, timezone
 
+from pathlib import Path
+
 import pytest
 
 from usage_analytics import config
@@ -36,7 +38,8 @@ def test_a_bad_analytics_now_names_the_variable():
 
 def test_every_setting_has_a_variable_help_and_default():
     assert [v for v, _, _ in config.describe()] == ["USAGE_DATA_DIR", "AUTH_CONFIG", "AUTH_COOKIE_KEY", "ANALYTICS_NOW",
-                                                    "EXPORT_MAX_AGE_HOURS", "STATE_DIR", "DEMO_MODE",
+                                                    "EXPORT_MAX_AGE_HOURS", "STATE_DIR", "CLOSE_DIR", "PLATFORM_NAME",
+                                                    "DEMO_MODE",
                                                     "AUTH_SESSION_HOURS", "AUTH_THROTTLE_WINDOW_MINUTES",
                                                     "AUDIT_RETENTION_DAYS"]
     assert all(help_text for _, help_text, _ in config.describe())
@@ -87,3 +90,10 @@ def test_security_settings_default_to_safe_values_and_name_a_bad_one():
         config.load({"AUTH_SESSION_HOURS": "-1"})
     with pytest.raises(config.ConfigError, match="AUDIT_RETENTION_DAYS: 'inf' is not a positive number of days"):
         config.load({"AUDIT_RETENTION_DAYS": "inf"})
+
+
+def test_closes_go_to_close_dir_or_under_state_dir_and_the_platform_name_has_a_default(tmp_path):
+    assert config.load({"STATE_DIR": str(tmp_path)}).closes_dir == tmp_path / "close"
+    assert config.load({"STATE_DIR": str(tmp_path), "CLOSE_DIR": "/srv/closes"}).closes_dir == Path("/srv/closes")
+    assert config.load({}).platform_name == "Workspaces Platform"
+    assert config.load({"PLATFORM_NAME": "  Acme Cloud "}).platform_name == "Acme Cloud"
