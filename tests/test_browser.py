@@ -312,7 +312,7 @@ def test_finance_closes_a_month_and_downloads_the_revision_as_a_zip(chromium, tm
             with zipfile.ZipFile(download.value.path()) as archive:
                 names = archive.namelist()
                 manifest = json.loads(archive.read("2026-10-revision-0001/manifest.json"))
-            assert len(names) == 81 and manifest["closed_by"] == "finance" and len(manifest["customers"]) == 40
+            assert len(names) == 82 and manifest["closed_by"] == "finance" and len(manifest["customers"]) == 40
         finally:
             t.close()
     folder = tmp_path / "close" / "2026-10" / "revision-0001"
