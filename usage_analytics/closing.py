@@ -61,10 +61,10 @@ def figures_of(store: Store, period: Period, now: datetime, customer_id: str | N
 
 def packs(store: Store, period: Period, now: datetime, customer_id: str | None = None) -> dict[str, dict]:
     """Every customer's handoff pack (or one's), as `handoff` makes it, by customer id."""
-    return {cid: handoff.pack(figures) for cid, figures in figures_of(store, period, now, customer_id).items()}
+    return {cid: handoff.pack(item) for cid, item in figures_of(store, period, now, customer_id).items()}
 
 
-def figures(pack: dict) -> dict:
+def compared(pack: dict) -> dict:
     """What a restatement compares: runtime hours, and managed-AI totals and status per provider and overall."""
     ai = pack["managed_ai"]
     keep = ("cost_usd", *USAGE_COUNTS, "status")
@@ -87,7 +87,7 @@ def _money(closed: str, now: str) -> dict:
 
 def difference(closed: dict, now: dict) -> dict | None:
     """How a customer's figures moved since a close (restatements' shape), or None when they did not."""
-    if figures(closed) == figures(now):
+    if compared(closed) == compared(now):
         return None
     before, after = closed["managed_ai"], now["managed_ai"]
     old = {p["provider"]: p["cost_usd"] for p in before["providers"]}
