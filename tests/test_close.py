@@ -265,3 +265,14 @@ def _focus_rows(text: str) -> list[dict]:
     import csv
 
     return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_a_state_folder_that_cannot_be_written_is_one_line_and_no_revision(month, monkeypatch):
+    monkeypatch.setenv("STATE_DIR", "/dev/null/state")  # (a folder under a file: root may write anywhere else)
+    code, out, err = cli("close", "--period", "2026-03")
+    assert code == 1 and out == ""
+    assert err == "error: the state folder /dev/null/state cannot be written (Not a directory)\n"
+    monkeypatch.setenv("STATE_DIR", str(month.parent / "state"))
+    monkeypatch.setenv("CLOSE_DIR", "/dev/null/closes")
+    assert cli("close", "--period", "2026-03")[2] == \
+        "error: the month-close folder /dev/null/closes/2026-03 cannot be written (Not a directory)\n"

@@ -83,8 +83,12 @@ class Revisions:
     def _locked(self, period: str) -> Iterator[None]:
         """One close of a period at a time, across threads and processes (a lock file beside its revisions)."""
         folder = self.close_dir / period
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / ".lock", "w") as lock:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            lock = open(folder / ".lock", "w")
+        except OSError as error:  # one clear line: which folder, and why (e.g. a read-only STATE_DIR)
+            raise OSError(f"the month-close folder {folder} cannot be written ({error.strerror})") from None
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield

@@ -52,7 +52,10 @@ class StateDB:
     def __init__(self, state_dir: Path, retention_days: float = 400.0):
         self.path = Path(state_dir) / FILE_NAME
         self.retention_days = retention_days
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # one clear line: which folder, and why (e.g. a read-only STATE_DIR)
+            raise OSError(f"the state folder {self.path.parent} cannot be written ({error.strerror})") from None
         with closing(sqlite3.connect(self.path, timeout=30)) as db:
             db.execute("pragma journal_mode=wal")  # readers never wait for a writer; kept in the file
             db.executescript(_SCHEMA)
