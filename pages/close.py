@@ -84,7 +84,7 @@ def _close(view, store: revisions.Revisions, month, packs: dict[str, dict], late
         st.markdown(f"**This records revision {1 if latest is None else latest.revision + 1} of {month.label}:** the "
                     f"handoff pack of each of the {len(packs):,} customers as JSON and CSV, and a manifest with the "
                     "data cut-off, the exports' fingerprint and every file's SHA-256. "
-                    + (f"{len(moved)} customers' figures differ from revision {latest.revision}." if latest else "")
+                    + (f"{_whose(len(moved))} figures differ from revision {latest.revision}." if latest else "")
                     + " Nothing of an earlier revision is changed.")
         confirm, cancel, _ = st.columns([1, 1, 3])
         if cancel.button("Cancel", key="close_cancel", width="stretch"):
@@ -124,6 +124,10 @@ def _revisions(view, month, found: list) -> None:
                                width="stretch", on_click=view.log_export(f"zip of revision {revision.revision}"))
 
 
+def _whose(count: int) -> str:
+    return f"{count:,} customer's" if count == 1 else f"{count:,} customers'"
+
+
 def render(user, view) -> None:
     store = revisions.for_settings(view.settings)
     if DONE in st.session_state:
@@ -146,7 +150,7 @@ def render(user, view) -> None:
     latest = store.latest(month.label)
     moved = closing.restatements(store, month, packs)["customers"] if latest else []
     if moved:
-        st.warning(f"{len(moved)} customers' figures changed since revision {latest.revision}: late usage or a "
+        st.warning(f"{_whose(len(moved))} figures changed since revision {latest.revision}: late usage or a "
                    "provider's restatement arrived after the close.", icon=":material/difference:")
         _changes({"customers": moved})
     _close(view, store, month, packs, latest, moved)

@@ -183,13 +183,13 @@ def test_a_restated_month_says_what_changed_on_the_close_handoff_and_overview_pa
     cli("close", "--period", "2026-03")
     late_row(month)
     at = page("ops", "close", period="Previous month")
-    assert any("1 customers' figures changed since revision 1" in w.value for w in at.warning)
+    assert any("1 customer's figures changed since revision 1" in w.value for w in at.warning)
     table = at.dataframe[1].value
     assert table.loc[table["what"] == "managed-AI cost (USD)", ["closed", "now", "delta"]].values.tolist() == \
         [["3.500000", "53.500000", "50.000000"]]
     at = page("ops", "handoff", "cus_a", period="Previous month")
     assert at.info[0].value.startswith("Closed figures · revision 1 · closed 2026-04-02 by cli.")
-    assert any("managed AI $3.50 → $53.50 (+$50.00: openai +$50.00)" in w.value for w in at.warning)
+    assert any("managed AI $3.50 → $53.50 (+$50.00: openai +$50.00). Late usage" in w.value for w in at.warning)  # (runtime unchanged: not named)
     assert [b.label for b in at.get("download_button")] == [
         "Download CSV (as of now)", "Download JSON (as of now)", "Download CSV (as closed)", "Download JSON (as closed)"]
     at = page("acme_admin", "overview", period="Previous month")  # another customer's close is not theirs

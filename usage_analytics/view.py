@@ -118,8 +118,9 @@ def close_note(latest: Revision, block: dict | None, by_whom: bool, more: str = 
         providers = "; ".join(f"{p['provider']} {_signed_usd(p['delta'])}" for p in block["providers"])
         st.warning(f"**The figures changed since revision {latest.revision}:** managed AI {formatting.usd(Decimal(cost['closed']))} "
                    f"→ {formatting.usd(Decimal(cost['now']))} ({_signed_usd(cost['delta'])}"
-                   + (f": {providers}" if providers else "") + f"); runtime {formatting.hours(hours['closed'])} → "
-                   f"{formatting.hours(hours['now'])}. Late usage or a provider's restatement arrived after the close.",
+                   + (f": {providers}" if providers else "") + ")"
+                   + (f"; runtime {formatting.hours(hours['closed'])} → {formatting.hours(hours['now'])}"
+                      if hours["delta"] else "") + ". Late usage or a provider's restatement arrived after the close.",
                    icon=":material/difference:")
 
 
