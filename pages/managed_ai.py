@@ -92,7 +92,7 @@ def render(user, view) -> None:
 def _focus_download(view, found: dict) -> None:
     """The month's managed-AI charges as FOCUS 1.2, for cost tools: as closed (with corrections) or as of now."""
     period = view.period
-    if period.label != f"{period.first_day:%Y-%m}":
+    if not period.is_month:
         return
     latest = view.month_close()
     st.download_button(

@@ -96,7 +96,7 @@ def _progress(line: str) -> None:
 
 def _latest(settings: config.Settings, period: Period) -> Revision | None:
     """The latest close of a calendar month (None for other periods, and for a month never closed)."""
-    if period.label != f"{period.first_day:%Y-%m}":
+    if not period.is_month:
         return None
     return revisions.for_settings(settings).latest(period.label)
 
@@ -176,7 +176,7 @@ def _focus(args: argparse.Namespace) -> int:
     Usage rows and any Correction rows), else the charges as of now."""
     settings = config.load()
     period = Period.parse(args.period)
-    if period.label != f"{period.first_day:%Y-%m}":
+    if not period.is_month:
         raise closing.CloseError(f"{period.label} is not a calendar month: a FOCUS file is for one month, YYYY-MM")
     latest = _latest(settings, period)
     store = None

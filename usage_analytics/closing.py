@@ -29,7 +29,7 @@ class CloseError(ValueError):
 def month(text: str, now: datetime) -> Period:
     """The calendar month a close is for: YYYY-MM, and ended."""
     period = Period.parse(text)
-    if period.label != f"{period.first_day:%Y-%m}":
+    if not period.is_month:
         raise CloseError(f"{period.label} is not a calendar month: a close is for one month, YYYY-MM")
     if not period.has_ended(now):
         raise CloseError(f"{period.label} has not ended; it can be closed from {period.end:%Y-%m-%d %H:%M} UTC")

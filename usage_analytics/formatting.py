@@ -55,7 +55,7 @@ def lag_text(through: datetime, lag_days: int) -> str:
 
 def period_text(period: Period, moment: datetime) -> str:
     """The period as the scope line shows it: its name, its UTC days, and whether it is closed or open."""
-    label = period.first_day.strftime("%B %Y") if period.label == period.first_day.strftime("%Y-%m") else period.label
+    label = period.first_day.strftime("%B %Y") if period.is_month else period.label
     span = f"{period.first_day:%Y-%m-%d} → {period.last_day:%Y-%m-%d} UTC"
     if period.has_ended(moment):
         return f"**{label}** · {span} · closed"

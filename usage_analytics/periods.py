@@ -46,6 +46,11 @@ class Period:
             return self.first_day.strftime("%Y-%m")
         return f"{self.first_day.isoformat()}..{self.last_day.isoformat()}"
 
+    @property
+    def is_month(self) -> bool:
+        """Whether this is one whole calendar month (what a month close and a FOCUS file are for)."""
+        return self.label == self.first_day.strftime("%Y-%m")
+
     @classmethod
     def month(cls, year: int, month: int) -> Period:
         first = date(year, month, 1)

@@ -71,7 +71,7 @@ class View:
 
     def month_close(self) -> Revision | None:
         """The latest close of the period, when it is a calendar month that was closed."""
-        if self.period.label != f"{self.period.first_day:%Y-%m}":
+        if not self.period.is_month:
             return None
         return revisions.for_settings(self.settings).latest(self.period.label)
 
