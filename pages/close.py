@@ -25,8 +25,10 @@ def _packs(view, period) -> dict[str, dict] | None:
     return None if found is None else {cid: handoff.pack(s) for cid, s in found.items()}
 
 
-def _months(view, store: revisions.Revisions) -> None:
-    rows = []
+def _months(view, store: revisions.Revisions) -> dict[str, list]:
+    """The ended months the exports cover, with their close state; returns what moved since each closed
+    month's latest revision, by month (the chosen month's section shows it again, not computed twice)."""
+    rows, moved_by_month = [], {}
     since = validation.usage_since(view.data_reports())
     for month in [m for m in periods.recent_months(view.now.date()) if m.has_ended(view.now)
                   and since is not None and m.end > since]:
@@ -35,7 +37,8 @@ def _months(view, store: revisions.Revisions) -> None:
                "closed_at": "—", "closed_by": "—", "restated_customers": "—"}
         if latest is not None:
             packs = _packs(view, month) or {}
-            moved = closing.restatements(store, month, packs)["customers"] if packs else []
+            moved = moved_by_month[month.label] = closing.restatements(store, month, packs)["customers"] \
+                if packs else []
             row.update(state=f"restated since revision {latest.revision}" if moved else "closed",
                        revision=str(latest.revision), closed_at=latest.closed_at[:16].replace("T", " "),
                        closed_by=latest.closed_by, restated_customers=str(len(moved)))
@@ -46,6 +49,7 @@ def _months(view, store: revisions.Revisions) -> None:
         "closed_by": "Closed by", "restated_customers": "Customers restated since"})
     if not rows:
         empty("No month with usage in the exports has ended yet.")
+    return moved_by_month
 
 
 def _changes(report: dict) -> None:
@@ -132,9 +136,9 @@ def render(user, view) -> None:
     store = revisions.for_settings(view.settings)
     if DONE in st.session_state:
         st.success(st.session_state.pop(DONE), icon=":material/lock_clock:")
-    _months(view, store)
+    moved_by_month = _months(view, store)
     month = view.period
-    if month.label != f"{month.first_day:%Y-%m}" or not month.has_ended(view.now):
+    if not month.is_month or not month.has_ended(view.now):
         empty("To close a month or see what changed since its close, choose a month that has ended in the "
               "sidebar: Period → Previous month, or Calendar month and the month.")
         return
@@ -148,7 +152,7 @@ def render(user, view) -> None:
     if packs is None:
         return
     latest = store.latest(month.label)
-    moved = closing.restatements(store, month, packs)["customers"] if latest else []
+    moved = moved_by_month.get(month.label, []) if latest else []
     if moved:
         st.warning(f"{_whose(len(moved))} figures changed since revision {latest.revision}: late usage or a "
                    "provider's restatement arrived after the close.", icon=":material/difference:")
