@@ -1,10 +1,11 @@
 """Billing handoff (/handoff, operators): the pack of docs/product.md §6 on screen, as CSV and JSON downloads."""
 import io
+import shlex
 
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import closing, handoff, rules
+from usage_analytics import closing, formatting, handoff, rules
 from usage_analytics.view import close_note, empty
 from usage_analytics.areas import Area
 
@@ -43,15 +44,15 @@ def render(user, view) -> None:
                  width="stretch")
     st.caption(f"Generated at {pack['generated_at']} for {pack['period']['start']} → {pack['period']['end']} "
                "(end exclusive, UTC). The command line gives the same pack: "
-               f"`python -m usage_analytics handoff --customer {view.customer_id} --period {view.period.label} "
-               "--format csv`")
+               + formatting.code(f"python -m usage_analytics handoff --customer {shlex.quote(view.customer_id)} "
+                                 f"--period {view.period.label} --format csv", None))
     with st.expander("JSON"):
         st.code(as_json, language="json")
 
 
 def _downloads(view, as_csv: str, as_json: str, latest) -> None:
     """The pack as of now; for a closed month also as closed (the revision's own files, byte for byte)."""
-    name = f"handoff_{view.customer_id}_{view.period.label}"
+    name = f"handoff_{formatting.file_part(view.customer_id)}_{view.period.label}"
     now = " (as of now)" if latest else ""
     buttons = st.columns(4 if latest else [1, 1, 3])
     buttons[0].download_button(f"Download CSV{now}", as_csv, f"{name}.csv", "text/csv", icon=":material/download:",
@@ -61,6 +62,6 @@ def _downloads(view, as_csv: str, as_json: str, latest) -> None:
     if latest:
         for column, fmt, mime in ((buttons[2], "csv", "text/csv"), (buttons[3], "json", "application/json")):
             column.download_button(
-                f"Download {fmt.upper()} (as closed)", latest.file(f"packs/{view.customer_id}.{fmt}"),
+                f"Download {fmt.upper()} (as closed)", latest.file(closing.pack_file(view.customer_id, fmt)),
                 f"{name}_revision-{latest.revision}.{fmt}", mime, icon=":material/lock_clock:", width="stretch",
                 on_click=view.log_export(f"{fmt} as closed, revision {latest.revision}"))

@@ -25,12 +25,13 @@ def _not_configured(found: dict, every: bool) -> None:
     if not missing:
         return
     if every:
-        names = ", ".join(f"{name} ({provider})" for name, provider in missing[:8])
+        names = ", ".join(f"{formatting.literal(name, 40)} ({formatting.literal(provider, 40)})"
+                          for name, provider in missing[:8])
         st.warning(f"Reconciliation is not configured for {len(missing)} customer–provider pairs with usage, so "
                    f"that usage is not attributed and not counted here: {names}{'…' if len(missing) > 8 else ''}.",
                    icon=":material/link_off:")
     else:
-        providers = ", ".join(provider for _, provider in missing)
+        providers = ", ".join(formatting.literal(provider) for _, provider in missing)
         st.warning(f"Reconciliation is not configured for **{providers}**: there is usage, but it is not "
                    "attributed to this account until the provider is linked, so it is not shown as zero or "
                    "counted here. Ask a platform operator to link it.", icon=":material/link_off:")
@@ -98,7 +99,7 @@ def _focus_download(view, found: dict) -> None:
     st.download_button(
         "Download FOCUS 1.2 CSV", lambda: closing.focus_file(latest, lambda: focus.charges(found), period,
                                                              view.settings.platform_name, view.customer_id),
-        f"focus_{view.customer_id or 'all-customers'}_{period.label}.csv", "text/csv", icon=":material/download:",
+        f"focus_{formatting.file_part(view.customer_id or 'all-customers')}_{period.label}.csv", "text/csv", icon=":material/download:",
         on_click=view.log_export("focus csv"))
     st.caption("FOCUS 1.2 (FinOps Open Cost and Usage Specification): one row per customer, provider, model and "
                "UTC day of linked providers, for cost tools. "

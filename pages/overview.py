@@ -41,7 +41,7 @@ def _kpis(view, items, previous, compared: str | None) -> None:
         return  # the billing data cannot be read; said above
     if view.customer_id:
         item = items[0]
-        lags = ", ".join(f"{p.provider} {formatting.badge(p.badge)}" for p in item.providers) or "no linked provider"
+        lags = ", ".join(f"{formatting.literal(p.provider)} {formatting.badge(p.badge)}" for p in item.providers) or "no linked provider"
         _status_card(recon, "Reconciliation", formatting.badge(item.badge), lags)
         allowed = item.billing.creation_allowed
         _status_card(billing, f"Billing · {item.billing.billing_mode}",
@@ -67,7 +67,8 @@ def _step(done: bool, title: str, text: str) -> None:
 def _checklist(view, items) -> None:
     st.subheader("Review checklist", anchor=False)
     with st.container(border=True):
-        _step(True, "1 · Scope", f"{view.customer_name}" + (f" (`{view.customer_id}`)" if view.customer_id else ""))
+        _step(True, "1 · Scope", formatting.literal(view.customer_name)
+              + (f" ({formatting.code(view.customer_id)})" if view.customer_id else ""))
         _step(True, "2 · Period", formatting.period_text(view.period, view.now))
         running = any(s.is_running for s in items)
         _step(True, "3 · Workspace runtime", f"{formatting.hours(sum(s.runtime_hours for s in items))} across "
@@ -89,7 +90,7 @@ def _checklist(view, items) -> None:
         else:
             _step(True, "4 · Managed AI", f"{formatting.usd(sum((s.ai_cost_usd for s in items), 0))} across customers")
             view.link("managed-ai", "Review managed AI")
-            behind = [s.account.customer_name for s in items if rules.needs_attention(s.badge)]
+            behind = [formatting.literal(s.account.customer_name, 40) for s in items if rules.needs_attention(s.badge)]
             _step(not behind, "5 · Reconciliation", f"{len(behind)} customers with a mismatch or stale provider"
                   + (f": {', '.join(behind[:5])}{'…' if len(behind) > 5 else ''}" if behind else ""))
             view.link("reconciliation", "Review reconciliation")
@@ -116,9 +117,9 @@ def _closed(view, items) -> None:
 
 def _pack_downloads(view, latest, pack: dict) -> None:
     """The account's pack of a closed month, as closed and as of now (CSV)."""
-    name = f"handoff_{view.customer_id}_{view.period.label}"
+    name = f"handoff_{formatting.file_part(view.customer_id)}_{view.period.label}"
     closed, now, _ = st.columns([1, 1, 2])
-    closed.download_button("Pack as closed (CSV)", latest.file(f"packs/{view.customer_id}.csv"),
+    closed.download_button("Pack as closed (CSV)", latest.file(closing.pack_file(view.customer_id, "csv")),
                            f"{name}_revision-{latest.revision}.csv", "text/csv", icon=":material/lock_clock:",
                            width="stretch", on_click=view.log_export(f"csv as closed, revision {latest.revision}"))
     now.download_button("Pack as of now (CSV)", handoff.to_csv(pack), f"{name}.csv", "text/csv",

@@ -12,14 +12,14 @@ def _badges(item) -> None:
     for p in item.providers:
         with st.container(border=True):
             name, badge, lag, status = st.columns([1.2, 1, 3, 1.2])
-            name.markdown(f"**{p.provider}**")
+            name.markdown(f"**{formatting.literal(p.provider)}**")
             badge.markdown(formatting.badge(p.badge))
             lag.markdown(formatting.lag_text(p.reconciled_through, p.lag_days))
             status.markdown(f"total: **{p.status}**")
     for provider in item.not_configured:
         with st.container(border=True):
             name, badge, text = st.columns([1.2, 1, 4.2])
-            name.markdown(f"**{provider}**")
+            name.markdown(f"**{formatting.literal(provider)}**")
             badge.markdown(formatting.badge(rules.NOT_CONFIGURED))
             text.markdown("usage exists but reconciliation is not configured, so it is not attributed")
 

@@ -139,7 +139,7 @@ def _as_closed(args: argparse.Namespace, settings: config.Settings, period: Peri
     if latest is None:
         raise closing.CloseError(f"{period.label} was never closed: there is no pack as closed")
     try:
-        _write(args, latest.file(f"packs/{args.customer}.{args.format}"))
+        _write(args, latest.file(closing.pack_file(args.customer, args.format)))
     except FileNotFoundError:
         raise closing.CloseError(f"customer {args.customer!r} is not in revision {latest.revision} of "
                                  f"{period.label}") from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -107,7 +108,7 @@ def close_block(latest: Revision | None, pack: dict) -> dict | None:
     if latest is None:
         return None
     try:
-        closed = json.loads(latest.file(_pack_name(pack["customer"]["customer_id"], "json")))
+        closed = json.loads(latest.file(pack_file(pack["customer"]["customer_id"], "json")))
     except FileNotFoundError:
         return None
     moved = difference(closed, pack)
@@ -123,8 +124,16 @@ def with_close(latest: Revision | None, found: dict[str, dict]) -> dict[str, dic
     return {cid: {**pack, "close": close_block(latest, pack)} for cid, pack in found.items()}
 
 
-def _pack_name(customer_id: str, file_format: str) -> str:
-    return f"packs/{customer_id}.{file_format}"
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
+
+
+def pack_file(customer_id: str, file_format: str) -> str:
+    """A customer's pack in a revision: packs/<customer_id>.<format>, or, for an id that is not a safe file name
+    (a slash, '..', markup, a very long id), packs/_<hash of the id>.<format>: an id from the exports never
+    reaches a path as it is."""
+    name = customer_id if _SAFE_NAME.fullmatch(customer_id) else \
+        "_" + hashlib.sha256(customer_id.encode()).hexdigest()[:24]
+    return f"packs/{name}.{file_format}"
 
 
 @cache
@@ -178,11 +187,11 @@ def close(revisions: Revisions, scope: Scope, closed_at: datetime) -> tuple[Revi
             return None
         restated.extend(cid for cid in changed if cid in before)
         files = {} if scope.everyone or latest is None else {
-            _pack_name(cid, fmt): latest.file(_pack_name(cid, fmt)) for cid in before if cid not in found
+            pack_file(cid, fmt): latest.file(pack_file(cid, fmt)) for cid in before if cid not in found
             for fmt in ("json", "csv")}
         for cid, pack in found.items():
-            files[_pack_name(cid, "json")] = handoff.to_json(pack).encode()
-            files[_pack_name(cid, "csv")] = handoff.to_csv(pack).encode()
+            files[pack_file(cid, "json")] = handoff.to_json(pack).encode()
+            files[pack_file(cid, "csv")] = handoff.to_csv(pack).encode()
         files[FOCUS_FILE] = _focus(scope, latest, number)
         customers = {**({} if scope.everyone else before), **{cid: totals(p) for cid, p in found.items()}}
         return files, {
@@ -205,7 +214,7 @@ def restatements(revisions: Revisions, period: Period, found: dict[str, dict]) -
     for cid, line in latest.manifest()["customers"].items():
         if cid not in found:
             moved.append({"customer_id": cid, "customer_name": line["customer_name"], "removed": True})
-        elif (change := difference(json.loads(latest.file(_pack_name(cid, "json"))), found[cid])) is not None:
+        elif (change := difference(json.loads(latest.file(pack_file(cid, "json"))), found[cid])) is not None:
             moved.append(change)
     return {"period": period.label, "revision": latest.revision, "closed_at": latest.closed_at, "customers": moved}
 

@@ -9,7 +9,7 @@ import streamlit as st
 from . import access, caches, periods, validation
 from .access import Page, Scope, User
 from .config import Settings
-from .formatting import period_text
+from .formatting import code, literal, period_text, plain
 from .periods import Period, PeriodError
 from .session_keys import SCOPE_CUSTOMER
 from .summary import Account
@@ -22,7 +22,8 @@ PLATFORM_PAGES = ("close", "operators", "data-health", "access-log")  # always e
 def _customer_picker(scope: Scope, page: Page, known: dict[str, Account]) -> tuple[str | None, str]:
     if scope.is_fixed:
         name = known[scope.customer_id].customer_name
-        st.sidebar.markdown(f"**Customer**  \n{name}  \n`{scope.customer_id}` · your account")
+        st.sidebar.markdown(f"**Customer**  \n{literal(name)}  \n{code(scope.customer_id)} · your account",
+                            help=f"{literal(name, None)} · {literal(scope.customer_id, None)}")
         return scope.customer_id, name
     if page.id in PLATFORM_PAGES:
         st.sidebar.markdown(f"**Customer**  \n{ALL_CUSTOMERS} (this page covers the whole platform)")
@@ -31,7 +32,7 @@ def _customer_picker(scope: Scope, page: Page, known: dict[str, Account]) -> tup
     kept = st.session_state.get(SCOPE_CUSTOMER)  # kept while a page without the picker is open
     choice = st.sidebar.selectbox(
         "Customer", options, index=options.index(kept) if kept in options else 0, key="scope_widget",
-        format_func=lambda c: ALL_CUSTOMERS if c is None else f"{known[c].customer_name} · {c}",
+        format_func=lambda c: ALL_CUSTOMERS if c is None else f"{plain(known[c].customer_name, 40)} · {plain(c, 40)}",
         help="Operators may look at any customer, or at all of them at once.")
     st.session_state[SCOPE_CUSTOMER] = choice
     return choice, ALL_CUSTOMERS if choice is None else known[choice].customer_name
@@ -72,7 +73,8 @@ def header(view: View) -> None:
     as_of = validation.data_as_of(reports)
     with st.container(border=True):
         who, when, fresh = st.columns([4, 6, 3])
-        scope = view.customer_name if view.customer_id is None else f"{view.customer_name} · `{view.customer_id}`"
+        scope = view.customer_name if view.customer_id is None else \
+            f"{literal(view.customer_name)} · {code(view.customer_id)}"
         who.markdown(f":material/domain: Customer scope: **{scope}**")
         when.markdown(f":material/calendar_month: Period: {period_text(view.period, view.now)}")
         fresh.markdown(f":material/update: Data as of **{as_of:%Y-%m-%d %H:%M} UTC**" if as_of else

@@ -1,6 +1,7 @@
 """How figures read on a page: money, hours, counts, changes, reconciliation badges and periods, as text."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 
@@ -62,3 +63,39 @@ def period_text(period: Period, moment: datetime) -> str:
     if moment < period.start:
         return f"**{label}** · {span} · not started yet"
     return f"**{label}** · {span} · open, figures to {moment:%Y-%m-%d %H:%M} UTC"
+
+
+# Export strings are data, never markup. Streamlit renders Markdown (with its own colour, icon and LaTeX
+# syntax) in every message, caption, label and help text, so a value from the exports goes through literal()
+# on its way into any of them; tables and charts draw text as text.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # controls that reorder text
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # line breaks and other control characters
+_MARKUP = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark: each has a backslash escape
+LONG = 80  # characters of an export string shown on screen; the rest is on hover and in downloads
+
+
+def plain(text: object, limit: int | None = LONG) -> str:
+    """An export string as it may be shown: bidirectional controls made visible as \ufffd, other control
+    characters as spaces, and shortened to limit characters with an ellipsis (None: whole). For tables,
+    chart labels and file contents' screen copies, which draw text as text."""
+    value = _INVISIBLE.sub(" ", _BIDI.sub("\ufffd", "" if text is None else str(text)))
+    return value if limit is None or len(value) <= limit else value[:limit - 1] + "…"
+
+
+def literal(text: object, limit: int | None = LONG) -> str:
+    """An export string (customer name or id, provider, model, template, workspace, user) for Streamlit
+    Markdown: plain(), then every punctuation mark escaped, so no Markdown, colour or icon directive, LaTeX,
+    link or image is ever made from data. The one way pages put data into a message."""
+    return _MARKUP.sub(r"\\\1", plain(text, limit))
+
+
+def code(text: object, limit: int | None = LONG) -> str:
+    """An export string shown as inline code (ids): plain(), its backticks made into a fence no value can close."""
+    value = plain(text, limit)
+    fence = "`" * (max((len(run) for run in re.findall("`+", value)), default=0) + 1)
+    return f"{fence} {value} {fence}"
+
+
+def file_part(text: object) -> str:
+    """An export string as part of a download's file name: letters, digits, '.', '_' and '-' only."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", plain(text, 60)).strip(".-") or "unnamed"

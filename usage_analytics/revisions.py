@@ -40,7 +40,10 @@ class Revision:
 
     def file(self, name: str) -> bytes:
         """One of the revision's files, as written (e.g. packs/cus_x.json)."""
-        return (self.folder / name).read_bytes()
+        path = (self.folder / name).resolve()
+        if not path.is_relative_to(self.folder.resolve()):
+            raise FileNotFoundError(f"{name} is not a file of this revision")
+        return path.read_bytes()
 
     def zip(self) -> bytes:
         """The whole revision as one ZIP: every pack and the manifest, under <period>-revision-N/ (made when asked:

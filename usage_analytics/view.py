@@ -115,7 +115,7 @@ def close_note(latest: Revision, block: dict | None, by_whom: bool, more: str = 
             icon=":material/lock_clock:")
     if block and block["restated"]:
         cost, hours = block["managed_ai_cost_usd"], block["runtime_hours"]
-        providers = "; ".join(f"{p['provider']} {_signed_usd(p['delta'])}" for p in block["providers"])
+        providers = "; ".join(f"{formatting.literal(p['provider'])} {_signed_usd(p['delta'])}" for p in block["providers"])
         st.warning(f"**The figures changed since revision {latest.revision}:** managed AI {formatting.usd(Decimal(cost['closed']))} "
                    f"→ {formatting.usd(Decimal(cost['now']))} ({_signed_usd(cost['delta'])}"
                    + (f": {providers}" if providers else "") + ")"
