@@ -1,15 +1,17 @@
 -- Per customer (one, or all when $customer_id is null) and linked provider: the first open day (the
 -- earliest day with usage, up to today, that is not matched: pending, mismatch, or usage with no
 -- reconciliation row), and how many days with usage inside the period are matched or mismatched. Rules
--- turn this into lag and badges. The open days come from their own rollup (a few percent of all days), and
+-- turn this into lag and badges; the first open day's status (pending, mismatch, missing) and the period's own
+-- first open day say why. The open days come from their own rollup (a few percent of all days), and
 -- the period's days from the months it covers; both are grouped before the join with the links.
 -- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
--- returns: customer_id VARCHAR, provider VARCHAR, first_open_day DATE, period_usage_days BIGINT, period_matched_days BIGINT, period_mismatch_days BIGINT
+-- returns: customer_id VARCHAR, provider VARCHAR, first_open_day DATE, first_open_status VARCHAR, period_usage_days BIGINT, period_matched_days BIGINT, period_mismatch_days BIGINT, period_first_open_day DATE, period_first_open_status VARCHAR
 with open_days as (
     select
         d.customer_id,
         d.provider,
-        min(d.day) as first_open_day
+        min(d.day) as first_open_day,
+        arg_min(d.status, d.day) as first_open_status
     from ai_open_days as d
     where ($customer_id is null or d.customer_id = $customer_id)
         and (d.first_bucket_start < $now or (d.has_reconciliation and d.day <= cast($now as date)))
@@ -22,7 +24,9 @@ period_days as (
         d.provider,
         count(*) as usage_days,
         count(*) filter (where d.status = 'matched') as matched_days,
-        count(*) filter (where d.status = 'mismatch') as mismatch_days
+        count(*) filter (where d.status = 'mismatch') as mismatch_days,
+        min(d.day) filter (where d.status <> 'matched') as first_open_day,
+        arg_min(d.status, d.day) filter (where d.status <> 'matched') as first_open_status
     from ai_provider_days as d
     where ($customer_id is null or d.customer_id = $customer_id)
         and (d.first_bucket_start < $now or (d.has_reconciliation and d.day <= cast($now as date)))
@@ -36,9 +40,12 @@ final as (
         l.customer_id,
         l.provider,
         o.first_open_day,
+        o.first_open_status,
         coalesce(p.usage_days, 0) as period_usage_days,
         coalesce(p.matched_days, 0) as period_matched_days,
-        coalesce(p.mismatch_days, 0) as period_mismatch_days
+        coalesce(p.mismatch_days, 0) as period_mismatch_days,
+        p.first_open_day as period_first_open_day,
+        p.first_open_status as period_first_open_status
     from linked_providers($customer_id) as l
     left join open_days as o on l.customer_id = o.customer_id and l.provider = o.provider
     left join period_days as p on l.customer_id = p.customer_id and l.provider = p.provider

@@ -78,10 +78,13 @@ def oracle_pack(raw, customer_id, start, end):
             for field in ("cost_usd", "requests", "input_tokens", "cached_input_tokens", "output_tokens"):
                 totals[u["provider"]][field] += u[field]
     status = defaultdict(dict)
+    compared = defaultdict(lambda: defaultdict(list))  # provider -> day in the period -> (metered, provider cost)
     for r in raw["reconciliation"]:
         if r["customer_id"] == customer_id and r["usage_date"] <= today:
             days[r["provider"]].add(r["usage_date"])
             status[r["provider"]][r["usage_date"]] = r["status"]
+            if start.date() <= r["usage_date"] < end.date():
+                compared[r["provider"]][r["usage_date"]].append((r["metered_cost_usd"], r["provider_cost_usd"]))
     providers = {}
     for p in linked:
         open_days = sorted(d for d in days[p] if status[p].get(d) != "matched")
@@ -95,7 +98,14 @@ def oracle_pack(raw, customer_id, start, end):
                         **{f: int(totals[p][f]) for f in ("requests", "input_tokens", "cached_input_tokens",
                                                            "output_tokens")},
                         "status": "final" if final else "provisional", "badge": badge,
-                        "reconciled_through": through.isoformat(), "lag_days": lag}
+                        "reconciled_through": through.isoformat(), "lag_days": lag,
+                        "provider_cost_usd": None, "mismatch_usd": "0.000000"}
+        costs = [c for rows in compared[p].values() for _, c in rows if c is not None]
+        if costs:
+            providers[p]["provider_cost_usd"] = f"{sum(costs, Decimal(0)).quantize(Decimal('0.000001'))}"
+        mismatch_usd = sum((c - m for d, rows in compared[p].items() if status[p][d] == "mismatch"
+                            for m, c in rows if c is not None), Decimal(0))
+        providers[p]["mismatch_usd"] = f"{mismatch_usd.quantize(Decimal('0.000001'))}"
     return providers, sorted(unlinked)
 
 
@@ -158,11 +168,14 @@ def test_a_good_pack_from_the_real_command_line():
     assert result.returncode == 0, result.stderr
     pack = json.loads(result.stdout)
     assert pack["period"]["final"] is True and pack["generated_at"] == "2026-11-24T12:00:00Z"
-    assert set(pack) == {"customer", "period", "generated_at", "workspace_runtime_hours", "managed_ai", "billing",
-                         "close"}
+    assert set(pack) == {"customer", "period", "generated_at", "data", "workspace_runtime_hours",
+                         "workspace_runtime_status", "managed_ai", "billing", "close"}
+    assert pack["data"] == {"as_of": "2026-11-24T10:45:58Z", "coverage": "full", "note": "", "unread_files": {},
+                            "rejected_rows": {}}
+    assert pack["managed_ai"]["provisional_because"] == ["openai: mismatch on 2026-10-15"]
     assert pack["close"] is None  # the month was never closed in this state folder
     assert set(pack["managed_ai"]) == {"cost_usd", "requests", "input_tokens", "cached_input_tokens",
-                                       "output_tokens", "status", "providers", "not_configured"}
+                                       "output_tokens", "status", "provisional_because", "providers", "not_configured"}
 
 
 def test_output_to_a_file(tmp_path):

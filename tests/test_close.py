@@ -20,11 +20,14 @@ NOW = "2026-04-02T12:00:00Z"
 
 @pytest.fixture
 def month(tmp_path, monkeypatch):
-    """cus_a with openai linked: March 2026 holds $1.000000 on the 2nd and $2.500000 on the 5th, both matched."""
+    """cus_a with openai linked: March 2026 holds $1.000000 on the 2nd and $2.500000 on the 5th, both matched;
+    the exports run from February 28th to April 1st (a matched $0.125 and $0.25), so they cover the whole month."""
     data = tmp_path / "data"
     rows = {"customers": [customer()], "provider_links": [link("openai")],
-            "ai_usage": [usage("2026-03-02 10:00", cost="1.000000"), usage("2026-03-05 10:00", cost="2.500000")],
-            "reconciliation": [recon("2026-03-02", "matched"), recon("2026-03-05", "matched")]}
+            "ai_usage": [usage("2026-02-28 10:00", cost="0.125000"), usage("2026-03-02 10:00", cost="1.000000"), usage("2026-03-05 10:00", cost="2.500000"),
+                         usage("2026-04-01 10:00", cost="0.250000")],
+            "reconciliation": [recon("2026-02-28", "matched"), recon("2026-03-02", "matched"), recon("2026-03-05", "matched"),
+                               recon("2026-04-01", "matched")]}
     for name in ("customers", "billing_accounts", "workspace_sessions", "ai_usage", "provider_links",
                  "reconciliation"):
         write_dataset(data, name, rows.get(name, []))
@@ -56,7 +59,7 @@ def test_a_close_records_every_pack_as_handoff_prints_it_and_a_manifest_that_pro
     manifest = json.loads(manifest_path.read_text())
     assert (manifest["period"], manifest["revision"], manifest["closed_at"], manifest["closed_by"]) == \
         ("2026-03", 1, "2026-04-02T12:00:00Z", "cli")
-    assert manifest["data_cutoff"]["ai_usage"] == "2026-03-05T10:00:00Z" and manifest["exports_fingerprint"]
+    assert manifest["data_cutoff"]["ai_usage"] == "2026-04-01T10:00:00Z" and manifest["exports_fingerprint"]
     assert manifest["customers"] == {"cus_a": {
         "customer_name": "Customer A", "runtime_hours": 0.0, "managed_ai_cost_usd": "3.500000", "status": "final",
         "billing_mode": "none", "creation_allowed": False}}
@@ -90,7 +93,8 @@ def test_a_late_row_is_a_restatement_with_exact_deltas_and_a_reclose_is_revision
     assert pack["close"]["revision"] == 1 and pack["close"]["restated"] is True
     assert pack["close"]["managed_ai_cost_usd"]["delta"] == "50.000000"
     csv_total = cli("handoff", "--customer", "cus_a", "--period", "2026-03", "--format", "csv")[1].splitlines()
-    assert csv_total[0].endswith(",closed_revision,restated") and csv_total[-1].endswith(",1,true")
+    assert csv_total[0].split(",")[-7:-5] == ["closed_revision", "restated"] and \
+        csv_total[-1].split(",")[-7:-5] == ["1", "true"]
 
     code, out, _ = cli("close", "--period", "2026-03")
     assert code == 0 and out.splitlines()[0] == "closed 2026-03: revision 2, 1 customer, 1 restated"
@@ -123,7 +127,7 @@ def test_verify_names_every_file_missing_changed_or_not_listed(month):
     (("close", "--period", "2026-04"), "error: 2026-04 has not ended; it can be closed from 2026-05-01 00:00 UTC"),
     (("close", "--period", "2026-03-01..2026-03-15"), "error: 2026-03-01..2026-03-15 is not a calendar month"),
     (("close", "--period", "2026-13"), "error: period '2026-13': month must be in 1..12"),
-    (("close", "--period", "2026-02"), "error: 2026-02 is before any export: usage in the exports starts 2026-03-02 "
+    (("close", "--period", "2026-01"), "error: 2026-01 is before any export: usage in the exports starts 2026-02-28 "
                                        "10:00 UTC"),
     (("close", "--period", "2026-03", "--customer", "cus_nope"), "error: customer 'cus_nope' is not in the customers"),
     (("restatements", "--period", "2026-02"), "error: 2026-02 was never closed"),
@@ -236,8 +240,8 @@ def test_the_focus_file_holds_a_usage_row_per_day_and_model_and_corrections_brin
     code, said, _ = cli("focus", "--period", "2026-03", "--output", str(out))
     assert code == 0 and said == f"wrote {out}: 3 FOCUS rows of 2026-03 (revision 2)\n"
     assert out.read_text() == second.read_text()
-    assert cli("focus", "--period", "2026-02", "--customer", "cus_a", "--output", str(out))[1].endswith(
-        "0 FOCUS rows of 2026-02 (as of now; the month was never closed)\n")
+    assert cli("focus", "--period", "2026-01", "--customer", "cus_a", "--output", str(out))[1].endswith(
+        "0 FOCUS rows of 2026-01 (as of now; the month was never closed)\n")
 
 
 def test_a_customer_admin_gets_the_focus_file_of_their_own_account_only(month):

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import closing, config, focus, handoff, revisions, sample, validation
+from . import closing, config, coverage, focus, handoff, revisions, sample, validation
 from .build import build, fingerprint
 from .revisions import Revision
 from .store import DataError, first_line
@@ -24,9 +24,34 @@ class UsageError(Exception):
     """A command line that cannot be run as given."""
 
 
+class Incomplete(Exception):
+    """Figures a command would write are incomplete: a file they are made from could not be read (exit 1)."""
+
+
+def _complete(store, datasets: tuple[str, ...], args: argparse.Namespace, what: str) -> None:
+    """Refuse to write figures made from a dataset with files that could not be read, unless the command
+    line says --allow-incomplete (then the output itself says incomplete)."""
+    unread = {name: len(r.bad_files) for name, r in store.reports.items() if r.bad_files and name in datasets}
+    if unread and not args.allow_incomplete:
+        files = ", ".join(f"{name}: {count} file{'s' if count != 1 else ''}" for name, count in unread.items())
+        raise Incomplete(f"{what} would be incomplete: {files} could not be read (`check` names them); "
+                         "fix the exports, or give --allow-incomplete to write it marked incomplete")
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not argparse's usage block
         raise UsageError(f"{message} (see --help)")
+
+
+def _count(text: str) -> int:
+    """A number of customers for sample-data: 1 to 5,000, in ASCII digits."""
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 5000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to 5000")
+    return int(text)
+
+
+_ALLOW = ("write figures even when a file they are made from could not be read (they say incomplete); "
+          "without it the command exits 1")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,15 +65,18 @@ def _parser() -> argparse.ArgumentParser:
     pack.add_argument("--format", choices=("json", "csv"), default="json")
     pack.add_argument("--output", type=Path, help="write to this file instead of standard output")
     pack.add_argument("--as-closed", action="store_true", help="the pack of the month's latest close, as closed")
+    pack.add_argument("--allow-incomplete", action="store_true", help=_ALLOW)
     close = commands.add_parser("close", help="close an ended month: record every customer's pack as a revision; "
                                               "the last line printed is the manifest's path")
     close.add_argument("--period", required=True, help="YYYY-MM, a month that has ended")
     close.add_argument("--customer", help="close this customer only (the others are carried over)")
+    close.add_argument("--allow-incomplete", action="store_true", help=_ALLOW)
     charges = commands.add_parser("focus", help="write a month's managed-AI charges of linked providers as a FOCUS "
                                                 "1.2 CSV (workspace runtime has no price, so it is not in it)")
     charges.add_argument("--period", required=True, help="YYYY-MM")
     charges.add_argument("--customer", help="one customer only")
     charges.add_argument("--output", type=Path, required=True, help="the CSV file to write")
+    charges.add_argument("--allow-incomplete", action="store_true", help=_ALLOW)
     verify = commands.add_parser("verify", help="check every file a revision's manifest names; exit 1 when one "
                                                 "is missing, changed or not listed")
     verify.add_argument("manifest", type=Path)
@@ -60,8 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", type=Path, default=config.Settings.data_dir, help="folder to write (default: data/)")
     sample.add_argument("--now", help="ISO timestamp the sample ends at (default: the clock)")
     sample.add_argument("--seed", type=int, default=7)
-    sample.add_argument("--customers", type=int, default=40)
-    commands.add_parser("check", help="check every dataset of USAGE_DATA_DIR; exit 1 when one cannot be used")
+    sample.add_argument("--customers", type=_count, default=40, help="how many customers (1 to 5,000)")
+    commands.add_parser("check", help="check every dataset of USAGE_DATA_DIR; exit 1 when one cannot be used, a "
+                                      "file cannot be read, or a dataset has rows but none usable")
     commands.add_parser("hash-password", help="read a password (prompt, or standard input) and print its bcrypt "
                                               "hash for auth.yaml")
     commands.add_parser("ingest", help="check the exports of USAGE_DATA_DIR into the store file under STATE_DIR "
@@ -117,6 +146,7 @@ def _handoff(args: argparse.Namespace) -> int:
         return _as_closed(args, settings, period)
     store = build(settings.data_dir, settings.now(), settings.store_dir, _progress)
     try:
+        _complete(store, coverage.PACK, args, "the pack")
         if args.all:
             found = closing.packs(store, period, settings.now())
         else:
@@ -152,6 +182,7 @@ def _close(args: argparse.Namespace) -> int:
     period = closing.month(args.period, now)
     store = build(settings.data_dir, now, settings.store_dir, _progress)
     try:
+        _complete(store, coverage.PACK, args, f"the close of {period.label}")
         closing.covered(period, store.reports)
         figures = closing.figures_of(store, period, now, args.customer)
         found = {cid: handoff.pack(item) for cid, item in figures.items()}
@@ -180,10 +211,14 @@ def _focus(args: argparse.Namespace) -> int:
         raise closing.CloseError(f"{period.label} is not a calendar month: a FOCUS file is for one month, YYYY-MM")
     latest = _latest(settings, period)
     store = None
+    unread = ""
     try:
         def charges() -> list[focus.Charge]:
-            nonlocal store
+            nonlocal store, unread
             store = build(settings.data_dir, settings.now(), settings.store_dir, _progress)
+            _complete(store, coverage.FOCUS, args, "the FOCUS file")
+            unread = ", ".join(f"{name}: {len(r.bad_files)} file{'s' if len(r.bad_files) != 1 else ''}"
+                               for name, r in store.reports.items() if r.bad_files and name in coverage.FOCUS)
             return focus.charges(closing.figures_of(store, period, settings.now(), args.customer))
 
         text = closing.focus_file(latest, charges, period, settings.platform_name, args.customer)
@@ -192,7 +227,8 @@ def _focus(args: argparse.Namespace) -> int:
             store.close()
     args.output.write_text(text)
     print(f"wrote {args.output}: {text.count(chr(10)) - 1:,} FOCUS rows of {period.label}"
-          + (f" (revision {latest.revision})" if latest else " (as of now; the month was never closed)"))
+          + (f" (revision {latest.revision})" if latest else " (as of now; the month was never closed)")
+          + (f"; INCOMPLETE: {unread} could not be read" if unread else ""))
     return 0
 
 
@@ -246,10 +282,16 @@ def _check(args: argparse.Namespace) -> int:
         for line in validation.report_lines(store.reports, settings.now(), settings.export_max_age_hours):
             print(line)
         unusable = [name for name, report in store.reports.items() if report.unusable]
+        unread = [f"{name} ({len(r.bad_files)} file{'s' if len(r.bad_files) != 1 else ''})"
+                  for name, r in store.reports.items() if r.bad_files and not r.unusable]
+        refused = [name for name, r in store.reports.items() if r.rows_read and not r.rows_kept and not r.unusable]
     finally:
         store.close()
-    if unusable:
-        print(f"error: unusable: {', '.join(unusable)}", file=sys.stderr)
+    problems = ([f"unusable: {', '.join(unusable)}"] if unusable else []) \
+        + ([f"files not read: {', '.join(unread)}"] if unread else []) \
+        + ([f"no usable row: {', '.join(refused)}"] if refused else [])
+    if problems:
+        print(f"error: {'; '.join(problems)}", file=sys.stderr)
         return 1
     return 0
 
@@ -284,7 +326,7 @@ def run(command: Callable[[], int]) -> int:
     except (UsageError, PeriodError, config.ConfigError, closing.CloseError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except (UnknownCustomer, DataError, QueryError, OSError) as error:
+    except (UnknownCustomer, DataError, QueryError, OSError, Incomplete) as error:
         print(f"error: {first_line(error)}", file=sys.stderr)
         return 1
     except Exception as error:  # a bug: still one line for the user, never a traceback

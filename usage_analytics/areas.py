@@ -15,14 +15,15 @@ class Area(Enum):
 # The totals queries each area reads at once (the fastest areas first: their figures are made while the
 # others still run).
 TOTALS = {
-    Area.BILLING: ("billing_snapshot",),
-    Area.AI: ("ai_usage_by_provider", "reconciliation_summary", "ai_unlinked_providers"),
+    Area.BILLING: ("billing_snapshot", "customer_refused_rows"),
+    Area.AI: ("ai_usage_by_provider", "reconciliation_summary", "ai_unlinked_providers", "reconciliation_amounts"),
     Area.RUNTIME: ("runtime_totals",),
 }
 DETAILS = {  # rows fetched when a page first asks for them -> their area
     "runtime_by_workspace_day": Area.RUNTIME,
     "ai_usage_by_day": Area.AI,
     "ai_usage_trend": Area.AI,
+    "reconciliation_days": Area.AI,
     "runtime_totals": Area.RUNTIME,  # (its rows across customers are the runtime trend)
 }
 

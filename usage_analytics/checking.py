@@ -21,6 +21,10 @@ _EMPTY_TYPE = {
     "int": "bigint", "double": "double", "money": "decimal(18, 9)",
 }
 _REJECTED = "_rejected_keys_"  # + dataset: the keys of its refused rows
+# Every refused row of every dataset, for the customer it names: its event time and its first failed check,
+# so a customer's pages and pack can say which of its own rows were not used, and why (the Data health page
+# has the totals per reason).
+REFUSED_ROWS = "refused_rows"
 DATASET_COLUMNS = {d.name: {c.name: c for c in d.columns} for d in DATASETS.values()}
 
 # Managed-AI buckets are read from their table only for the day a window cuts (whole days come from the
@@ -106,6 +110,9 @@ class Checker:
         """Check every file of a dataset into its table (the dataset is unusable when that fails)."""
         report = self.reports[dataset.name] = validation.DatasetReport(dataset.name)
         self.problems.pop(dataset.name, None)
+        self._con.execute(f"create table if not exists {REFUSED_ROWS} (dataset varchar, customer_id varchar, "
+                          "event_at timestamp, \"column\" varchar, reason varchar, value varchar)")
+        self._con.execute(f"delete from {REFUSED_ROWS} where dataset = $name", {"name": dataset.name})
         try:
             self._register(dataset, report)
         except DataError as error:
@@ -134,6 +141,7 @@ class Checker:
         self._con.execute(f"insert into {table} select {contract} from {checked} where len(_failed) = 0 order by {order}")
         self._con.execute(f"insert into {identifier(_REJECTED + name)} select {keys} from {checked} "
                           "where len(_failed) > 0")
+        self._note_refused(dataset, f"(select * from {checked} where len(_failed) > 0)")
         events = [c.name for c in dataset.columns if c.event]
         first = self._con.execute(f"select min(cast({identifier(events[0])} as date)) from {checked} "
                                   "where len(_failed) = 0").fetchone()[0] if events else None
@@ -189,6 +197,7 @@ class Checker:
         refused = self._checked(dataset, readable, types, failed_only=True)
         # The keys of refused rows too: a later file's row with such a key is a duplicate, as in a full check.
         self._con.execute(f"create table {identifier(_REJECTED + dataset.name)} as select {keys} from {refused}")
+        self._note_refused(dataset, refused)
         kept = validation.kept_rows_sql(dataset, _paths(readable), types, refused)
         # Sorted by customer, then time: a customer's rows sit together, so DuckDB's min/max per row group
         # skips the others (exports arrive in time order, which scatters every customer over every group).
@@ -206,6 +215,25 @@ class Checker:
         rows_read = sum(self._con.execute(f"select count(*) from {name}").fetchone()[0] for name in (table, refused))
         self._summarise(dataset, report, refused, rows_read, readable)
         self._con.execute(f"drop table {refused}")
+
+    def _note_refused(self, dataset: Dataset, refused: str) -> None:
+        """Each refused row (checked rows that fail a check) into REFUSED_ROWS: the customer it names (as it
+        came, when it cannot be read), its event time (null when that cannot be read), and its first failed
+        check with the value that failed it (none for a duplicate, which is about several columns)."""
+        checks = validation.reasons(dataset)
+        columns = DATASET_COLUMNS[dataset.name]
+        text = lambda value: literal(value)  # noqa: E731 (check texts are ours)
+        column = "case _failed[1] " + " ".join(f"when {n} then {text(c)}" for n, (c, _) in enumerate(checks)) + " end"
+        reason = "case _failed[1] " + " ".join(f"when {n} then {text(r)}" for n, (_, r) in enumerate(checks)) + " end"
+        value = "case _failed[1] " + " ".join(
+            f"when {n} then cast({validation.raw(columns[c])} as varchar)" for n, (c, _) in enumerate(checks)
+            if c in columns) + " end"
+        events = [c.name for c in dataset.columns if c.event]
+        at = f"cast({identifier(events[0])} as timestamp)" if events else "cast(null as timestamp)"
+        self._con.execute(
+            f"insert into {REFUSED_ROWS} select $name, coalesce(cast(customer_id as varchar), "
+            f"cast(customer_id__raw as varchar)), {at}, {column}, {reason}, {value} from {refused}",
+            {"name": dataset.name})
 
     def _file_types(self, dataset: Dataset, files: list[Path]) -> dict[str, str]:
         contract = ", ".join(identifier(c) for c in dataset.column_names)

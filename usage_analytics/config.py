@@ -8,6 +8,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping
 
+from .coverage import DEFAULT_FRESH_HOURS
+from .periods import EARLIEST, LATEST
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_MANIFEST = "sample.json"  # written by `sample-data`; marks a data folder as generated demo data
 
@@ -22,9 +25,10 @@ def parse_timestamp(text: str, what: str) -> datetime:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ConfigError(f"{what}: {text!r} is not an ISO timestamp such as 2026-11-24T12:00:00Z") from None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    if not EARLIEST <= value.date() <= LATEST:
+        raise ConfigError(f"{what}: {text.strip()!r} is outside the supported range {EARLIEST} to {LATEST}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ class Settings:
         metadata={"env": "ANALYTICS_NOW", "help": "ISO timestamp used as 'now'; the bundled sample pins its own"},
     )
     export_max_age_hours: float = field(
-        default=36.0,
+        default=DEFAULT_FRESH_HOURS,
         metadata={"env": "EXPORT_MAX_AGE_HOURS",
                   "help": "an export whose newest session or AI usage is older than this many hours is flagged stale"},
     )

@@ -14,8 +14,9 @@ from .summary import CustomerSummary
 CSV_COLUMNS = (
     "customer_id", "customer_name", "period_start", "period_end", "period_final", "generated_at",
     "provider", "cost_usd", *USAGE_COUNTS, "status", "badge", "reconciled_through", "lag_days",
-    "workspace_runtime_hours", "billing_mode", "creation_allowed", "next_action", "billing_gates",
-    "closed_revision", "restated",
+    "provider_cost_usd", "mismatch_usd", "workspace_runtime_hours", "workspace_runtime_status", "billing_mode",
+    "creation_allowed", "next_action", "billing_gates", "closed_revision", "restated", "data_as_of",
+    "data_coverage", "unread_files", "rejected_rows", "provisional_because",
 )
 TOTAL_ROW = "TOTAL"
 
@@ -28,6 +29,11 @@ def _money(amount: Decimal) -> str:
     return f"{rules.usd(amount):f}"
 
 
+def _counts(counts: dict[str, int]) -> str:
+    """{'ai_usage': 1} as 'ai_usage: 1' for a CSV cell."""
+    return "; ".join(f"{name}: {count}" for name, count in counts.items())
+
+
 def pack(summary: CustomerSummary, close: dict | None = None) -> dict:
     """The handoff pack as plain JSON-ready data; money as 6-place decimal strings. close: the month's latest
     close and whether its figures moved since (closing.close_block), None when the month was never closed."""
@@ -36,11 +42,14 @@ def pack(summary: CustomerSummary, close: dict | None = None) -> dict:
         "customer": {"customer_id": account.customer_id, "customer_name": account.customer_name},
         "period": {"start": _iso(period.start), "end": _iso(period.end), "final": period.has_ended(summary.now)},
         "generated_at": _iso(summary.now),
+        "data": {**summary.data.block(), "rejected_rows": summary.rejected_rows},
         "workspace_runtime_hours": round(summary.runtime_hours, 2),
+        "workspace_runtime_status": summary.runtime_status,
         "managed_ai": {
             "cost_usd": _money(summary.ai_cost_usd),
             **{field: summary.ai_total(field) for field in USAGE_COUNTS},
             "status": summary.ai_status,
+            "provisional_because": summary.provisional_because,
             "providers": [
                 {
                     "provider": p.provider,
@@ -50,6 +59,8 @@ def pack(summary: CustomerSummary, close: dict | None = None) -> dict:
                     "badge": p.badge,
                     "reconciled_through": p.reconciled_through.isoformat(),
                     "lag_days": p.lag_days,
+                    "provider_cost_usd": None if p.provider_cost_usd is None else _money(p.provider_cost_usd),
+                    "mismatch_usd": _money(p.mismatch_usd),
                 }
                 for p in summary.providers
             ],
@@ -94,6 +105,8 @@ def _rows(data: dict) -> list[dict]:
         "generated_at": data["generated_at"],
         "closed_revision": data["close"]["revision"] if data["close"] else None,
         "restated": data["close"]["restated"] if data["close"] else None,
+        "data_as_of": data["data"]["as_of"],
+        "data_coverage": data["data"]["coverage"],
     }
     rows = [{**common, **p} for p in ai["providers"]]
     rows += [{**common, "provider": name, "status": rules.NOT_CONFIGURED, "badge": rules.NOT_CONFIGURED}
@@ -104,7 +117,14 @@ def _rows(data: dict) -> list[dict]:
         "cost_usd": ai["cost_usd"],
         **{field: ai[field] for field in USAGE_COUNTS},
         "status": ai["status"],
+        "provider_cost_usd": _money(sum((Decimal(p["provider_cost_usd"]) for p in ai["providers"]
+                                         if p["provider_cost_usd"] is not None), Decimal(0))),
+        "mismatch_usd": _money(sum((Decimal(p["mismatch_usd"]) for p in ai["providers"]), Decimal(0))),
         "workspace_runtime_hours": data["workspace_runtime_hours"],
+        "workspace_runtime_status": data["workspace_runtime_status"],
+        "unread_files": _counts(data["data"]["unread_files"]),
+        "rejected_rows": _counts(data["data"]["rejected_rows"]),
+        "provisional_because": "; ".join(ai["provisional_because"]),
         "billing_mode": billing["billing_mode"],
         "creation_allowed": billing["creation_allowed"],
         "next_action": billing["next_action"],

@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import NamedTuple
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")  # ASCII digits only: no full-width or other scripts' digits
+_RANGE = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})\.\.([0-9]{4}-[0-9]{2}-[0-9]{2})$")
+# The days a period and "now" may lie in: wide enough for any export, narrow enough that a previous period,
+# a following month and a comparison can always be made (9999-12 has no following month).
+EARLIEST, LATEST = date(1970, 1, 1), date(2199, 12, 31)
 
 
 class PeriodError(ValueError):
@@ -26,6 +29,9 @@ class Period:
     def __post_init__(self) -> None:
         if self.last_day < self.first_day:
             raise PeriodError(f"period {self.first_day}..{self.last_day} ends before it starts")
+        if self.first_day < EARLIEST or self.last_day > LATEST:
+            raise PeriodError(f"period {self.first_day}..{self.last_day} is outside the supported range "
+                              f"{EARLIEST}..{LATEST}")
 
     @property
     def start(self) -> datetime:
@@ -64,6 +70,8 @@ class Period:
         if m := _MONTH.match(text):
             if not 1 <= int(m[2]) <= 12:
                 raise PeriodError(f"period {text!r}: month must be in 1..12")
+            if not EARLIEST.year <= int(m[1]) <= LATEST.year:
+                raise PeriodError(f"period {text!r} is outside the supported range {EARLIEST:%Y-%m}..{LATEST:%Y-%m}")
             return cls.month(int(m[1]), int(m[2]))
         if m := _RANGE.match(text):
             try:
@@ -82,27 +90,45 @@ class Period:
 
 
 class Comparison(NamedTuple):
-    """What a period's figures are compared with: the previous period, its figures as of cut, and a label."""
+    """What a period's figures are compared with: the previous period, cut at the same offset from its start as
+    this one is (cut); how far this one's figures reach (reach: now, the period's end, or where stale exports
+    stop); and a caption naming both stretches."""
     previous: Period
     cut: datetime
     label: str
+    reach: datetime
 
 
-def comparison(period: Period, moment: datetime) -> Comparison | None:
-    """The previous period of equal length, cut at the same point as this one (like for like); None before
-    the period starts.
+def _stretch(start: datetime, stop: datetime) -> str:
+    return f"{start:%b %d %H:%M} → {stop:%b %d %H:%M} UTC"
 
-    An open period is compared with the same elapsed time of the previous one: November to the 24th
-    noon against October 2nd to the 26th noon, not against all thirty days."""
-    if moment <= period.start:
+
+def comparison(period: Period, moment: datetime, data_until: datetime | None = None) -> Comparison | None:
+    """Like for like: what this period's figures are compared with, or None before it starts (or before the
+    exports reach it).
+
+    A calendar month is compared with the previous calendar month; any other period (last N days, a custom
+    range) with the period of equal length just before it. While the period is open, or when its exports stop
+    early (data_until: the data as-of of stale exports), both are cut at the same offset from their starts:
+    November to the 24th 12:00 against October to the 24th 12:00. An ended period with fresh exports is
+    compared whole with the whole previous one (a month of 28 days against one of 31)."""
+    reach = min(moment, period.end) if data_until is None else min(moment, period.end, data_until)
+    if reach <= period.start:
         return None
-    previous = period.previous()
-    cut = previous.start + (min(moment, period.end) - period.start)
-    label = (f"the previous {previous.days} days ({previous.first_day:%Y-%m-%d} → {previous.last_day:%Y-%m-%d} UTC)"
-             if period.has_ended(moment) else
-             f"the same stretch of the previous {previous.days} days ({previous.start:%Y-%m-%d %H:%M} → "
-             f"{cut:%Y-%m-%d %H:%M} UTC)")
-    return Comparison(previous, cut, label)
+    if period.is_month:
+        before = period.first_day - timedelta(days=1)
+        previous = Period.month(before.year, before.month)
+    else:
+        previous = period.previous()
+    whole = reach == period.end
+    cut = previous.end if whole else min(previous.end, previous.start + (reach - period.start))
+    kind = f"{previous.first_day:%B %Y}" if period.is_month else f"the previous {previous.days} days"
+    if whole:
+        label = f"{kind} ({previous.first_day:%Y-%m-%d} → {previous.last_day:%Y-%m-%d} UTC, whole)"
+    else:
+        label = (f"{kind} cut at the same point: {_stretch(period.start, reach)} against "
+                 f"{_stretch(previous.start, cut)}")
+    return Comparison(previous, cut, label, reach)
 
 
 PRESETS = ("Calendar month", "Previous month", "Last 7 days", "Last 30 days", "Last 90 days", "Custom range")

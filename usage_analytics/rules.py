@@ -9,6 +9,9 @@ from typing import NamedTuple
 
 CURRENT, LAGGING, STALE, MISMATCH, NOT_CONFIGURED = "current", "lagging", "stale", "mismatch", "not configured"
 FINAL, PROVISIONAL = "final", "provisional"
+INCOMPLETE = "incomplete"  # a file the figure is made from could not be read: never final, never quoted
+NO_DATA = "no data"  # the period lies outside the exports: nothing to be final about
+UNKNOWN = "unknown"  # a billing state that cannot be known (its latest snapshot was refused or not read)
 NONE, SETUP, FUNDING, SUPPORT = "none", "setup", "funding", "support"
 MICRO_USD = Decimal("0.000001")
 
@@ -54,6 +57,19 @@ def needs_attention(badge: str) -> bool:
     return badge in NEEDS_ATTENTION
 
 
+def not_yet_due(day: date, today: date) -> bool:
+    """Whether a day's reconciliation is not due yet: it arrives after the day ends, so today and yesterday."""
+    return day >= today - timedelta(days=1)
+
+
+def open_day_text(status: str | None, day: date, today: date) -> str:
+    """An open (not matched) day, said shortly: 'mismatch on 2026-10-15', 'reconciliation of … not due yet'."""
+    if not_yet_due(day, today):
+        return f"reconciliation of {day:%Y-%m-%d} not due yet"
+    return {"mismatch": f"mismatch on {day:%Y-%m-%d}", "pending": f"pending on {day:%Y-%m-%d}"}.get(
+        status or "", f"no reconciliation row for {day:%Y-%m-%d}")
+
+
 def total_status(period_ended: bool, usage_days: int, matched_days: int) -> str:
     """Final only when the period has ended and every day with usage in it is matched."""
     return FINAL if period_ended and matched_days == usage_days else PROVISIONAL
@@ -96,7 +112,7 @@ class Gate:
 @dataclass(frozen=True)
 class Readiness:
     billing_mode: str
-    creation_allowed: bool
+    creation_allowed: bool | None  # None: the billing state is unknown (see unknown_billing)
     next_action: str
     reason: str
     gates: tuple[Gate, ...]
@@ -135,6 +151,13 @@ def _mode_gates(terms: _Terms, now: datetime) -> list[Gate]:
                  f"${usd(ai):,.2f} AI balance left" if ai > 0 else "prepaid AI balance is empty", FUNDING),
         ]
     return []
+
+
+def unknown_billing(reason: str) -> Readiness:
+    """The verdict when the billing state cannot be known: the customer's latest snapshot was refused by the
+    checks, or a billing file could not be read. Never "no billing account": creation is neither allowed nor
+    blocked, and support must look."""
+    return Readiness(UNKNOWN, None, SUPPORT, reason, (Gate("billing state known", False, reason, SUPPORT),))
 
 
 def billing_readiness(account_status: str, snapshot: BillingSnapshot | None, now: datetime) -> Readiness:

@@ -10,8 +10,9 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from . import rules
+from . import coverage, rules
 from .areas import TOTALS, Area
+from .coverage import Coverage
 from .contract import TOKEN_COUNTS, USAGE_COUNTS
 from .frames import Frames, columns, no_rows, submit, summed_here
 from .periods import Period
@@ -37,10 +38,25 @@ class ProviderUsage(NamedTuple):  # a tuple: thousands are made for an operators
     input_tokens: int
     cached_input_tokens: int
     output_tokens: int
-    status: str  # final | provisional
+    status: str  # final | provisional | incomplete | no data (coverage.Coverage.status)
     badge: str
     reconciled_through: date
     lag_days: int
+    first_open_day: date | None = None  # the first day not matched, up to today (lag is counted from it)
+    first_open_status: str | None = None  # its status: pending | mismatch | missing
+    period_open_day: date | None = None  # the period's first day with usage that is not matched
+    period_open_status: str | None = None
+    provider_cost_usd: Decimal | None = None  # the provider's own cost over the period's days that have one
+    mismatch_usd: Decimal = Decimal(0)  # provider minus metered cost over the period's mismatch days
+
+
+class Refused(NamedTuple):
+    """A customer's own rows the checks refused (in its period, or its billing snapshot in force)."""
+    dataset: str
+    column: str
+    reason: str
+    value: str | None
+    rows: int
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,8 @@ class CustomerSummary:
     is_running: bool
     frames: Frames = field(repr=False, compare=False)
     gaps: dict[Area, str] = field(default_factory=dict)  # an area whose data cannot be used -> why
+    data: Coverage = Coverage(None, None, coverage.NONE, "")  # what the exports cover of the period (shared)
+    refused: tuple[Refused, ...] = ()  # this customer's own rows that were not used
 
     # A new frame on every access (a cut of the shared result, copied by pandas only when written to): the
     # app caches summaries as shared objects, so no page may get a frame that another session reads.
@@ -83,9 +101,41 @@ class CustomerSummary:
 
     @property
     def ai_status(self) -> str:
-        """Final only when the period has ended and every linked provider is final."""
+        """Final only when the period has ended, the exports cover it, every file was read, and every linked
+        provider is final; incomplete when a file could not be read; no data outside the exports."""
         ended = self.period.has_ended(self.now)
-        return rules.FINAL if ended and all(p.status == rules.FINAL for p in self.providers) else rules.PROVISIONAL
+        return self.data.status(coverage.MANAGED_AI, ended and all(p.status == rules.FINAL for p in self.providers))
+
+    @property
+    def runtime_status(self) -> str:
+        """The runtime figure's status, by the same rule: final once the period has ended and is covered."""
+        return self.data.status(coverage.RUNTIME, self.period.has_ended(self.now))
+
+    @property
+    def provisional_because(self) -> list[str]:
+        """Why the managed-AI total is not final, one short reason each (empty when it is final)."""
+        status = self.ai_status
+        if status == rules.FINAL:
+            return []
+        reasons = [f"{name}: {count} file{'s' if count != 1 else ''} could not be read"
+                   for name, count in self.data.unread_in(coverage.MANAGED_AI).items()]
+        if self.data.level != coverage.FULL:
+            reasons.append(f"coverage {self.data.level}: {self.data.note}")
+        if not self.period.has_ended(self.now):
+            reasons.append(f"the period is open until {self.period.end:%Y-%m-%d %H:%M} UTC")
+        today = self.now.date()
+        for p in self.providers:
+            if p.period_open_day is not None:
+                reasons.append(f"{p.provider}: {rules.open_day_text(p.period_open_status, p.period_open_day, today)}")
+        return reasons
+
+    @property
+    def rejected_rows(self) -> dict[str, int]:
+        """This customer's own refused rows per dataset."""
+        found: dict[str, int] = {}
+        for r in self.refused:
+            found[r.dataset] = found.get(r.dataset, 0) + r.rows
+        return found
 
     @property
     def badge(self) -> str:
@@ -94,8 +144,14 @@ class CustomerSummary:
 
 
 def overall_status(found: list[CustomerSummary]) -> str:
-    """The managed-AI total of several customers: final only when there are some and every one is final."""
-    return rules.FINAL if found and all(s.ai_status == rules.FINAL for s in found) else rules.PROVISIONAL
+    """The managed-AI total of several customers: incomplete when any is, no data when all are, final only when
+    there are some and every one is final; else provisional."""
+    statuses = {s.ai_status for s in found}
+    if rules.INCOMPLETE in statuses:
+        return rules.INCOMPLETE
+    if statuses == {rules.NO_DATA}:
+        return rules.NO_DATA
+    return rules.FINAL if statuses == {rules.FINAL} else rules.PROVISIONAL
 
 
 def accounts(store: Store, customer_id: str | None = None) -> dict[str, Account]:
@@ -114,13 +170,18 @@ def _snapshots(frame: pd.DataFrame) -> dict[str, rules.BillingSnapshot]:
                 "prepaid_workspace_hours", "prepaid_ai_usd"))}
 
 
-def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime) -> dict[str, list[ProviderUsage]]:
-    """Each customer's linked providers: totals, reconciliation badge and final/provisional status, the
-    largest cost first."""
+def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime, data: Coverage
+               ) -> dict[str, list[ProviderUsage]]:
+    """Each customer's linked providers: totals, reconciliation badge, status (final/provisional, or as the
+    coverage makes it), why, and the provider's own cost and mismatch; the largest cost first."""
     usage = frames["ai_usage_by_provider"]
     totals = dict(zip(zip(*columns(usage, "customer_id", "provider")),  # (zips: thousands of rows)
                       zip(*columns(usage, "cost_usd", *USAGE_COUNTS))))
+    amounts = frames["reconciliation_amounts"]
+    compared = dict(zip(zip(*columns(amounts, "customer_id", "provider")),
+                        zip(*columns(amounts, "provider_cost_usd", "mismatch_usd"))))
     today, ended = now.date(), period.has_ended(now)
+    statuses = {final: data.status(coverage.MANAGED_AI, final) for final in (True, False)}
 
     @cache  # a few hundred distinct first open days among thousands of providers
     def lag(first_open: date | None, mismatch: bool) -> tuple[date, int, str]:
@@ -129,14 +190,18 @@ def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime) -
         return through, days, rules.badge(days, mismatch)
 
     found: dict[str, list[ProviderUsage]] = {}
-    for cid, provider, first_open, usage_days, matched, mismatched in zip(*columns(
-            frames["reconciliation_summary"], "customer_id", "provider", "first_open_day", "period_usage_days",
-            "period_matched_days", "period_mismatch_days")):
+    for cid, provider, first_open, first_status, usage_days, matched, mismatched, period_open, period_status in zip(
+            *columns(frames["reconciliation_summary"], "customer_id", "provider", "first_open_day",
+                     "first_open_status", "period_usage_days", "period_matched_days", "period_mismatch_days",
+                     "period_first_open_day", "period_first_open_status")):
         through, days, badge = lag(first_open, mismatched > 0)
         cost, requests, inputs, cached, outputs = totals.get((cid, provider), _NO_USAGE)  # linked, unused: zeros
+        provider_cost, mismatch = compared.get((cid, provider), (None, Decimal(0)))
         found.setdefault(cid, []).append(ProviderUsage(
             provider, rules.usd(cost), requests, inputs, cached, outputs,
-            rules.total_status(ended, usage_days, matched), badge, through, days))
+            statuses[rules.total_status(ended, usage_days, matched) == rules.FINAL], badge, through, days,
+            _day(first_open), first_status, _day(period_open), period_status,
+            None if provider_cost is None else rules.usd(provider_cost), rules.usd(mismatch)))
     for listed in found.values():
         if len(listed) > 1:
             listed.sort(key=_largest_cost_first)
@@ -188,8 +253,30 @@ def _area(area: Area, running: dict, strict: bool, fetched: dict[str, pd.DataFra
     return totals
 
 
+def _refused(frame: pd.DataFrame) -> dict[str, list[Refused]]:
+    found: dict[str, list[Refused]] = {}
+    for cid, *row in zip(*columns(frame, "customer_id", "dataset", "column", "reason", "value", "rows")):
+        found.setdefault(cid, []).append(Refused(*row))
+    return found
+
+
+def _billing(account: Account, snapshot: rules.BillingSnapshot | None, refused: list[Refused], data: Coverage,
+             now: datetime) -> rules.Readiness:
+    """Billing readiness, or unknown when the snapshot in force may be another than the one read: a newer one
+    was refused by the checks (named with its value), or a billing file could not be read."""
+    mine = [r for r in refused if r.dataset == "billing_accounts"]
+    if mine:
+        why = "; ".join(f"column {r.column} {r.reason}" + (f" ({r.value!r})" if r.value is not None else "")
+                        for r in mine)
+        return rules.unknown_billing(f"the latest billing snapshot on record was not used: {why}")
+    if data.unread_in(coverage.BILLING):
+        return rules.unknown_billing(f"the billing export has files that could not be read "
+                                     f"({data.unread_text(coverage.BILLING)}), so the latest snapshot may be missing")
+    return rules.billing_readiness(account.account_status, snapshot, now)
+
+
 def summaries(store: Store, period: Period, now: datetime, customer_id: str | None = None,
-              strict: bool = True) -> dict[str, CustomerSummary]:
+              strict: bool = True, fresh_hours: float = coverage.DEFAULT_FRESH_HOURS) -> dict[str, CustomerSummary]:
     """Everything the review flow shows per customer (one, or all when customer_id is None), as of now.
 
     The same queries serve one customer and all of them, so an operator's table and a customer's
@@ -210,12 +297,14 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
         return {}
     fetched: dict[str, pd.DataFrame] = {}
     gaps: dict[str, str] = {}
+    data = coverage.coverage(store.reports, period, now, fresh_hours)
     # The fastest areas first (billing, then AI): their figures are made while runtime still runs.
-    snapshots = _snapshots(_area(Area.BILLING, running, strict, fetched, gaps)["billing_snapshot"])
+    billing_rows = _area(Area.BILLING, running, strict, fetched, gaps)
+    snapshots, refused = _snapshots(billing_rows["billing_snapshot"]), _refused(billing_rows["customer_refused_rows"])
     billing = {} if Area.BILLING in gaps else {
-        cid: rules.billing_readiness(acct.account_status, snapshots.get(cid), now) for cid, acct in found.items()}
+        cid: _billing(acct, snapshots.get(cid), refused.get(cid, []), data, now) for cid, acct in found.items()}
     ai = _area(Area.AI, running, strict, fetched, gaps)
-    providers = _providers(ai, period, now)
+    providers = _providers(ai, period, now, data)
     unlinked: dict[str, list[str]] = {}
     for cid, provider in zip(*columns(ai["ai_unlinked_providers"], "customer_id", "provider")):
         unlinked.setdefault(cid, []).append(provider)
@@ -238,6 +327,8 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
             is_running=bool(running_now),
             frames=shared,
             gaps=gaps,
+            data=data,
+            refused=tuple(refused.get(cid, ())),
         )
     return result
 

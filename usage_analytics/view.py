@@ -41,7 +41,8 @@ class View:
         """Figures per customer in scope (as of now, or an earlier instant), or None after saying which data
         is missing."""
         try:
-            return caches.summaries(self.source, self.customer_id, period or self.period, now or self.now)
+            return caches.summaries(self.source, self.customer_id, period or self.period, now or self.now,
+                                    self.settings.export_max_age_hours)
         except DataError as error:
             st.error(f"These figures cannot be computed from the exports: {error}", icon=":material/error:")
             return None

@@ -1,0 +1,36 @@
+-- Per customer (one, or all when $customer_id is null) and linked provider, over the period's days up to
+-- $now: the provider's own cost, summed over the days that have one, and the mismatch in dollars: provider
+-- cost minus the metered cost it was compared with, summed over the days whose status is mismatch (each
+-- day's status as reconciliation_day_status gives it; on such a day only rows with a provider cost count).
+-- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
+-- returns: customer_id VARCHAR, provider VARCHAR, provider_cost_usd DECIMAL, mismatch_usd DECIMAL, provider_cost_days BIGINT
+with days as (
+    select
+        r.customer_id,
+        r.provider,
+        r.usage_date,
+        reconciliation_day_status(r.status) as status,
+        sum(r.provider_cost_usd) as provider_cost_usd,
+        sum(r.provider_cost_usd - r.metered_cost_usd) as difference_usd
+    from reconciliation as r
+    where ($customer_id is null or r.customer_id = $customer_id)
+        and r.usage_date >= cast($period_start as date)
+        and r.usage_date < cast($period_end as date)
+        and cast(r.usage_date as timestamp) < $now
+    group by r.customer_id, r.provider, r.usage_date
+),
+
+final as (
+    select
+        d.customer_id,
+        d.provider,
+        sum(d.provider_cost_usd) as provider_cost_usd,
+        coalesce(sum(d.difference_usd) filter (where d.status = 'mismatch'), 0) as mismatch_usd,
+        count(d.provider_cost_usd) as provider_cost_days
+    from days as d
+    semi join linked_providers($customer_id) as l on d.customer_id = l.customer_id and d.provider = l.provider
+    group by d.customer_id, d.provider
+)
+
+select * from final
+order by customer_id, provider
