@@ -1,144 +1,436 @@
-"""Pure DataFrame -> Altair chart builders with one theme. Money is drawn as float; tables show exact."""
+"""Pure DataFrame -> Altair chart builders with one theme. Money is drawn as float; tables show exact.
+
+Every chart over time draws the period it is given (whole UTC days): a day is a bar from its midnight to the
+next, an ISO week (Monday, UTC) one from its Monday to the next, cut to the period and labelled partial when
+cut. The current UTC day holds usage only up to now, so its part of a bar is drawn outlined, as "today, to
+HH:MM UTC (partial)", unlike the light dashed part not yet reconciled.
+
+A series (template, provider, model, customer, workspace) has one colour on every chart: its name hashed
+into PALETTE (`series_colours`), so it keeps its colour whatever else a chart shows. More than MAX_SERIES
+names: the largest MAX_SERIES - 1 by total, and the rest summed as one grey "other (N)"."""
 from __future__ import annotations
 
+import zlib
+from datetime import datetime, timedelta
+from typing import Iterable
+
 import altair as alt
+import numpy as np
 import pandas as pd
 
+from .periods import Period
+
 FONT = "Source Sans Pro, sans-serif"
-PALETTE = ["#3b6fd6", "#e07b39", "#2f9e8f", "#8e5cc8", "#d04f72", "#6f8f2f", "#b08a2e", "#5a6b7d"]
+# Ten hues told apart side by side (no two greens, blues or browns alike); a light grey is kept for "other".
+PALETTE = ["#3b6fd6", "#e07b39", "#2f9e8f", "#8e5cc8", "#d04f72", "#6f8f2f", "#c9a227", "#5a6b7d", "#56b4e9",
+           "#8c4a2f"]
+OTHER_COLOUR = "#bcc2cb"
+MAX_SERIES = 10  # series (and legend entries) on one chart, "other" included
+NOT_YET_DUE = "not yet due"  # today and yesterday (UTC): their reconciliation is not expected yet
 STATUS_COLORS = {  # a day's reconciliation status
     "matched": "#2e8b57",
     "pending": "#f0b429",
     "missing": "#a0a7b4",
     "mismatch": "#d64545",
+    NOT_YET_DUE: "#e9edf2",
 }
+GLYPHS = {"matched": "✓", "pending": "…", "missing": "?", "mismatch": "✕", NOT_YET_DUE: "◷"}
+GLYPH_COLORS = {"matched": "white", "pending": "#3d4451", "missing": "#1f2430", "mismatch": "white",
+                NOT_YET_DUE: "#5a6372"}
 RECONCILED, OPEN = "reconciled", "not yet reconciled"
+WHOLE_DAY = "whole day"
 HEIGHT = 300
+LABEL_LIMIT = 160  # legend labels, px
+TEXT = "#3d4451"
+DAY, WEEK = timedelta(days=1), timedelta(days=7)
 
 
 def _themed(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """The one look of every chart (fonts, grid, legend), applied at the top level."""
-    return (chart
-            .configure(font=FONT)
+    # fit-x: as wide as the container, and as tall as the plot and its legends need (a fixed total height
+    # squeezed the plot under a legend of several rows)
+    return (chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+            .configure(font=FONT, padding={"left": 4, "right": 12, "top": 6, "bottom": 4})
             .configure_range(category=PALETTE)
             .configure_axis(labelFontSize=12, titleFontSize=12, titleFontWeight="normal", gridColor="#eceff3",
-                            domainColor="#c4cad3", tickColor="#c4cad3", labelColor="#3d4451", titleColor="#3d4451")
+                            domainColor="#c4cad3", tickColor="#c4cad3", labelColor=TEXT, titleColor=TEXT)
             .configure_legend(orient="bottom", labelFontSize=12, titleFontSize=12, titleFontWeight="normal",
-                              symbolType="square")
+                              symbolType="square", labelLimit=LABEL_LIMIT, labelColor=TEXT, titleColor=TEXT)
             .configure_view(strokeWidth=0)
             .configure_title(fontSize=14, anchor="start", fontWeight="normal"))
 
 
-def _period_column(frame: pd.DataFrame, grain: str) -> pd.Series:
-    days = pd.to_datetime(frame["day"])
-    if grain == "week":  # ISO weeks start on Monday (UTC)
-        return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
-    return days
+# --- colours ---------------------------------------------------------------------------------------------
+
+def _slot(name: str) -> int:
+    """A name's own place in PALETTE: CRC-32 of its UTF-8 bytes (stable across runs, unlike hash())."""
+    return zlib.crc32(str(name).encode("utf-8")) % len(PALETTE)
 
 
-def _time_axis(grain: str) -> alt.X:
-    title = "week starting (UTC)" if grain == "week" else "day (UTC)"
-    return alt.X("period:T", title=title, axis=alt.Axis(format="%b %d", labelAngle=0),
-                 timeUnit="utcyearmonthdate")
+def series_colours(names: Iterable[str], universe: Iterable[str] | None = None) -> dict[str, str]:
+    """The colour of each name: PALETTE at its hashed slot. Names that share a slot are kept apart within a
+    chart: in alphabetical order each takes its slot or the next free one. Resolved over `universe` (every
+    name of that kind in the data the page passed in, so two charts of one page agree even when one draws a
+    subset) while it fits in the palette, else over the names drawn (at most MAX_SERIES)."""
+    names = [n for n in dict.fromkeys(names)]
+    pool = set(universe or ()) | set(names)
+    if len(pool) > len(PALETTE):
+        pool = set(names)
+    taken: dict[str, int] = {}
+    used: set[int] = set()
+    for name in sorted(pool, key=str):
+        slot = _slot(name)
+        while slot in used and len(used) < len(PALETTE):
+            slot = (slot + 1) % len(PALETTE)
+        taken[name] = slot
+        used.add(slot)
+    return {name: PALETTE[taken[name]] for name in names}
 
 
-def runtime_over_time(runtime: pd.DataFrame, grain: str = "day", by: str = "template") -> alt.Chart:
-    """Stacked bars of runtime hours per day or week, coloured by template (or customer)."""
-    frame = runtime.assign(period=_period_column(runtime, grain)) \
-        .groupby(["period", by], as_index=False)["runtime_hours"].sum()
-    chart = alt.Chart(frame, height=HEIGHT).mark_bar().encode(
-        x=_time_axis(grain),
-        y=alt.Y("sum(runtime_hours):Q", title="runtime hours"),
-        color=alt.Color(f"{by}:N", title=by.replace("_", " ")),
-        tooltip=[alt.Tooltip("period:T", title="day" if grain == "day" else "week of", format="%Y-%m-%d",
-                             timeUnit="utcyearmonthdate"),
-                 alt.Tooltip(f"{by}:N", title=by.replace("_", " ")),
-                 alt.Tooltip("sum(runtime_hours):Q", title="hours", format=",.2f")],
+def columns(labels: list[str], limit: int = LABEL_LIMIT) -> alt.ExprRef:
+    """A legend's columns: as many as the chart's container holds (a single row of names was cut off at the
+    right edge of half-width charts and phones). Entries fill rows left to right, so with c columns column j
+    holds entries j, j + c, ...; its width is its widest entry (symbol and paddings 40 px, 6.8 px a character
+    of 12 px text at most). The widths each count of columns needs are worked out here, the choice is made
+    by the browser from the container's width."""
+    widths = [40 + min(limit, 6.8 * len(str(label))) for label in labels]
+    expr = "1"
+    for count in range(2, len(widths) + 1):
+        need = sum(max(widths[j::count]) for j in range(count)) + 16
+        expr = f"containerSize()[0] >= {need:.0f} ? {count} : ({expr})"
+    return alt.ExprRef(expr)
+
+
+def _legend(names: list[str], title: str) -> alt.Legend:
+    return alt.Legend(title=title, orient="bottom", direction="horizontal", columns=columns(names),
+                      labelLimit=alt.ExprRef(f"min({LABEL_LIMIT}, max(60, containerSize()[0] - 60))"))
+
+
+def _colour(field: str, names: list[str], universe: Iterable[str], other: str | None = None,
+            legend: bool = True, channel=alt.Color) -> alt.Color:
+    """A colour channel with its domain fixed to the names drawn, each in its own colour; "other" is grey."""
+    colours = series_colours([n for n in names if n != other], universe)
+    title = field.replace("_", " ")
+    return channel(f"{field}:N", title=title, sort=names,
+                   scale=alt.Scale(domain=names, range=[colours.get(n, OTHER_COLOUR) for n in names]),
+                   legend=_legend(names, title) if legend else None)
+
+
+def top_series(frame: pd.DataFrame, by: str, value: str, limit: int = MAX_SERIES) -> tuple[pd.DataFrame, list[str], str | None]:
+    """At most `limit` series: with more names, the largest limit - 1 by total `value` and the rest renamed
+    "other (N)". Returns the frame, the names largest first ("other" last) and the other label (or None)."""
+    totals = frame.groupby(by)[value].sum().astype(float)
+    ranked = sorted(totals.index, key=lambda n: (-totals[n], str(n)))
+    if len(ranked) <= limit:
+        return frame, ranked, None
+    kept = ranked[:limit - 1]
+    other = f"other ({len(ranked) - len(kept)})"
+    frame = frame.assign(**{by: frame[by].where(frame[by].isin(kept), other)})
+    return frame, kept + [other], other
+
+
+# --- time -------------------------------------------------------------------------------------------------
+
+def _utc_days(values: pd.Series) -> pd.Series:
+    days = pd.to_datetime(values)
+    days = days.dt.tz_localize("UTC") if days.dt.tz is None else days.dt.tz_convert("UTC")
+    return days.dt.normalize()
+
+
+def _ms(moment: pd.Timestamp) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _short(first: pd.Timestamp, last: pd.Timestamp) -> str:
+    if first == last:
+        return f"{first:%b %d}"
+    return f"{first:%b %d}–{last:%d}" if first.month == last.month else f"{first:%b %d}–{last:%b %d}"
+
+
+def today_label(now: datetime) -> str:
+    """How the current UTC day is named on the charts: it holds usage up to now only."""
+    return f"today, to {now:%H:%M} UTC (partial)"
+
+
+def _extent(starts: pd.Series, ends: pd.Series, period: Period | None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The x extent: the period's whole days, or (no period) the bins drawn."""
+    if period is not None:
+        return pd.Timestamp(period.start), pd.Timestamp(period.end)
+    return starts.min(), ends.max()
+
+
+def bins(days: pd.Series, grain: str, period: Period | None = None, now: datetime | None = None) -> pd.DataFrame:
+    """The bin of each day: start, end (exclusive) and label. A week is an ISO week (Monday, UTC) cut to the
+    period: a week starting before the period starts at its first day, one running past its end stops there,
+    and such a week is labelled partial; the week holding now says up to when it counts."""
+    days = _utc_days(days)
+    if grain == "day":
+        start = days
+        end = days + DAY
+    else:
+        monday = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
+        start, end = monday, monday + WEEK
+        if period is not None:  # cut to the period
+            start, end = start.clip(lower=pd.Timestamp(period.start)), end.clip(upper=pd.Timestamp(period.end))
+    labels = {}
+    for s, e in set(zip(start, end)):
+        labels[(s, e)] = _bin_label(s, e, grain, now)
+    return pd.DataFrame({"start": start, "end": end,
+                         "label": [labels[(s, e)] for s, e in zip(start, end)]}, index=days.index)
+
+
+def _bin_label(start: pd.Timestamp, end: pd.Timestamp, grain: str, now: datetime | None) -> str:
+    live = now is not None and start <= pd.Timestamp(now) < end
+    if grain == "day":
+        return f"{start:%b %d}" + (f" (today, partial: to {now:%H:%M} UTC)" if live else "")
+    text = _short(start, end - DAY)
+    notes = (["partial"] if start.day_of_week != 0 or end.day_of_week != 0 else []) \
+        + ([f"so far: to {now:%b %d %H:%M} UTC"] if live else [])
+    return text + (f" ({', '.join(notes)})" if notes else "")
+
+
+def _week_ticks(first: pd.Timestamp, last: pd.Timestamp, now: datetime | None) -> tuple[list[int], list]:
+    """Every week of the extent, cut to it: a tick in the middle of its bar and its label (two lines when
+    it has a note)."""
+    ticks, labels = [], []
+    start = first
+    while start < last:
+        end = min(start - pd.Timedelta(days=start.day_of_week) + WEEK, last)
+        label = _bin_label(start, end, "week", now)
+        ticks.append(_ms(start + (end - start) / 2))
+        # on the axis the note is short, on a second line: "(partial)", "(so far)"
+        text, _, note = label.partition(" (")
+        labels.append([text, "(" + note.split(":")[0].rstrip(")") + ")"] if note else [text])
+        start = end
+    return ticks, labels
+
+
+def _time_x(grain: str, first: pd.Timestamp, last: pd.Timestamp, now: datetime | None) -> alt.X:
+    scale = alt.Scale(type="utc", domain=[_ms(first), _ms(last)], nice=False)
+    if grain == "week":
+        ticks, labels = _week_ticks(first, last, now)
+        lookup = "[" + ",".join("[" + ",".join(repr(p) for p in parts) + "]" for parts in labels) + "]"
+        moments = [pd.Timestamp(t, unit="ms", tz="UTC") for t in ticks]
+        values = [alt.DateTime(year=m.year, month=m.month, date=m.day, hours=m.hour, minutes=m.minute, utc=True)
+                  for m in moments]  # (a number is not read as a moment here: no tick was drawn)
+        axis = alt.Axis(values=values, grid=False, labelAngle=0, labelOverlap=True, labelSeparation=6,
+                        labelExpr=f"{lookup}[indexof({ticks}, time(datum.value))] || ''")
+        title = "ISO week, Monday to Sunday (UTC)"
+    else:
+        axis = alt.Axis(format="%b %d", grid=False, labelAngle=0, labelOverlap=True, labelSeparation=6,
+                        tickCount={"interval": "day", "step": 1})
+        title = "day (UTC)"
+    return alt.X("start:T", title=title, scale=scale, axis=axis)
+
+
+def _per_bin(frame: pd.DataFrame, by: str, value: str, grain: str, period: Period | None,
+             now: datetime | None) -> pd.DataFrame:
+    """`value` summed per bin, series and state: per day first (every workspace-day of every customer can be
+    many rows), then the few days binned."""
+    daily = frame.groupby(["day", by, "state"], as_index=False, sort=False)[value].sum()
+    daily = pd.concat([daily, bins(daily["day"], grain, period, now).reset_index(drop=True)], axis=1)
+    return daily.groupby(["start", "end", "label", by, "state"], as_index=False)[value].sum()
+
+
+def _is_today(frame: pd.DataFrame, now: datetime | None) -> pd.Series:
+    if now is None:
+        return pd.Series(False, index=frame.index)
+    return _utc_days(frame["day"]) == pd.Timestamp(now).tz_convert("UTC").normalize()
+
+
+def _state_channels(states: list[str]) -> dict:
+    """Opacity, outline and dash per state: solid (a whole day, or reconciled), light with a dashed outline (not
+    yet reconciled), faint with a solid outline (today, a partial day; its outline is drawn again on top in
+    the series' colour). Opacity, not fill-opacity: a legend draws only the former."""
+    opacity = {WHOLE_DAY: 1.0, RECONCILED: 1.0, OPEN: 0.35, "today": 0.2}
+    dash = {WHOLE_DAY: [1, 0], RECONCILED: [1, 0], OPEN: [3, 2], "today": [1, 0]}
+    width = {WHOLE_DAY: 0.0, RECONCILED: 0.0, OPEN: 1.0, "today": 2.0}
+    keys = [s if s in opacity else "today" for s in states]
+    legend = alt.Legend(title=None, orient="top", direction="horizontal", symbolFillColor="#7d8796",
+                        symbolStrokeColor=TEXT, symbolSize=160, labelLimit=260,
+                        columns=columns(states, 260))
+    return dict(
+        opacity=alt.Opacity("state:N", scale=alt.Scale(domain=states, range=[opacity[k] for k in keys]), legend=legend),
+        strokeDash=alt.StrokeDash("state:N", scale=alt.Scale(domain=states, range=[dash[k] for k in keys]),
+                                  legend=legend),
+        strokeWidth=alt.StrokeWidth("state:N", scale=alt.Scale(domain=states, range=[width[k] for k in keys]),
+                                    legend=legend),
     )
+
+
+def stacked(frame: pd.DataFrame, by: str, value: str, states: list[str], names: list[str]) -> pd.DataFrame:
+    """Each bar's bottom and top, stacked per bin: whole (or reconciled) parts at the bottom, then the part not
+    yet reconciled, then today's; within each the largest series first and "other" last. (Stacked here:
+    Vega-Lite takes a bar ranged on x, from start to end, for a horizontal one and does not stack it.)"""
+    rank = {n: i for i, n in enumerate(names)}
+    frame = frame.assign(order=frame["state"].map({s: i for i, s in enumerate(states)}) * 1000 + frame[by].map(rank))
+    frame = frame.sort_values(["start", "order"], kind="stable").reset_index(drop=True)
+    top = frame.groupby("start")[value].cumsum()
+    return frame.assign(bottom=top - frame[value], top=top)
+
+
+def _over_time(frame: pd.DataFrame, by: str, states: list[str], today: str | None, grain: str,
+               period: Period | None, now: datetime | None, y: alt.Y, value: str, value_tooltip: alt.Tooltip,
+               universe: Iterable[str], other: str | None, names: list[str]) -> alt.LayerChart:
+    """Stacked bars from start to end of each bin, coloured by series, styled by state; today's part outlined
+    in its series' colour, and "so far" written over the bar that holds now."""
+    first, last = _extent(frame["start"], frame["end"], period)
+    frame = stacked(frame, by, value, states, names)
+    bars = alt.Chart().mark_bar(xOffset=1, x2Offset=-1, stroke=TEXT).encode(
+        color=_colour(by, names, universe, other), order=alt.Order("order:Q", sort="ascending"),
+        **_state_channels(states))
+    layers = [bars]
+    if today:
+        live = frame[frame["state"] == today]
+        layers.append(alt.Chart().transform_filter(alt.datum.state == today).mark_bar(
+            filled=False, xOffset=1.5, x2Offset=-1.5, strokeWidth=2).encode(
+            stroke=_colour(by, names, universe, other, legend=False, channel=alt.Stroke)))
+        notes = live.groupby(["start", "end"], as_index=False)["top"].max()
+        notes = notes.assign(mid=notes["start"] + (notes["end"] - notes["start"]) / 2, note="so far")
+        layers.append(alt.Chart(notes).mark_text(baseline="bottom", dy=-3, fontSize=11, color=TEXT).encode(
+            x=alt.X("mid:T"), y="top:Q", text="note:N", tooltip=alt.value(None)))
+    chart = alt.layer(*layers, data=frame).encode(
+        x=_time_x(grain, first, last, now), x2="end:T", y=y, y2="bottom:Q",
+        tooltip=[alt.Tooltip("label:N", title=grain), alt.Tooltip(f"{by}:N", title=by.replace("_", " ")),
+                 alt.Tooltip("state:N", title="part"), value_tooltip]).properties(height=HEIGHT)
     return _themed(chart)
 
 
+def runtime_over_time(runtime: pd.DataFrame, grain: str = "day", by: str = "template",
+                      period: Period | None = None, now: datetime | None = None) -> alt.Chart:
+    """Stacked bars of runtime hours per day or ISO week of the period, coloured by template (or customer);
+    today's hours (up to now) are outlined."""
+    today_rows = _is_today(runtime, now).to_numpy()
+    today = today_label(now) if today_rows.any() else None
+    shown, names, other = top_series(runtime, by, "runtime_hours")
+    frame = _per_bin(shown.assign(state=WHOLE_DAY).assign(state=lambda f: f["state"].where(~today_rows, today)),
+                     by, "runtime_hours", grain, period, now)
+    states = [WHOLE_DAY] + ([today] if today else [])
+    return _over_time(frame, by, states, today, grain, period, now,
+                      alt.Y("top:Q", title="runtime hours"), "runtime_hours",
+                      alt.Tooltip("runtime_hours:Q", title="hours", format=",.2f"),
+                      runtime[by].unique(), other, names)
+
+
+def _reconciled(ai_daily: pd.DataFrame) -> pd.Series:
+    return pd.Series(np.where(ai_daily["reconciliation_status"] == "matched", RECONCILED, OPEN), index=ai_daily.index)
+
+
+def ai_over_time(ai_daily: pd.DataFrame, metric: str = "cost_usd", by: str = "provider", grain: str = "day",
+                 period: Period | None = None, now: datetime | None = None) -> alt.Chart:
+    """Stacked bars of a managed-AI metric per day or ISO week; the not-yet-reconciled part is lighter and
+    dashed, today's part (up to now) outlined."""
+    today_rows = _is_today(ai_daily, now).to_numpy()
+    today = today_label(now) if today_rows.any() else None
+    frame = ai_daily.assign(value=ai_daily[metric].astype(float))
+    frame = frame.assign(state=_reconciled(ai_daily).where(~today_rows, today))
+    shown, names, other = top_series(frame, by, "value")
+    frame = _per_bin(shown, by, "value", grain, period, now)
+    states = [s for s in (RECONCILED, OPEN, today) if s and (frame["state"] == s).any()]
+    money = metric == "cost_usd"
+    title = {"cost_usd": "cost (USD)"}.get(metric, metric.replace("_", " "))
+    return _over_time(frame, by, states, today, grain, period, now,
+                      alt.Y("top:Q", title=title, axis=alt.Axis(format="$,.2f" if money else "~s")), "value",
+                      alt.Tooltip("value:Q", title=title, format="$,.6f" if money else ",d"),
+                      ai_daily[by].unique(), other, names)
+
+
+# --- totals -----------------------------------------------------------------------------------------------
+
+def _label_limit(share: float = 0.4, most: int = 220) -> alt.ExprRef:
+    """Category labels take at most this share of the chart's container (phones), and `most` px."""
+    return alt.ExprRef(f"min({most}, max(70, containerSize()[0] * {share}))")
+
+
 def hours_by(frame: pd.DataFrame, field: str, color: str | None = None, limit: int = 15) -> alt.Chart:
-    """Horizontal bars of total runtime hours per template, workspace or customer, largest first."""
+    """Horizontal bars of total runtime hours per template, workspace or customer, largest first; coloured
+    by the field itself (no legend) or by `color` (template), in the series' colours."""
     keys = [field] + ([color] if color and color != field else [])
     totals = frame.groupby(keys, as_index=False)["runtime_hours"].sum() \
         .sort_values("runtime_hours", ascending=False).head(limit)
+    by = color or field
+    names = sorted(totals[by].unique(), key=str)
     # A band per bar: a fixed height shrinks under a legend, which squeezed a few workspaces into one line.
     chart = alt.Chart(totals, height=alt.Step(24)).mark_bar().encode(
-        y=alt.Y(f"{field}:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=220)),
+        y=alt.Y(f"{field}:N", sort="-x", title=None,
+                axis=alt.Axis(labelOverlap=False, labelLimit=_label_limit())),
         x=alt.X("runtime_hours:Q", title="runtime hours"),
-        color=alt.Color(f"{color or field}:N", title=(color or field).replace("_", " "),
-                        legend=None if not color or color == field else alt.Legend()),
+        color=_colour(by, names, frame[by].unique(), legend=bool(color) and color != field),
         tooltip=[alt.Tooltip(f"{k}:N", title=k.replace("_", " ")) for k in keys]
         + [alt.Tooltip("runtime_hours:Q", title="hours", format=",.2f")],
     )
     return _themed(chart)
 
 
-def _reconciled(ai_daily: pd.DataFrame) -> pd.Series:
-    return ai_daily["reconciliation_status"].map(lambda s: RECONCILED if s == "matched" else OPEN)
-
-
-def ai_over_time(ai_daily: pd.DataFrame, metric: str = "cost_usd", by: str = "provider", grain: str = "day") -> alt.Chart:
-    """Stacked bars of a managed-AI metric per day; the not-yet-reconciled part is lighter and dashed."""
-    frame = ai_daily.assign(period=_period_column(ai_daily, grain), reconciliation=_reconciled(ai_daily),
-                            value=ai_daily[metric].astype(float))
-    frame = frame.groupby(["period", by, "reconciliation"], as_index=False)["value"].sum()
-    money = metric == "cost_usd"
-    title = {"cost_usd": "cost (USD)"}.get(metric, metric.replace("_", " "))
-    chart = alt.Chart(frame, height=HEIGHT).mark_bar(stroke="#3d4451", strokeWidth=1).encode(
-        x=_time_axis(grain),
-        y=alt.Y("sum(value):Q", title=title, axis=alt.Axis(format="$,.2f" if money else "~s")),
-        color=alt.Color(f"{by}:N", title=by),
-        opacity=alt.Opacity("reconciliation:N", title="reconciliation",
-                            scale=alt.Scale(domain=[RECONCILED, OPEN], range=[1.0, 0.35])),
-        strokeOpacity=alt.StrokeOpacity("reconciliation:N", title="reconciliation",
-                                        scale=alt.Scale(domain=[RECONCILED, OPEN], range=[0.0, 0.9])),
-        strokeDash=alt.StrokeDash("reconciliation:N", title="reconciliation",
-                                  scale=alt.Scale(domain=[RECONCILED, OPEN], range=[[1, 0], [3, 2]])),
-        order=alt.Order("reconciliation:N", sort="ascending"),
-        tooltip=[alt.Tooltip("period:T", title="day" if grain == "day" else "week of", format="%Y-%m-%d",
-                             timeUnit="utcyearmonthdate"),
-                 alt.Tooltip(f"{by}:N", title=by),
-                 alt.Tooltip("reconciliation:N", title="reconciliation"),
-                 alt.Tooltip("sum(value):Q", title=title, format="$,.6f" if money else ",d")],
-    )
-    return _themed(chart)
-
-
-def reconciliation_calendar(days: pd.DataFrame, row: str = "provider", order: list[str] | None = None) -> alt.Chart:
-    """A calendar heat map: one cell per row (provider, or customer · provider) and UTC day with usage; rows
-    in the given order, else alphabetical."""
-    domain = list(STATUS_COLORS)
-    chart = alt.Chart(days, height=alt.Step(26)).mark_rect(  # a band per row: a fixed height shrinks under the legend
-        stroke="white", strokeWidth=1.5, cornerRadius=2).encode(
-        x=alt.X("day:T", title="day (UTC)", timeUnit="utcyearmonthdate",
-                axis=alt.Axis(format="%b %d", labelAngle=0, grid=False)),
-        y=alt.Y(f"{row}:N", title=None, sort=order or "ascending", axis=alt.Axis(labelLimit=260)),
-        color=alt.Color("status:N", title="status", scale=alt.Scale(domain=domain,
-                                                                    range=[STATUS_COLORS[s] for s in domain])),
-        tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d", timeUnit="utcyearmonthdate"),
-                 alt.Tooltip(f"{row}:N", title=row), alt.Tooltip("status:N"),
-                 alt.Tooltip("cost_usd:Q", title="metered cost (USD)", format="$,.6f")],
-    )
-    return _themed(chart)
-
-
-def calendar_days(ai_daily: pd.DataFrame, row: str = "provider") -> pd.DataFrame:
-    """One row per (row, day) with usage: its status and metered cost, for the calendar."""
-    frame = ai_daily.assign(cost_usd=ai_daily["cost_usd"].astype(float), day=pd.to_datetime(ai_daily["day"]))
-    keys = [row, "day"]
-    return frame.groupby(keys, as_index=False).agg(status=("reconciliation_status", "first"),
-                                                   cost_usd=("cost_usd", "sum"))
-
-
 def bars(table: pd.DataFrame, category: str, value: str, title: str, money: bool = False, limit: int = 15) -> alt.Chart:
     """Horizontal bars of one value per category, largest first (operators' comparisons)."""
     top = table.assign(value=table[value].astype(float)).sort_values("value", ascending=False).head(limit)
     chart = alt.Chart(top, height=max(120, 24 * len(top))).mark_bar(color=PALETTE[0]).encode(
-        y=alt.Y(f"{category}:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=220)),
-        x=alt.X("value:Q", title=title, axis=alt.Axis(format="$,.0f" if money else ",.0f")),
+        y=alt.Y(f"{category}:N", sort="-x", title=None,
+                axis=alt.Axis(labelOverlap=False, labelLimit=_label_limit())),
+        x=alt.X("value:Q", title=title, axis=alt.Axis(format="$,.0f" if money else ",.0f", tickCount=4)),
         tooltip=[alt.Tooltip(f"{category}:N", title=category.replace("_", " ")),
                  alt.Tooltip("value:Q", title=title, format="$,.6f" if money else ",.2f")],
     )
+    return _themed(chart)
+
+
+# --- reconciliation calendar ------------------------------------------------------------------------------
+
+def not_yet_due(day: pd.Series, now: datetime) -> pd.Series:
+    """Whether a day's reconciliation is not expected yet: today and yesterday (UTC), relative to now."""
+    today = pd.Timestamp(now).tz_convert("UTC").normalize()
+    return _utc_days(day) >= today - DAY
+
+
+def calendar_days(ai_daily: pd.DataFrame, row: str = "provider", now: datetime | None = None) -> pd.DataFrame:
+    """One row per (row, day) with usage: its status and metered cost, for the calendar. With now, a day not
+    yet due (today, yesterday) that is pending or missing is "not yet due" (its recorded status kept in
+    `recorded`); a result already in (matched, mismatch) stays. The lag rule is not changed by this."""
+    frame = ai_daily.assign(cost_usd=ai_daily["cost_usd"].astype(float), day=pd.to_datetime(ai_daily["day"]))
+    days = frame.groupby([row, "day"], as_index=False).agg(recorded=("reconciliation_status", "first"),
+                                                         cost_usd=("cost_usd", "sum"))
+    due = ~not_yet_due(days["day"], now) if now is not None else pd.Series(True, index=days.index)
+    waiting = ~due & days["recorded"].isin(["pending", "missing"])
+    days.insert(2, "status", days["recorded"].where(~waiting, NOT_YET_DUE))
+    return days
+
+
+def reconciliation_calendar(days: pd.DataFrame, row: str = "provider", order: list[str] | None = None,
+                            period: Period | None = None, now: datetime | None = None) -> alt.LayerChart:
+    """A calendar heat map: one cell per row (provider, or customer · provider) and UTC day with usage, in a
+    status colour and with the status' glyph (✓ … ? ✕ ◷) so that colour is never the only cue; rows in the
+    given order, else alphabetical. Days of the period without usage are left blank."""
+    frame = days.assign(day=_utc_days(days["day"]))
+    frame = frame.assign(end=frame["day"] + DAY, mid=frame["day"] + DAY / 2,
+                         key=[f"{GLYPHS[s]} {s}" for s in frame["status"]],
+                         glyph=frame["status"].map(GLYPHS), ink=frame["status"].map(GLYPH_COLORS),
+                         label=bins(frame["day"], "day", period, now)["label"].to_numpy())
+    first, last = _extent(frame["day"], frame["end"], period)
+    statuses = list(STATUS_COLORS)
+    n_days = max(1, (last - first).days)
+    x_scale = alt.Scale(type="utc", domain=[_ms(first), _ms(last)], nice=False)
+    rect = alt.Chart().mark_rect(stroke="white", strokeWidth=1.5, cornerRadius=2).encode(
+        x=alt.X("day:T", title="day (UTC)", scale=x_scale,
+                axis=alt.Axis(format="%b %d", labelAngle=0, grid=False, labelOverlap=True, labelSeparation=6)),
+        x2="end:T",
+        color=alt.Color("key:N", title="status", scale=alt.Scale(domain=[f"{GLYPHS[s]} {s}" for s in statuses],
+                                                                 range=[STATUS_COLORS[s] for s in statuses]),
+                        legend=alt.Legend(title="status", orient="bottom", direction="horizontal",
+                                          columns=columns([f"{GLYPHS[s]} {s}" for s in statuses]),
+                                          symbolStrokeColor="#c4cad3", symbolStrokeWidth=1)))
+    # the glyph shrinks with the cell (a month on a phone leaves ~9 px a day), and is left out below 7 px
+    cell = f"(width / {n_days})"
+    text = alt.Chart().mark_text(fontWeight="bold", baseline="middle",
+                                 fontSize=alt.ExprRef(f"clamp({cell} - 1, 7, 12)"),
+                                 opacity=alt.ExprRef(f"{cell} >= 7 ? 1 : 0")).encode(
+        x=alt.X("mid:T", title="day (UTC)", scale=x_scale), text="glyph:N", color=alt.Color("ink:N", scale=None, legend=None))
+    tooltip = [alt.Tooltip("label:N", title="day"), alt.Tooltip(f"{row}:N", title=row), alt.Tooltip("status:N"),
+               alt.Tooltip("recorded:N", title="recorded status"),
+               alt.Tooltip("cost_usd:Q", title="metered cost (USD)", format="$,.6f")]
+    chart = alt.layer(rect, text, data=frame).encode(  # a band per row: a fixed height shrinks under the legend
+        # row names give way (to 90 px, full in the tooltip) so that a day keeps 9 px, room for its glyph
+        y=alt.Y(f"{row}:N", title=None, sort=order or "ascending", axis=alt.Axis(labelLimit=alt.ExprRef(
+            f"clamp(containerSize()[0] - 16 - {9 * n_days}, 90, min(260, containerSize()[0] * 0.42))"))),
+        tooltip=tooltip).properties(height=alt.Step(26))
     return _themed(chart)
