@@ -175,17 +175,17 @@ def test_more_than_ten_series_are_the_top_nine_and_other():
     # the legend wraps into as many columns as the chart is wide, and never cuts a label wider than the chart
     legend = color["legend"]
     assert legend["columns"] == charts.columns(names).to_dict()
-    assert legend["labelLimit"] == {"expr": "min(160, max(60, containerSize()[0] - 60))"}
+    assert legend["labelLimit"] == {"expr": "min(160, max(60, width - 40))"}
 
 
-def test_a_legend_takes_as_many_columns_as_its_chart_is_wide():
+def test_a_legend_takes_as_many_columns_as_its_plot_is_wide():
     # 40 px of symbol and padding + 6.8 px a character: "ten chars!" 108 px, "a" 46.8 px, "b" 46.8 px.
     # Three columns: 108 + 46.8 + 46.8 + 16 = 217.6; two: column 1 holds entries 1 and 3 (max 108),
     # column 2 entry 2 (46.8): 108 + 46.8 + 16 = 170.8; else one.
     assert charts.columns(["ten chars!", "a", "b"]).to_dict() == {
-        "expr": "containerSize()[0] >= 218 ? 3 : (containerSize()[0] >= 171 ? 2 : (1))"}
+        "expr": "width >= 218 ? 3 : (width >= 171 ? 2 : (1))"}
     # a label is counted at most at its limit (160 px): 40 + 160 = 200 each
-    assert charts.columns(["x" * 50, "y" * 50]).to_dict() == {"expr": "containerSize()[0] >= 416 ? 2 : (1)"}
+    assert charts.columns(["x" * 50, "y" * 50]).to_dict() == {"expr": "width >= 416 ? 2 : (1)"}
 
 
 def test_a_name_has_one_colour_on_every_chart():

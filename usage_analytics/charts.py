@@ -88,22 +88,23 @@ def series_colours(names: Iterable[str], universe: Iterable[str] | None = None) 
 
 
 def columns(labels: list[str], limit: int = LABEL_LIMIT) -> alt.ExprRef:
-    """A legend's columns: as many as the chart's container holds (a single row of names was cut off at the
-    right edge of half-width charts and phones). Entries fill rows left to right, so with c columns column j
-    holds entries j, j + c, ...; its width is its widest entry (symbol and paddings 40 px, 6.8 px a character
-    of 12 px text at most). The widths each count of columns needs are worked out here, the choice is made
-    by the browser from the container's width."""
+    """A legend's columns: as many as the plot is wide (a single row of names was cut off at the right edge of
+    half-width charts and phones; a legend below the plot starts at its left edge, after the y axis, so the
+    plot's width is the room it has). Entries fill rows left to right, so with c columns column j holds
+    entries j, j + c, ...; its width is its widest entry (symbol and paddings 40 px, 6.8 px a character of
+    12 px text at most). The widths each count of columns needs are worked out here, the choice is made by
+    the browser from the plot's width (the `width` signal, set by autosize fit-x)."""
     widths = [40 + min(limit, 6.8 * len(str(label))) for label in labels]
     expr = "1"
     for count in range(2, len(widths) + 1):
         need = sum(max(widths[j::count]) for j in range(count)) + 16
-        expr = f"containerSize()[0] >= {need:.0f} ? {count} : ({expr})"
+        expr = f"width >= {need:.0f} ? {count} : ({expr})"
     return alt.ExprRef(expr)
 
 
 def _legend(names: list[str], title: str) -> alt.Legend:
     return alt.Legend(title=title, orient="bottom", direction="horizontal", columns=columns(names),
-                      labelLimit=alt.ExprRef(f"min({LABEL_LIMIT}, max(60, containerSize()[0] - 60))"))
+                      labelLimit=alt.ExprRef(f"min({LABEL_LIMIT}, max(60, width - 40))"))
 
 
 def _colour(field: str, names: list[str], universe: Iterable[str], other: str | None = None,
