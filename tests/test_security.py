@@ -263,3 +263,38 @@ def test_the_access_log_is_append_only_and_kept_for_the_retention_time(tmp_path)
 def test_the_access_log_refuses_secret_shaped_values(tmp_path, value):
     with pytest.raises(ValueError, match="secret-shaped"):
         AccessLog(StateDB(tmp_path)).record("login_failed", None, detail=f"typed {value}")
+
+# -- a browser's "clear caches" message ------------------------------------------------------------------
+def test_a_clear_cache_message_from_any_browser_leaves_the_shared_figures_alone(monkeypatch, tmp_path):
+    """Streamlit runs _handle_clear_cache_request for a clear_cache BackMsg from any connected browser, logged in
+    or not (toolbarMode only hides the menu item). The figures, accounts and store must all survive it."""
+    from types import SimpleNamespace
+
+    from streamlit.runtime.app_session import AppSession
+
+    from app_runs import app, rerun, submit
+    from usage_analytics import caches, summary
+
+    monkeypatch.setenv("STATE_DIR", str(tmp_path))
+    made = []
+    for name in ("summaries", "accounts"):
+        real = getattr(summary, name)
+        monkeypatch.setattr(summary, name, lambda *a, real=real, name=name, **k: made.append(name) or real(*a, **k))
+    at = submit(app(), "ops", PASSWORD["ops"])  # the overview of all customers: accounts and figures
+    assert at.title[0].value == "Overview"
+    at = rerun(at)
+    before = list(made)  # whatever this process had not made yet (other tests may have made them before)
+    found = caches.source(config.load())
+    store = caches.store(found)
+
+    def clear_cache_message():  # exactly what Streamlit does with the message (its own session state aside)
+        AppSession._handle_clear_cache_request(SimpleNamespace(_session_state=SimpleNamespace(clear=lambda: None)))
+
+    clear_cache_message()
+    anonymous = app()  # a browser that is not logged in sends it too
+    assert [t.label for t in anonymous.text_input] == ["Username", "Password"]
+    clear_cache_message()
+    at = rerun(at)
+    assert at.title[0].value == "Overview" and not at.exception
+    assert made == before  # nothing was made again
+    assert caches.store(found) is store

@@ -6,6 +6,7 @@ import logging
 import re
 import time
 from datetime import datetime
+from functools import lru_cache
 
 import pandas as pd
 import streamlit as st
@@ -99,7 +100,7 @@ class AccessLog:
                                              "order by 1")]
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@lru_cache(maxsize=4)  # (not st.cache_resource: a browser's "clear caches" message would reach it)
 def _for(state_dir: str, retention_days: float) -> AccessLog:
     return AccessLog(state_db.shared(state_dir, retention_days))
 

@@ -1,11 +1,22 @@
 """Where Streamlit's caches meet the core: the store once per process and state of the exports, and results
 keyed by every parameter (the customer scope included), so a cache can never hand one customer's rows to
-another. Nothing here draws a page, except the status box of a first build."""
+another. Nothing here draws a page, except the status box of a first build.
+
+The shared results live in process-level caches of our own (_shared), not in st.cache_resource/st.cache_data:
+any browser, logged in or not, can send Streamlit's "clear caches" message, and Streamlit 1.67 then clears
+every st.cache_* of the process (app_session.py, _handle_clear_cache_request; client.toolbarMode only hides
+the menu item). Here that message clears nothing of ours."""
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
+import threading
+import time
+from collections import OrderedDict
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any, Callable
 
 import pandas as pd
 import streamlit as st
@@ -20,7 +31,61 @@ log = logging.getLogger("usage_analytics")
 Source = tuple[str, str]  # the exports' folder and their fingerprint on this UTC day: the caches' key
 
 
-@st.cache_resource(show_spinner="Opening the usage store…", max_entries=2)
+class _ProcessCache:
+    """One function's results for the whole process, by arguments, as st.cache_resource keeps them (one
+    object per key, made once even when sessions ask at the same moment; at most max_entries, each for ttl
+    seconds, the least recently used dropped first), but out of reach of st.cache_*.clear(). `copy` hands
+    every caller its own copy of a mutable result, as st.cache_data's pickling did."""
+
+    def __init__(self, function: Callable, max_entries: int, ttl: float | None, spinner: str | None,
+                 copy: Callable[[Any], Any] | None):
+        functools.update_wrapper(self, function)
+        self._function, self._max, self._ttl, self._spinner = function, max_entries, ttl, spinner
+        self._copy = copy or (lambda value: value)
+        self._entries: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()  # key -> (made at, value)
+        self._making: dict[tuple, threading.Lock] = {}  # one lock per key being made
+        self._guard = threading.Lock()
+
+    def _fresh(self, key: tuple) -> tuple[float, Any] | None:
+        found = self._entries.get(key)
+        if found is None or (self._ttl is not None and time.monotonic() - found[0] >= self._ttl):
+            return None
+        self._entries.move_to_end(key)
+        return found
+
+    def __call__(self, *args):
+        with self._guard:
+            found = self._fresh(args)
+            making = found is None and self._making.setdefault(args, threading.Lock())
+        if found is None:
+            with making:  # a second caller of the same key waits here, then finds the first one's result
+                with self._guard:
+                    found = self._fresh(args)
+                if found is None:
+                    try:
+                        with st.spinner(self._spinner) if self._spinner else contextlib.nullcontext():
+                            value = self._function(*args)
+                    finally:
+                        with self._guard:
+                            self._making.pop(args, None)
+                    with self._guard:
+                        found = self._entries[args] = (time.monotonic(), value)
+                        self._entries.move_to_end(args)
+                        while len(self._entries) > self._max:
+                            self._entries.popitem(last=False)
+        return self._copy(found[1])
+
+    def clear(self) -> None:
+        with self._guard:
+            self._entries.clear()
+
+
+def _shared(max_entries: int, ttl: float | None = None, spinner: str | None = None,
+            copy: Callable[[Any], Any] | None = None) -> Callable[[Callable], _ProcessCache]:
+    return lambda function: _ProcessCache(function, max_entries, ttl, spinner, copy)
+
+
+@_shared(max_entries=2, spinner="Opening the usage store…")
 def _store(data_dir: str, fingerprint: str) -> Store:
     """The process's store over the exports as they are now: opened again when a file changes, and each
     UTC day, since rows dated in the future are refused as of the day it was built. A file under STATE_DIR,
@@ -63,32 +128,33 @@ def store(source_: Source) -> Store:
 # A resource, not data: st.cache_data would pickle the figures in and out on every rerun (about half a
 # second for 5,000 customers). Summaries are frozen and hand out a new frame on each access, so sharing
 # them across sessions is safe.
-@st.cache_resource(show_spinner="Computing figures…", max_entries=256, ttl=3600)
+@_shared(max_entries=256, ttl=3600, spinner="Computing figures…")
 def _summaries(data_dir: str, fingerprint: str, customer_id: str | None, first_day: date, last_day: date,
-               now: datetime) -> dict[str, CustomerSummary]:
+               now: datetime, fresh_hours: float) -> dict[str, CustomerSummary]:
     return summary.summaries(_store(data_dir, fingerprint), Period(first_day, last_day), now, customer_id,
-                             strict=False)
+                             strict=False, fresh_hours=fresh_hours)
 
 
-def summaries(source_: Source, customer_id: str | None, period: Period, moment: datetime
-              ) -> dict[str, CustomerSummary]:
-    """Figures per customer in scope (one, or all for None) for a period as of a moment."""
-    return _summaries(*source_, customer_id, period.first_day, period.last_day, moment)
+def summaries(source_: Source, customer_id: str | None, period: Period, moment: datetime,
+              fresh_hours: float) -> dict[str, CustomerSummary]:
+    """Figures per customer in scope (one, or all for None) for a period as of a moment; exports this many
+    hours old still reach the moment (EXPORT_MAX_AGE_HOURS)."""
+    return _summaries(*source_, customer_id, period.first_day, period.last_day, moment, fresh_hours)
 
 
-@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
+@_shared(max_entries=64, ttl=3600, copy=pd.DataFrame.copy)
 def provider_projects(data_dir: str, fingerprint: str, customer_id: str | None) -> pd.DataFrame:
     return _store(data_dir, fingerprint).run("provider_projects", customer_id=customer_id)
 
 
-@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
+@_shared(max_entries=64, ttl=3600, copy=pd.DataFrame.copy)
 def unlinked(data_dir: str, fingerprint: str, first_day: date, last_day: date, now: datetime) -> pd.DataFrame:
     period = Period(first_day, last_day)
     return _store(data_dir, fingerprint).run("ai_unlinked_providers", customer_id=None, period_start=period.start,
                                              period_end=period.end, now=now)
 
 
-@st.cache_data(show_spinner=False, max_entries=16, ttl=3600)
+@_shared(max_entries=16, ttl=3600, copy=dict)
 def _accounts(data_dir: str, fingerprint: str) -> dict[str, Account]:
     return summary.accounts(_store(data_dir, fingerprint))
 
