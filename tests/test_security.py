@@ -115,13 +115,95 @@ def test_parallel_guesses_cannot_slip_past_the_count(demo, tmp_path):
     assert sum(not r.throttled for r in results) == 3  # 3 checked, 5 refused unchecked
 
 
-def test_a_parallel_try_recorded_a_moment_later_imposes_no_wait_while_failures_are_free(guard):
-    # Two tries read the clock, then queue for the lock; the later clock can be written first. With
-    # failures still free, that later last_at must not read as a wait (CI caught 2 of 3 checked).
-    assert guard.begin_attempt("ops", "10.0.0.1", now=1000.5) == 0
-    assert guard.begin_attempt("ops", "10.0.0.2", now=1000.0) == 0
-    assert guard.begin_attempt("ops", "10.0.0.3", now=1000.2) == 0
-    assert guard.begin_attempt("ops", "10.0.0.4", now=1000.3) > 0  # the 4th try waits, as before
+def test_a_failure_recorded_a_moment_later_imposes_no_wait_while_failures_are_free(guard):
+    # Failures of parallel tries can be written out of clock order. While failures are still free (2 of 3),
+    # the later last_at must not read as a wait (CI once caught 2 of 3 tries checked).
+    for clock in (1000.5, 1000.0):
+        wait, ticket = guard.begin_attempt("ops", f"10.0.0.{clock}", now=clock)
+        assert wait == 0 and guard.end_attempt(ticket, "ops", f"10.0.0.{clock}", succeeded=False, now=clock) == 0
+    wait, ticket = guard.begin_attempt("ops", "10.0.0.3", now=1000.2)
+    assert wait == 0  # the third try is checked
+    assert guard.end_attempt(ticket, "ops", "10.0.0.3", succeeded=False, now=1000.2) == pytest.approx(2.3)
+    assert guard.begin_attempt("ops", "10.0.0.4", now=1000.3) == (pytest.approx(2.2), "")  # 1000.5 + 2 - 1000.3
+
+
+def _slow_checks(monkeypatch, seconds: dict[str, float]) -> threading.Semaphore:
+    """Password checks that take seconds[password] (a slow bcrypt), so tries overlap for certain; 'right' is
+    the right password. The semaphore is released as each check starts."""
+    started = threading.Semaphore(0)
+
+    def check(config, username, password):
+        started.release()
+        time.sleep(seconds[password])
+        return config.users.get(username) if password == "right" else None
+
+    monkeypatch.setattr(throttle.credentials, "check", check)
+    return started
+
+
+def _overlapping(started: threading.Semaphore, *calls) -> list:
+    """Each call on its own thread, the next one started once the previous one's password check has begun (the
+    last one is not waited for); their results in order."""
+    results = [None] * len(calls)
+
+    def run(i):
+        results[i] = calls[i]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for i, thread in enumerate(threads):
+        thread.start()
+        if i < len(threads) - 1:
+            assert started.acquire(timeout=10), f"try {i} never reached its password check"
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _failures(tmp_path) -> list:
+    with sqlite3.connect(tmp_path / "security.sqlite") as db:
+        return sorted(db.execute("select count from failures").fetchall())
+
+
+def test_the_same_user_logging_in_twice_at_once_succeeds_twice_even_after_two_failures(demo, tmp_path, monkeypatch):
+    # Two failures of 3 free: the next try is checked. Two correct tries at once: while the first was being
+    # checked it counted as the third failure, so the second was refused with "too many failed logins".
+    guard = FailedLogins(StateDB(tmp_path), throttle=Throttle(user_free=3, client_free=10))
+    started = _slow_checks(monkeypatch, {"wrong": 0.0, "right": 0.4})
+    for i in range(2):
+        assert throttle.attempt(demo, guard, "ops", "wrong", "10.0.0.1").wait == 0
+        started.acquire()
+    first, second = _overlapping(started, lambda: throttle.attempt(demo, guard, "ops", "right", "10.0.0.1"),
+                                 lambda: throttle.attempt(demo, guard, "OPS", "right", "10.0.0.1"))
+    assert first == second == throttle.Attempt(demo.users["ops"], 0.0)
+    assert _failures(tmp_path) == []  # the success reset the two failures, and neither success counted
+
+
+def test_correct_logins_from_one_client_address_at_once_all_succeed(demo, tmp_path, monkeypatch):
+    # Behind a proxy every user has one address: 12 correct logins overlap, with 10 free failures per client.
+    users = {f"user{i}": replace(demo.users["ops"], username=f"user{i}") for i in range(12)}
+    config = replace(demo, users=users, hashes=dict.fromkeys(users, demo.dummy_hash))
+    guard = FailedLogins(StateDB(tmp_path), throttle=Throttle(user_free=3, client_free=10))
+    started = _slow_checks(monkeypatch, {"right": 1.5})
+    results = _overlapping(started, *[lambda name=name: throttle.attempt(config, guard, name, "right", "proxy")
+                                      for name in users])
+    assert [(r.user.username, r.throttled) for r in results] == [(name, False) for name in users]
+    assert _failures(tmp_path) == []
+
+
+def test_a_correct_login_being_checked_is_not_counted_against_the_next_try(demo, tmp_path, monkeypatch):
+    # Three tries of "ops" are being checked (3 free failures) when a fourth comes. It waits for them: two
+    # guesses fail (0.2 s), the right password succeeds (0.8 s) and resets the count, so the fourth is checked.
+    # (It used to be refused unchecked: the success being checked counted as the third failure.)
+    guard = FailedLogins(StateDB(tmp_path), throttle=Throttle(user_free=3, client_free=100))
+    started = _slow_checks(monkeypatch, {"guess-1": 0.2, "guess-2": 0.2, "right": 0.8, "guess-3": 0.0})
+    results = _overlapping(started, lambda: throttle.attempt(demo, guard, "ops", "guess-1", "10.0.2.1"),
+                           lambda: throttle.attempt(demo, guard, "ops", "guess-2", "10.0.2.2"),
+                           lambda: throttle.attempt(demo, guard, "ops", "right", "10.0.2.3"),
+                           lambda: throttle.attempt(demo, guard, "ops", "guess-3", "10.0.2.4"))
+    assert [(r.user is not None, r.throttled, r.wait) for r in results] == [(False, False, 0)] * 2 + [
+        (True, False, 0), (False, False, 0)]
+    # one failure each for the clients .1, .2 and .4, and one for "ops" (the last guess, after the reset)
+    assert _failures(tmp_path) == [(1,)] * 4
 
 
 def test_a_password_longer_than_bcrypt_takes_is_simply_wrong(demo, guard):

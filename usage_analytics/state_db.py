@@ -22,6 +22,9 @@ create table if not exists ended_sessions (
     session_id text primary key, username text not null, ended_at real not null, expires_at real not null);
 create table if not exists failures (
     subject text primary key, count integer not null, last_at real not null);
+-- Login attempts whose password is being checked right now (one row per attempt and subject), see throttle.py.
+create table if not exists attempts (
+    ticket text not null, subject text not null, started_at real not null, primary key (ticket, subject));
 create table if not exists audit (
     id integer primary key autoincrement, at real not null, event text not null, username text,
     client text, page text, customer text, period text, detail text);

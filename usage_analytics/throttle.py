@@ -7,6 +7,7 @@ here a failure only makes the next try of that username, or from that client, wa
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -37,52 +38,78 @@ def _subject(kind: str, value: str) -> str:
     return f"{kind}:" + hashlib.sha256(value.encode()).hexdigest()
 
 
-class FailedLogins:
-    """Recent failed logins per username and per client, and the wait they impose under a Throttle."""
+STALE_ATTEMPT = 30.0  # seconds after which an attempt still being checked is taken to have died with its process
 
-    def __init__(self, db: StateDB, throttle: Throttle = Throttle()):
+
+class FailedLogins:
+    """Recent failed logins per username and per client, the attempts being checked right now, and the wait
+    they impose under a Throttle.
+
+    Only failures count. A try is decided before its password is checked: refused unchecked while the
+    failures so far impose a wait; checked when they would impose none even if every attempt being checked
+    right now failed; otherwise it waits for those attempts to end (one bcrypt check, a few tenths of a
+    second) and is decided again. So parallel guesses cannot slip past the count together, and a correct
+    login checked at the same moment as another is never counted, nor refused, as a failure."""
+
+    def __init__(self, db: StateDB, throttle: Throttle = Throttle(), settle: float = 10.0, poll: float = 0.05):
         self.db = db
         self.throttle = throttle
+        self.settle = settle  # the longest a try waits for parallel checks before it is checked anyway
+        self.poll = poll
 
     def _subjects(self, username: str, client: str) -> tuple[tuple[str, int], ...]:
         return ((_subject("user", username), self.throttle.user_free),
                 (_subject("client", client), self.throttle.client_free))
 
-    def _wait(self, db, subjects, now: float) -> float:
-        wait = 0.0
+    def _state(self, db, subjects, now: float) -> tuple[float, bool]:
+        """The seconds the failures so far impose, and whether the attempts being checked could still add a wait."""
+        wait, undecided = 0.0, False
         for subject, free in subjects:
             row = db.execute("select count, last_at from failures where subject = ? and last_at >= ?",
                              (subject, now - self.throttle.window)).fetchone()
-            penalty = self.throttle.wait(row[0], free) if row else 0.0
+            failures = row[0] if row else 0
+            penalty = self.throttle.wait(failures, free)
             if penalty > 0:  # (with no penalty due, a later last_at from a parallel try must not read as a wait)
                 wait = max(wait, row[1] + penalty - now)
-        return wait
+            checking = db.execute("select count(*) from attempts where subject = ?", (subject,)).fetchone()[0]
+            undecided = undecided or (checking > 0 and self.throttle.wait(failures + checking, free) > 0)
+        return wait, undecided
 
-    def begin_attempt(self, username: str, client: str, now: float | None = None) -> float:
-        """Seconds to wait before this login attempt may be checked, or 0 after counting it as a failure
-        until it succeeds. Counting first means parallel guesses cannot slip through together."""
+    def begin_attempt(self, username: str, client: str, now: float | None = None) -> tuple[float, str]:
+        """(seconds to wait, "") when this try must be refused without checking its password; (0, ticket) when
+        it may be checked now, to be followed by end_attempt(ticket, ...)."""
+        subjects = self._subjects(username, client)
+        deadline = time.monotonic() + self.settle
+        while True:
+            with self.db.transaction() as db:
+                clock = time.time() if now is None else now  # read inside the lock: parallel tries are ordered
+                db.execute("delete from failures where last_at < ?", (clock - self.throttle.window,))
+                db.execute("delete from attempts where started_at < ?", (time.time() - STALE_ATTEMPT,))
+                wait, undecided = self._state(db, subjects, clock)
+                if wait > 0:
+                    return wait, ""
+                if not undecided or time.monotonic() > deadline:
+                    ticket, started = secrets.token_hex(16), time.time()
+                    db.executemany("insert into attempts values (?, ?, ?)",
+                                   [(ticket, subject, started) for subject, _ in subjects])
+                    return 0.0, ticket
+            time.sleep(self.poll)  # parallel checks decide whether this try must wait: let them end
+
+    def end_attempt(self, ticket: str, username: str, client: str, succeeded: bool, now: float | None = None
+                    ) -> float:
+        """The checked attempt's outcome: a success resets both counts, a failure adds one to each. Returns the
+        wait the failures now impose on the next try (for the message after a failure)."""
         subjects = self._subjects(username, client)
         with self.db.transaction() as db:
-            now = time.time() if now is None else now  # read inside the lock: parallel tries are ordered
-            db.execute("delete from failures where last_at < ?", (now - self.throttle.window,))
-            wait = self._wait(db, subjects, now)
-            if wait > 0:
-                return wait
+            clock = time.time() if now is None else now
+            db.execute("delete from attempts where ticket = ?", (ticket,))
+            if succeeded:
+                db.execute("delete from failures where subject in (?, ?)", tuple(s for s, _ in subjects))
+                return 0.0
             for subject, _ in subjects:
                 db.execute("insert into failures values (?, 1, ?) on conflict (subject) do update "
-                           "set count = count + 1, last_at = excluded.last_at", (subject, now))
-        return 0.0
-
-    def wait_after_failure(self, username: str, client: str, now: float | None = None) -> float:
-        """The wait the failures so far impose on the next try (for the message after a failure)."""
-        now = time.time() if now is None else now
-        with self.db.transaction() as db:
-            return self._wait(db, self._subjects(username, client), now)
-
-    def succeeded(self, username: str, client: str) -> None:
-        with self.db.transaction() as db:
-            db.execute("delete from failures where subject in (?, ?)",
-                       tuple(subject for subject, _ in self._subjects(username, client)))
+                           "set count = count + 1, last_at = max(last_at, excluded.last_at)", (subject, clock))
+            return self._state(db, subjects, clock)[0]
 
 
 @dataclass(frozen=True)
@@ -101,13 +128,16 @@ class Attempt:
 
 def attempt(config: AuthConfig, logins: FailedLogins, username: str, password: str, client: str,
             now: float | None = None) -> Attempt:
-    """Check one login. Throttled tries are refused unchecked; every checked try costs one bcrypt check."""
+    """Check one login. Throttled tries are refused unchecked; every checked try costs one bcrypt check.
+    StateUnavailable when the state file cannot be written: no login is accepted that could not be counted,
+    nor later logged out."""
     name = username.strip().lower()
-    wait = logins.begin_attempt(name, client, now)
+    wait, ticket = logins.begin_attempt(name, client, now)
     if wait > 0:
         return Attempt(None, wait, throttled=True)
-    user = credentials.check(config, name, password)
-    if user is not None:
-        logins.succeeded(name, client)
-        return Attempt(user, 0.0)
-    return Attempt(None, logins.wait_after_failure(name, client, now))
+    user = None
+    try:
+        user = credentials.check(config, name, password)
+    finally:  # (a check that raised counts as a failure)
+        wait = logins.end_attempt(ticket, name, client, succeeded=user is not None, now=now)
+    return Attempt(user, wait)
