@@ -1,11 +1,15 @@
-"""Login through app.py in AppTest: the key policy, throttling on the form, logout, and what the access log
-holds afterwards (every event type, and never a secret)."""
+"""Login through app.py in AppTest: the key policy, throttling on the form, logout, what the access log
+holds afterwards (every event type, and never a secret), and sign-in while the state cannot be written."""
 from datetime import datetime, timedelta, timezone
 
+import shutil
+
+import jwt
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_runs import APP, app, rerun, submit
+from test_security import cannot_write, unprivileged
 from usage_analytics.access_log import AccessLog
 from usage_analytics.state_db import StateDB
 SECRETS = ["ops-demo-pass", "acme-demo-pass", "member-demo-pass", "usage-analytics-demo-cookie-key-not-secret",
@@ -97,3 +101,78 @@ def test_the_access_log_records_each_event_and_never_a_secret(state_dir):
     stored = b"".join(p.read_bytes() for p in state_dir.glob("security.sqlite*"))
     for secret in SECRETS:
         assert secret.encode() not in stored, secret
+
+
+# -- a state folder that cannot be written --------------------------------------------------------------
+UNAVAILABLE = "Sign-in is unavailable: the app cannot record sign-ins and logouts right now. Please try again later."
+FORM = ["Username", "Password"]
+
+
+def writable(state_dir, yes: bool) -> None:
+    for file in state_dir.glob("security.sqlite*"):  # (SQLite's -wal and -shm files beside it too)
+        file.chmod(0o644 if yes else 0o444)
+
+
+def test_a_read_only_state_refuses_sign_in_in_one_line_and_takes_logins_again_once_writable(state_dir):
+    app()  # the state file is made
+    writable(state_dir, False)
+    try:
+        with unprivileged():
+            assert cannot_write(state_dir / "security.sqlite")
+            at = app()
+            assert [e.value for e in at.error] == [UNAVAILABLE] and not at.exception
+            assert [t.label for t in at.text_input] == FORM
+            at = submit(at, "ops", "ops-demo-pass")  # the right password: not even checked
+            assert [e.value for e in at.error] == [UNAVAILABLE] and not at.exception and not at.title
+            writable(state_dir, True)  # no restart: the next try works
+            at = submit(at, "ops", "ops-demo-pass")
+            assert at.title[0].value == "Overview" and not at.error
+    finally:
+        writable(state_dir, True)
+    assert list(entries(state_dir)["event"]) == ["login", "page_view"]  # only the accepted login
+
+
+@pytest.mark.parametrize("username, password, why", [
+    ("ops", "ops-demo-pass", "the state file {} cannot be written (attempt to write a readonly database)"),
+    ("acme_admin", "acme-demo-pass", "the app cannot record sign-ins and logouts right now"),  # no path
+])
+def test_with_a_read_only_state_a_session_keeps_its_pages_and_its_logout_says_it_was_not_recorded(
+        state_dir, username, password, why):
+    at = submit(app(), username, password)
+    until = datetime.fromtimestamp(jwt.decode(at.session_state["_auth_token"], options={"verify_signature": False})
+                                   ["exp"], timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    writable(state_dir, False)
+    try:
+        with unprivileged():
+            at = rerun(at)  # the next click: still served, read-only
+            assert at.title[0].value == "Overview" and not at.error and not at.exception
+            at.sidebar.button(key="logout_button").click()
+            at = rerun(at)
+            assert [e.value for e in at.error] == [
+                f"Your logout could not be recorded, and sign-in is unavailable: "
+                f"{why.format(state_dir / 'security.sqlite')}. This browser has forgotten the session, but a copy "
+                f"of its cookie stays valid until {until}."]
+            assert [t.label for t in at.text_input] == FORM and not at.title and not at.info and not at.exception
+            at = rerun(at)  # the session stays ended in this browser
+            assert [e.value for e in at.error] == [UNAVAILABLE] and not at.title
+    finally:
+        writable(state_dir, True)
+
+
+def test_a_state_dir_that_is_a_file_refuses_sign_in_in_one_line_until_it_is_a_folder(tmp_path, monkeypatch):
+    state = tmp_path / "state"
+    monkeypatch.setenv("STATE_DIR", str(state))
+    logged_in = submit(app(), "acme_admin", "acme-demo-pass")
+    shutil.move(state, tmp_path / "moved")
+    state.write_text("not a folder")
+    at = app()
+    assert [e.value for e in at.error] == [UNAVAILABLE] and not at.exception and [t.label for t in at.text_input] == FORM
+    at = submit(at, "ops", "ops-demo-pass")
+    assert [e.value for e in at.error] == [UNAVAILABLE] and not at.title and not at.exception
+    # a session already logged in: whether it was logged out cannot be read, so it gets the form too
+    logged_in = rerun(logged_in)
+    assert [e.value for e in logged_in.error] == [UNAVAILABLE] and not logged_in.title and not logged_in.exception
+    state.unlink()
+    shutil.move(tmp_path / "moved", state)  # a folder again: both work at their next click
+    assert submit(at, "ops", "ops-demo-pass").title[0].value == "Overview"
+    assert rerun(logged_in).title[0].value == "Overview"

@@ -1,8 +1,14 @@
-"""Issue 4's attacks, tried against the session, throttling and access-log code directly.
+"""Issue 4's attacks, tried against the session, throttling and access-log code directly; and issue 20's
+hostile conditions: a state folder that cannot be written, logins at the same moment, a browser's "clear
+caches" message.
 
 The browser tests try the same through the real form and cookies; these pin the rules down exactly."""
 import base64
+import contextlib
+import ctypes
 import json
+import os
+import shutil
 import sqlite3
 import statistics
 import threading
@@ -14,10 +20,10 @@ import jwt
 import pytest
 
 from conftest import ROOT
-from usage_analytics import config, credentials, login, sessions, throttle
+from usage_analytics import config, credentials, login, sessions, state_db, throttle
 from usage_analytics.access_log import EVENTS, AccessLog
 from usage_analytics.sessions import EndedSessions
-from usage_analytics.state_db import StateDB
+from usage_analytics.state_db import StateDB, StateUnavailable
 from usage_analytics.throttle import FailedLogins, Throttle
 
 PASSWORD = {"ops": "ops-demo-pass", "acme_admin": "acme-demo-pass", "finance": "finance-demo-pass"}
@@ -37,6 +43,144 @@ def guard(tmp_path):
 @pytest.fixture
 def ended(tmp_path):
     return EndedSessions(StateDB(tmp_path))
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+CAP_DAC_OVERRIDE = 1  # root's capability to write whatever the file's mode says
+
+
+@contextlib.contextmanager
+def unprivileged():
+    """File modes apply in this block even when the tests run as root, who may write anything: root's
+    CAP_DAC_OVERRIDE leaves this thread (and the threads it starts, such as AppTest's script thread) and
+    comes back after. Linux capabilities are per thread, so the rest of the process keeps it."""
+    if os.geteuid() != 0:
+        yield
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()  # _LINUX_CAPABILITY_VERSION_3
+    if libc.capget(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capget")
+    before = data[0].effective
+    data[0].effective &= ~(1 << CAP_DAC_OVERRIDE)
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+    try:
+        yield
+    finally:
+        data[0].effective = before
+        libc.capset(ctypes.byref(header), data)
+
+
+def cannot_write(path) -> bool:
+    """Whether this thread really cannot write `path` (a file, or a new file in a folder): the tests' own check
+    that their read-only setup holds."""
+    try:
+        if path.is_dir():
+            (path / ".probe").touch()
+            (path / ".probe").unlink()
+        else:
+            open(path, "ab").close()
+    except PermissionError:
+        return True
+    return False
+
+
+# -- a state folder that cannot be written --------------------------------------------------------
+def test_a_read_only_state_file_still_says_which_sessions_ended_and_refuses_every_write(demo, tmp_path):
+    gone, live = sessions.issue(demo, "ops", 8), sessions.issue(demo, "acme_admin", 8)
+    EndedSessions(StateDB(tmp_path)).end_session(gone.session_id, "ops", gone.expires_at)
+    database = tmp_path / "security.sqlite"
+    database.chmod(0o444)
+    with unprivileged():
+        assert cannot_write(database)
+        db = StateDB(tmp_path)  # no error yet: a read-only file is found out by its first write
+        ended = EndedSessions(db)
+        assert sessions.read(demo, gone.token, ended) == (None, "ended by a logout")
+        assert sessions.read(demo, live.token, ended) == (live, "")
+        unwritable = f"the state file {database} cannot be written (attempt to write a readonly database)"
+        with pytest.raises(StateUnavailable) as caught:
+            ended.end_session(live.session_id, "acme_admin", live.expires_at)
+        assert (str(caught.value), caught.value.reason) == (unwritable, "attempt to write a readonly database")
+        with pytest.raises(StateUnavailable, match="cannot be written"):  # no login that could not be logged out
+            throttle.attempt(demo, FailedLogins(db), "acme_admin", PASSWORD["acme_admin"], "10.0.0.1")
+        with pytest.raises(StateUnavailable, match="cannot be written"):
+            AccessLog(db).record("login", "acme_admin")
+        for file in tmp_path.glob("security.sqlite*"):  # writable again (with the -wal and -shm files SQLite made
+            file.chmod(0o644)                             # beside it, as read-only as the file): no restart
+        assert throttle.attempt(demo, FailedLogins(db), "acme_admin", PASSWORD["acme_admin"], "10.0.0.1").user
+        ended.end_session(live.session_id, "acme_admin", live.expires_at)
+        assert sessions.read(demo, live.token, ended) == (None, "ended by a logout")
+
+
+def test_a_read_only_state_folder_is_read_and_never_written(demo, tmp_path):
+    gone = sessions.issue(demo, "ops", 8)
+    EndedSessions(StateDB(tmp_path)).end_session(gone.session_id, "ops", gone.expires_at)
+    tmp_path.chmod(0o555)
+    try:
+        with unprivileged():
+            assert cannot_write(tmp_path)
+            ended = EndedSessions(StateDB(tmp_path))
+            assert ended.session_ended(gone.session_id) and not ended.session_ended("another")
+            with pytest.raises(StateUnavailable, match="security.sqlite cannot be written"):
+                ended.end_session("another", "ops", time.time() + 60)
+    finally:
+        tmp_path.chmod(0o755)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["security.sqlite"]  # (no file was made beside it)
+
+
+def test_a_state_dir_that_is_a_file_is_one_line_and_works_once_it_is_a_folder_again(tmp_path):
+    state = tmp_path / "state"
+    state.write_text("not a folder")
+    for _ in range(2):  # a handle that could not be made is not kept: each call tries again
+        with pytest.raises(StateUnavailable) as caught:
+            state_db.shared(str(state), 400.0)
+        assert str(caught.value) == f"the state folder {state} cannot be written (it is a file, not a folder)"
+    state.unlink()
+    db = state_db.shared(str(state), 400.0)
+    EndedSessions(db).end_session("first", "ops", time.time() + 60)
+    # the kept handle, its folder replaced by a file: reads and writes say so, in one line each
+    shutil.rmtree(state)
+    state.write_text("not a folder")
+    with pytest.raises(StateUnavailable) as caught:
+        EndedSessions(db).session_ended("first")
+    assert str(caught.value) == f"the state file {state / 'security.sqlite'} cannot be read (unable to open database file)"
+    with pytest.raises(StateUnavailable, match="it is a file, not a folder"):
+        EndedSessions(db).end_session("second", "ops", time.time() + 60)
+    state.unlink()
+    state.mkdir()  # a new, empty folder: the same handle makes the schema again
+    EndedSessions(db).end_session("second", "ops", time.time() + 60)
+    assert EndedSessions(db).session_ended("second") and not EndedSessions(db).session_ended("first")
+
+
+def test_a_state_folder_read_only_from_the_start_works_once_writable_without_a_restart(tmp_path):
+    folder = tmp_path / "state"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with unprivileged():
+            assert cannot_write(folder)
+            db = state_db.shared(str(folder), 400.0)  # kept, though its schema could not be made
+            with pytest.raises(StateUnavailable) as caught:
+                db.check_writable()
+            assert str(caught.value) == \
+                f"the state file {folder / 'security.sqlite'} cannot be written (unable to open database file)"
+            with pytest.raises(StateUnavailable, match="cannot be read"):
+                EndedSessions(db).session_ended("sid")
+            folder.chmod(0o755)
+            assert state_db.shared(str(folder), 400.0) is db
+            db.check_writable()
+            EndedSessions(db).end_session("sid", "ops", time.time() + 60)
+            assert EndedSessions(db).session_ended("sid")
+    finally:
+        folder.chmod(0o755)
 
 
 # -- throttling -------------------------------------------------------------------------------------
@@ -345,6 +489,7 @@ def test_the_access_log_is_append_only_and_kept_for_the_retention_time(tmp_path)
 def test_the_access_log_refuses_secret_shaped_values(tmp_path, value):
     with pytest.raises(ValueError, match="secret-shaped"):
         AccessLog(StateDB(tmp_path)).record("login_failed", None, detail=f"typed {value}")
+
 
 # -- a browser's "clear caches" message ------------------------------------------------------------------
 def test_a_clear_cache_message_from_any_browser_leaves_the_shared_figures_alone(monkeypatch, tmp_path):

@@ -14,7 +14,7 @@ import streamlit as st
 from .access import Action, User, can
 from .config import Settings
 from . import state_db
-from .state_db import StateDB
+from .state_db import StateDB, StateUnavailable
 
 log = logging.getLogger("usage_analytics")
 
@@ -128,6 +128,8 @@ def audit(settings: Settings, event: str, user: User | None, **fields) -> None:
     try:
         typed = fields.pop("username", None)
         for_settings(settings).record(event, user.username if user else typed, client_address(), **fields)
+    except StateUnavailable as error:  # one line, not a traceback per page view while the state is read-only
+        log.error("could not write the access log (%s): %s", event, error)
     except Exception:
         log.exception("could not write the access log (%s)", event)
 

@@ -12,6 +12,7 @@ import streamlit as st
 from . import access, access_log, caches, config, controls, login, navigation
 from .access import Decision, User
 from .config import ConfigError, Settings
+from .state_db import StateUnavailable
 from .store import DataError
 from .view import View
 
@@ -73,6 +74,11 @@ def guard(page_render: Callable[[User, View], None], view: View) -> None:
         page_render(view.user, view)
     except DataError as error:
         st.error(f"Part of this page cannot be shown: {error}", icon=":material/error:")
+    except StateUnavailable as error:  # the access log or the month closes, in STATE_DIR
+        log.error("page %s: %s", view.page.id, error)
+        why = error if access.can(view.user, access.Action.SEE_DATA_INTERNALS) else \
+            "the app's own records cannot be read or written right now"
+        st.error(f"Part of this page cannot be shown: {why}.", icon=":material/error:")
     except Exception:  # the user gets a sentence; the server log gets the details
         log.exception("page %s failed", view.page.id)
         st.error("Something went wrong while drawing this page. The error was logged for the operators.")

@@ -5,23 +5,30 @@ streamlit-authenticator 0.4.2 signs a cookie of username and expiry that stays v
 a username for good after failed logins, and answers faster for unknown usernames; none of that can be
 configured away. So the session layer is ours and small (sessions.py, throttle.py), and only auth.yaml's
 format and the library's bcrypt check are kept (credentials.py).
+
+When STATE_DIR/security.sqlite cannot be written, no login is accepted (its logout could not be recorded):
+the form says so in one line, and works again once the state can be written. Sessions already logged in
+keep their pages while their ended-record can still be read; a logout then forgets the session in this
+browser and says that it could not be recorded.
 """
 from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import datetime, timezone
 from typing import NamedTuple
 
 import jwt
 import streamlit as st
 
-from .access import PAGE_IDS, User
+from .access import PAGE_IDS, Action, User, can
 from . import access_log, state_db
 from .config import ConfigError, Settings
 from .credentials import AuthConfig, key_problem, load
 from .session_keys import REQUESTED_PAGE, SESSION_TOKEN
 from .sessions import EndedSessions, Session, issue, read
+from .state_db import StateUnavailable
 from .throttle import FailedLogins, Throttle, attempt
 
 log = logging.getLogger("usage_analytics")
@@ -36,9 +43,49 @@ class _Stores(NamedTuple):
 
 
 def _stores(settings: Settings) -> _Stores:
-    """The ended sessions and failed logins in STATE_DIR/security.sqlite."""
+    """The ended sessions and failed logins in STATE_DIR/security.sqlite (StateUnavailable when STATE_DIR
+    cannot be a folder)."""
     db = state_db.shared(str(settings.state_dir), settings.audit_retention_days)
     return _Stores(EndedSessions(db), FailedLogins(db, Throttle(window=settings.throttle_window_minutes * 60)))
+
+
+def _state_problem(settings: Settings) -> StateUnavailable | None:
+    """Why no login can be accepted now (the state cannot be written), or None. It takes a write to know."""
+    try:
+        state_db.shared(str(settings.state_dir), settings.audit_retention_days).check_writable()
+    except StateUnavailable as error:
+        return error
+    return None
+
+
+_REPORTED: dict[str, float] = {}  # problem -> when the server log last got it
+
+
+def _report(error: StateUnavailable) -> None:
+    """The server log gets the file and the error: once a minute per problem, not once per run."""
+    now = time.monotonic()
+    if now - _REPORTED.get(str(error), float("-inf")) >= 60:
+        _REPORTED[str(error)] = now
+        log.error("sign-in is unavailable: %s", error)
+
+
+def _why(error: StateUnavailable, user: User | None) -> str:
+    """The file and the error for those who may see the server's internals (operators); for anyone else,
+    a customer admin or the anonymous login form, the reason without the server's path."""
+    _report(error)
+    return str(error) if can(user, Action.SEE_DATA_INTERNALS) else \
+        "the app cannot record sign-ins and logouts right now"
+
+
+def unavailable_line(error: StateUnavailable, user: User | None = None) -> str:
+    """The one line that says no login can be accepted now, and why."""
+    return f"Sign-in is unavailable: {_why(error, user)}. Please try again later."
+
+
+def _logout_unrecorded_line(error: StateUnavailable, user: User, session: Session) -> str:
+    until = datetime.fromtimestamp(session.expires_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return (f"Your logout could not be recorded, and sign-in is unavailable: {_why(error, user)}. This browser "
+            f"has forgotten the session, but a copy of its cookie stays valid until {until}.")
 
 
 def cookie_script(config: AuthConfig, session: Session | None) -> str:
@@ -57,6 +104,11 @@ def cookie_script(config: AuthConfig, session: Session | None) -> str:
 def _note(text: str) -> None:
     """A line above the login form, as wide as the form."""
     st.columns([1, 2, 1])[1].info(text, icon=":material/logout:")
+
+
+def _say_unavailable(line: str) -> None:
+    """The one line that says sign-in is unavailable, above the form and as wide as it."""
+    st.columns([1, 2, 1])[1].error(line, icon=":material/cloud_off:")
 
 
 def _refuse(settings: Settings, session_id: str, reason: str, from_cookie: bool) -> None:
@@ -78,7 +130,9 @@ def _current(settings: Settings, config: AuthConfig) -> Session | None:
         token = st.context.cookies.get(config.cookie_name)
     if not isinstance(token, str) or not token:
         return None
-    session, reason = read(config, token, _stores(settings).ended)
+    session, reason = read(config, token, _stores(settings).ended)  # StateUnavailable: cannot tell, refuse
+    if session is not None and session.session_id == st.session_state.get(_ENDED_HERE):
+        return None  # logged out here though the record could not be written: the cookie read at connect stays
     if session is None:
         try:
             key = jwt.decode(token, options={"verify_signature": False}).get("sid") or ""
@@ -92,8 +146,9 @@ def _current(settings: Settings, config: AuthConfig) -> Session | None:
     return session
 
 
-def _form(settings: Settings, config: AuthConfig) -> Session | None:
-    """The login form; the new session after a successful login (the form is then taken off the page)."""
+def _form(settings: Settings, config: AuthConfig, problem: StateUnavailable | None) -> Session | None:
+    """The login form; the new session after a successful login (the form is then taken off the page). While
+    the state cannot be written (`problem`, said above the form) a login is not even checked."""
     holder = st.empty()
     _, middle, _ = holder.container().columns([1, 2, 1])
     with middle.form("login", enter_to_submit=True):
@@ -106,7 +161,13 @@ def _form(settings: Settings, config: AuthConfig) -> Session | None:
     if not username.strip() or not password:
         middle.error("Enter a username and a password.")
         return None
-    outcome = attempt(config, _stores(settings).failed, username, password, access_log.client_address())
+    if problem is not None:
+        return None
+    try:
+        outcome = attempt(config, _stores(settings).failed, username, password, access_log.client_address())
+    except StateUnavailable as error:  # (it became unwritable since the form was drawn)
+        middle.error(unavailable_line(error), icon=":material/cloud_off:")
+        return None
     if outcome.user is None:
         # the username as typed is logged only when it exists (a typed password must never reach the log)
         known = config.users.get(username.strip().lower())
@@ -140,7 +201,11 @@ def login(settings: Settings) -> User | None:
         st.sidebar.warning("Demo mode: the login cookie is signed with the public demo key from the bundled "
                            "auth.yaml. Set AUTH_COOKIE_KEY to a long random secret before real users log in.",
                            icon=":material/key:")
-    session = _current(settings, config)
+    try:
+        session = _current(settings, config)
+    except StateUnavailable as error:  # whether this session was logged out cannot be read: serve nothing
+        _login_page(settings, config, error)
+        return None
     if session is None:
         _login_page(settings, config)
         return None
@@ -155,24 +220,38 @@ def login(settings: Settings) -> User | None:
 
 
 def _logout(settings: Settings, session: Session, user: User) -> None:
-    """The logout button's callback, before the run: this session id is refused from now on, everywhere."""
-    _stores(settings).ended.end_session(session.session_id, session.username, session.expires_at)
-    access_log.audit(settings, "logout", user)
+    """The logout button's callback, before the run: this session id is refused from now on, everywhere.
+    When that cannot be recorded, the session still ends in this browser, and the login page says so."""
+    try:
+        _stores(settings).ended.end_session(session.session_id, session.username, session.expires_at)
+    except StateUnavailable as error:
+        st.session_state[_LOGGED_OUT] = (_logout_unrecorded_line(error, user, session), False)
+    else:
+        access_log.audit(settings, "logout", user)
+        st.session_state[_LOGGED_OUT] = ("You are logged out.", True)
     st.session_state.pop(SESSION_TOKEN, None)
     st.session_state[_SET_COOKIE] = False
     st.session_state[_ENDED_HERE] = session.session_id
-    st.session_state[_LOGGED_OUT] = True
     st.session_state[REQUESTED_PAGE] = ""
 
 
-def _login_page(settings: Settings, config: AuthConfig) -> None:
+def _login_page(settings: Settings, config: AuthConfig, problem: StateUnavailable | None = None) -> None:
     """The login form as the only page of a hidden navigation: no links are left from a logged-in run, and
-    no pages/ file is listed. A login reruns the app as the user."""
+    no pages/ file is listed. A login reruns the app as the user. Above the form, one line when no login can
+    be accepted now (the state cannot be written)."""
     def log_in() -> None:
-        if st.session_state.pop(_LOGGED_OUT, False):
+        said, recorded = st.session_state.pop(_LOGGED_OUT, ("", True))
+        if said:
             st.html(cookie_script(config, None), unsafe_allow_javascript=True)  # the browser forgets it
-            _note("You are logged out.")
-        if _form(settings, config) is not None:
+        found = problem or _state_problem(settings)
+        if not recorded:  # its line says that sign-in is unavailable, and why
+            _say_unavailable(said)
+        else:
+            if said:
+                _note(said)
+            if found is not None:
+                _say_unavailable(unavailable_line(found))
+        if _form(settings, config, found) is not None:
             st.rerun()
 
     # Every page's path leads to the form (a bookmark keeps its path, and the same page opens after the login).

@@ -31,6 +31,7 @@ class EndedSessions:
         self.db = db
 
     def end_session(self, session_id: str, username: str, expires_at: float, now: float | None = None) -> None:
+        """Record the logout (StateUnavailable when the state file cannot be written)."""
         now = time.time() if now is None else now
         with self.db.transaction() as db:
             db.execute("insert or ignore into ended_sessions values (?, ?, ?, ?)",
@@ -38,7 +39,9 @@ class EndedSessions:
             db.execute("delete from ended_sessions where expires_at < ?", (now - 60,))  # expired anyway
 
     def session_ended(self, session_id: str) -> bool:
-        with self.db.transaction() as db:
+        """Whether a logout ended this session. Only reads (no write lock), so a read-only state file still
+        answers; StateUnavailable when the record cannot be read at all (the caller must then refuse)."""
+        with self.db.reader() as db:
             return db.execute("select 1 from ended_sessions where session_id = ?", (session_id,)).fetchone() is not None
 
 
