@@ -3,8 +3,9 @@
 auth.yaml keeps streamlit-authenticator's format, and its Hasher (bcrypt) checks passwords; this is the
 only module that imports the library (its session layer is not used, see login.py). An unknown username
 costs one bcrypt check against a dummy hash, like a known one. The cookie key must be secret and long
-unless DEMO_MODE is on. load() caches with functools (per file, modification time and cookie key), not
-st.cache_resource, so that this module and those using it need no Streamlit.
+unless DEMO_MODE is on. load() reads the file on every run and caches its parsing with functools (per file,
+text and cookie key), not st.cache_resource, so that this module and those using it need no Streamlit, and
+any change of a user's roles counts from the next click (a modification time can stay the same across an edit).
 """
 from __future__ import annotations
 
@@ -104,18 +105,18 @@ def key_problem(config: AuthConfig, settings: Settings) -> str | None:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str, mtime_ns: int, cookie_key: str | None) -> AuthConfig:
-    return parse(Path(path).read_text(), path, cookie_key)
+def _load(path: str, text: str, cookie_key: str | None) -> AuthConfig:
+    return parse(text, path, cookie_key)
 
 
 def load(settings: Settings) -> AuthConfig:
-    """auth.yaml as of its last change (read again when it is edited); never written back."""
+    """auth.yaml as it is now (parsed again whenever its text changed); never written back."""
     path = Path(settings.auth_config)
     try:
-        mtime = path.stat().st_mtime_ns
-    except OSError:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError):
         raise ConfigError(f"AUTH_CONFIG: {path} cannot be read") from None
-    return _load(str(path), mtime, settings.auth_cookie_key)
+    return _load(str(path), text, settings.auth_cookie_key)
 
 
 def _password_matches(password: str, hashed: str) -> bool:

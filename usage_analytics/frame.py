@@ -51,13 +51,17 @@ def _settings() -> Settings:
 
 
 def _refuse(settings: Settings, user: User, decision: Decision, problem: str) -> None:
-    """No page for this user: why, and (for those who may see it) what is wrong with the exports."""
-    st.title(APP_TITLE, anchor=False)
-    if decision.allowed:  # an operator: say what is wrong with the exports
-        st.error(f"The customers dataset cannot be read, so no page can be scoped: {problem}")
-    else:
-        access_log.audit_once(settings, "denied", user, detail=decision.message)
-        st.warning(decision.message, icon=":material/lock:")
+    """No page for this user: why, and (for those who may see it) what is wrong with the exports. The only
+    page of a hidden navigation, so no link of an earlier run stays (e.g. after a role was taken away)."""
+    def refusal() -> None:
+        st.title(APP_TITLE, anchor=False)
+        if decision.allowed:  # an operator: say what is wrong with the exports
+            st.error(f"The customers dataset cannot be read, so no page can be scoped: {problem}")
+        else:
+            access_log.audit_once(settings, "denied", user, detail=decision.message)
+            st.warning(decision.message, icon=":material/lock:")
+
+    navigation.only(refusal, APP_TITLE)
 
 
 def guard(page_render: Callable[[User, View], None], view: View) -> None:

@@ -22,8 +22,8 @@ from typing import NamedTuple
 import jwt
 import streamlit as st
 
-from .access import PAGE_IDS, Action, User, can
-from . import access_log, state_db
+from .access import Action, User, can
+from . import access_log, navigation, state_db
 from .config import ConfigError, Settings
 from .credentials import AuthConfig, key_problem, load
 from .session_keys import REQUESTED_PAGE, SESSION_TOKEN
@@ -255,5 +255,4 @@ def _login_page(settings: Settings, config: AuthConfig, problem: StateUnavailabl
             st.rerun()
 
     # Every page's path leads to the form (a bookmark keeps its path, and the same page opens after the login).
-    pages = [st.Page(log_in, title="Log in", url_path=page_id, default=page_id == PAGE_IDS[0]) for page_id in PAGE_IDS]
-    st.navigation(pages, position="hidden").run()
+    navigation.only(log_in, "Log in")

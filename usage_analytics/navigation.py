@@ -51,6 +51,16 @@ def register(pages: tuple[Page, ...], run: Callable[[Page, Callable], None]) -> 
     return {spec.id: entry(spec) for spec in pages}
 
 
+def only(page: Callable[[], None], title: str) -> None:
+    """Run `page` as the only page of a hidden navigation, whatever the URL's path (a bookmark keeps its path).
+    Every run that shows no app page (the login form, a refusal) goes through here, so the sidebar never keeps
+    the links of an earlier run: a user whose role was taken away in auth.yaml loses the links at the next
+    click, and a logged-out one sees none. (A run that calls no st.navigation leaves the last one on screen.)"""
+    pages = [st.Page(page, title=title, url_path=page_id, default=page_id == access.PAGE_IDS[0])
+             for page_id in access.PAGE_IDS]
+    st.navigation(pages, position="hidden").run()
+
+
 def land_on_requested_page(registered: dict[str, st.Page], current: st.Page, settings: Settings, user: User) -> None:
     """Open the remembered page once, if this user may (only their pages are registered)."""
     wanted = st.session_state.get(REQUESTED_PAGE, "")
