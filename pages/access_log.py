@@ -3,6 +3,7 @@ import streamlit as st
 
 from usage_analytics import access_log
 from usage_analytics.view import empty
+from usage_analytics import tables
 
 LIMIT = 5000
 
@@ -27,7 +28,7 @@ def render(user, view) -> None:
         empty("No access-log entries match in this period.")
         return
     frame["event"] = frame["event"].map(access_log.EVENTS)
-    st.dataframe(frame, hide_index=True, width="stretch", column_config={
+    tables.show(view, frame, "access-log", whose="", hide_index=True, width="stretch", column_config={
         "at": st.column_config.DatetimeColumn("Time (UTC)", format="YYYY-MM-DD HH:mm:ss"),
         "event": "Event", "username": "User", "client": "Client address", "page": "Page",
         "customer": "Customer scope", "period": "Period", "detail": "Detail"})

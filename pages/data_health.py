@@ -4,6 +4,7 @@ import streamlit as st
 
 from usage_analytics import validation
 from usage_analytics.view import empty
+from usage_analytics import tables
 
 ICONS = {"ok": ":material/check_circle:", "empty": ":material/radio_button_unchecked:",
          "degraded": ":material/warning:", "unusable": ":material/cancel:"}
@@ -11,14 +12,15 @@ STATUS_ICON = {"ok": ":green[:material/check_circle:]", "empty": ":gray[:materia
                "degraded": ":orange[:material/warning:]", "unusable": ":red[:material/cancel:]"}
 
 
-def _overview(reports: dict) -> None:
+def _overview(view, reports: dict) -> None:
     table = pd.DataFrame([{
         "dataset": r.name, "status": r.status, "files": len(r.files), "files_not_read": len(r.bad_files),
         "rows_read": r.rows_read, "rows_used": r.rows_kept, "rows_rejected": r.rejected_rows,
         "forbidden_columns": len({column for _, column in r.forbidden}),
         "newest": r.newest.strftime("%Y-%m-%d %H:%M UTC") if r.newest else "",
     } for r in reports.values()])
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
+    tables.show(view, table, "data-health_datasets", whose="", when=f"{view.now:%Y-%m-%d}", hide_index=True,
+                width="stretch", column_config={
         "dataset": "Dataset", "status": "Status", "files": "Files", "files_not_read": "Files not read",
         "rows_read": st.column_config.NumberColumn("Rows read", format="localized"),
         "rows_used": st.column_config.NumberColumn("Rows used", format="localized"),
@@ -26,24 +28,29 @@ def _overview(reports: dict) -> None:
         "forbidden_columns": "Forbidden columns", "newest": "Newest event"})
 
 
-def _details(report: validation.DatasetReport) -> None:
+def _details(view, report: validation.DatasetReport) -> None:
     with st.expander(f"{report.name} · {report.status}", icon=ICONS[report.status],
                      expanded=report.status in ("degraded", "unusable")):
         if report.unusable:
             st.error(f"Unusable: {report.unusable}. Pages that need it say so; the others keep working.")
         if report.rejected:
             st.markdown("**Rows not used, by reason** (a row can fail several checks)")
-            st.dataframe(pd.DataFrame([{
+            tables.show(view, pd.DataFrame([{
                 "column": r.column, "reason": r.reason, "rows": r.rows,
                 "samples": "; ".join(f"{value!r} in {file}" for file, value in r.samples)}
-                for r in report.rejected]), hide_index=True, width="stretch")
+                for r in report.rejected]), f"data-health_{report.name}_rejected-rows", whose="",
+                when=f"{view.now:%Y-%m-%d}", hide_index=True, width="stretch")
         if report.bad_files:
             st.markdown("**Files not read**")
-            st.dataframe(pd.DataFrame(report.bad_files, columns=["file", "why"]), hide_index=True, width="stretch")
+            tables.show(view, pd.DataFrame(report.bad_files, columns=["file", "why"]),
+                        f"data-health_{report.name}_files-not-read", whose="", when=f"{view.now:%Y-%m-%d}",
+                        hide_index=True, width="stretch")
         if report.forbidden:
             st.markdown("**Columns that look like content or credentials** — flagged by name, never read; "
                         "ask the export's owner to drop them")
-            st.dataframe(pd.DataFrame(report.forbidden, columns=["file", "column"]), hide_index=True, width="stretch")
+            tables.show(view, pd.DataFrame(report.forbidden, columns=["file", "column"]),
+                        f"data-health_{report.name}_forbidden-columns", whose="", when=f"{view.now:%Y-%m-%d}",
+                        hide_index=True, width="stretch")
         if not report.files and not report.unusable:
             st.info("The folder holds no parquet files.")
         if report.status == "ok":
@@ -62,10 +69,10 @@ def render(user, view) -> None:
                 if as_of else "**Freshness:** no usage rows yet")
     for sentence in stale:
         st.warning(sentence, icon=":material/schedule:")
-    _overview(reports)
+    _overview(view, reports)
     st.subheader("Per dataset", anchor=False)
     for report in reports.values():
-        _details(report)
+        _details(view, report)
     st.subheader("Metered usage with no provider link", anchor=False)
     unlinked = view.unlinked_usage()
     if unlinked.empty:
@@ -73,6 +80,7 @@ def render(user, view) -> None:
     else:
         st.caption("Reconciliation is not configured for these customer–provider pairs, so their usage is not "
                    "attributed to the customer or counted on any page, in this period.")
-        st.dataframe(unlinked, hide_index=True, width="stretch", column_config={
+        tables.show(view, unlinked, "data-health_unlinked-usage", whose=tables.ALL_CUSTOMERS, hide_index=True,
+                    width="stretch", column_config={
             "customer_id": "Customer id", "provider": "Provider",
             "metered_rows": st.column_config.NumberColumn("Metered rows (hour buckets)")})

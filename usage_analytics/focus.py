@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from . import handoff, rules
+from .spreadsheet import csv_text
 from .contract import TOKEN_COUNTS
 from .periods import Period
 from .summary import CustomerSummary
@@ -132,21 +133,31 @@ def _gone(row: dict) -> Charge:
                   date.fromisoformat(row["ChargePeriodStart"][:10]), Decimal(0), (0, 0, 0, 0), "missing")
 
 
+# The columns whose text comes from the exports (ids, names, providers, models, a status; the description holds a
+# model and a provider): a spreadsheet must not run them as formulas, so they go through handoff.cell. Only these:
+# the other columns are ours, and numbers among them stay numbers (a Correction's negative amounts start with '-').
 _TEXT = {"BillingAccountId", "BillingAccountName", "ChargeDescription", "PublisherName", "ServiceName", "SkuId",
-         "SkuPriceId", "x_ReconciliationStatus"}  # export strings: a spreadsheet must not run them as formulas
+         "SkuPriceId", "x_ReconciliationStatus"}
+
+
+def _text(value: object) -> str:
+    """An export string's cell: neutralised by handoff.cell, and one that starts with an apostrophe given one more,
+    so that read() can take exactly one off any value that starts with one and give back what was written."""
+    return "'" + value if isinstance(value, str) and value.startswith("'") else handoff.cell(value)
 
 
 def to_csv(rows: list[dict], header: bool = True) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    if header:
-        writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([handoff.cell(row.get(c)) if c in _TEXT else "" if row.get(c) is None else row[c]
-                         for c in COLUMNS])
-    return out.getvalue()
+    lines = ([_text(row.get(c)) if c in _TEXT else "" if row.get(c) is None else row[c] for c in COLUMNS]
+             for row in rows)
+    return csv_text([COLUMNS, *lines] if header else lines)
 
 
 def read(text: str) -> list[dict]:
-    """The rows of a FOCUS file written by to_csv."""
-    return list(csv.DictReader(io.StringIO(text)))
+    """The rows of a FOCUS file written by to_csv, its export strings as they were before they were neutralised
+    (corrections and a customer's own rows compare them with the exports' ids)."""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    for row in rows:
+        for column in _TEXT & row.keys():
+            if row[column].startswith("'"):
+                row[column] = row[column][1:]
+    return rows
