@@ -4,5 +4,6 @@ import streamlit as st
 
 from usage_analytics import frame
 
-st.set_page_config(page_title=frame.APP_TITLE, page_icon=":material/insights:", layout="wide")
+# An emoji icon is drawn in the browser; a :material/…: one is fetched from fonts.gstatic.com on every page load.
+st.set_page_config(page_title=frame.APP_TITLE, page_icon="📊", layout="wide")
 frame.run()
