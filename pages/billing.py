@@ -4,7 +4,9 @@ import streamlit as st
 
 from usage_analytics import formatting
 from usage_analytics.areas import Area
+from usage_analytics import tables
 
+CREATION = {False: "blocked", None: "unknown", True: "allowed"}  # workspace creation, in the table's order
 WHAT_TO_DO = {
     "none": "Nothing to do: billing allows workspace creation.",
     "setup": "Finish billing setup: choose a billing mode, verify the payment method, or renew the trial.",
@@ -36,8 +38,12 @@ def _one(item) -> None:
     readiness = item.billing
     if readiness.creation_allowed:
         st.success("**Workspace creation is allowed.** Next action: none.", icon=":material/check_circle:")
+    elif readiness.creation_allowed is None:
+        st.warning(f"**The billing state is unknown:** {formatting.literal(readiness.reason, None)}. Whether workspace "
+                   "creation is allowed cannot be told from the exports. Next action: **support**.",
+                   icon=":material/help:")
     else:
-        st.error(f"**Workspace creation is blocked** because {readiness.reason}. "
+        st.error(f"**Workspace creation is blocked** because {formatting.literal(readiness.reason, None)}. "
                  f"Next action: **{readiness.next_action}**.", icon=":material/block:")
     mode, action, status = st.columns(3)
     mode.metric("Billing mode", readiness.billing_mode, border=True)
@@ -53,20 +59,21 @@ def _one(item) -> None:
                    f"{readiness.snapshot.as_of:%Y-%m-%d %H:%M} UTC.")
 
 
-def _all(found: dict) -> None:
+def _all(view, found: dict) -> None:
     table = pd.DataFrame([{
         "customer": s.account.customer_name, "customer_id": s.account.customer_id,
         "account_status": s.account.account_status, "billing_mode": s.billing.billing_mode,
-        "creation_allowed": s.billing.creation_allowed, "next_action": s.billing.next_action,
+        "creation": CREATION[s.billing.creation_allowed], "next_action": s.billing.next_action,
         "reason": s.billing.reason} for s in found.values()])
+    table["creation"] = pd.Categorical(table["creation"], list(CREATION.values()), ordered=True)
     counts = table["next_action"].value_counts()
     for col, action in zip(st.columns(4), WHAT_TO_DO):
         col.metric(f"Next action: {action}", int(counts.get(action, 0)), border=True, help=WHAT_TO_DO[action])
-    st.dataframe(table.sort_values(["creation_allowed", "next_action", "customer"]), hide_index=True,
-                 width="stretch", height=460, column_config={
+    tables.show(view, table.sort_values(["creation", "next_action", "customer"]), "billing", hide_index=True,
+                width="stretch", height=460, column_config={
                      "customer": "Customer", "customer_id": "Customer id", "account_status": "Account",
-                     "billing_mode": "Billing mode", "creation_allowed": st.column_config.CheckboxColumn(
-                         "Creation allowed"), "next_action": "Next action", "reason": "Why"})
+                     "billing_mode": "Billing mode", "creation": "Workspace creation", "next_action": "Next action",
+                     "reason": "Why"})
     st.caption("Pick one customer in the sidebar to see every gate and the prepaid balances.")
 
 
@@ -75,6 +82,6 @@ def render(user, view) -> None:
     if found is None:
         return
     if view.customer_id is None:
-        _all(found)
+        _all(view, found)
     else:
         _one(found[view.customer_id])

@@ -3,10 +3,11 @@ what is recorded, what changed since the last close, and every revision as a ZIP
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import access_log, closing, focus, handoff, periods, revisions, validation
+from usage_analytics import access_log, closing, coverage, focus, handoff, periods, revisions, validation
 from usage_analytics.areas import Area
 from usage_analytics.build import fingerprint
 from usage_analytics.view import empty
+from usage_analytics import tables
 
 CONFIRMING = "close_confirming"  # the month whose close waits for its confirmation
 DONE = "close_done"  # what the last close did, said once after the page is drawn again
@@ -44,7 +45,8 @@ def _months(view, store: revisions.Revisions) -> dict[str, list]:
                        closed_by=latest.closed_by, restated_customers=str(len(moved)))
         rows.append(row)
     st.subheader("Ended months", anchor=False)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+    tables.show(view, pd.DataFrame(rows), "ended-months", whose=tables.ALL_CUSTOMERS, when=f"{view.now:%Y-%m-%d}",
+                hide_index=True, width="stretch", column_config={
         "month": "Month", "state": "State", "revision": "Latest revision", "closed_at": "Closed (UTC)",
         "closed_by": "Closed by", "restated_customers": "Customers restated since"})
     if not rows:
@@ -52,7 +54,7 @@ def _months(view, store: revisions.Revisions) -> dict[str, list]:
     return moved_by_month
 
 
-def _changes(report: dict) -> None:
+def _changes(view, report: dict) -> None:
     rows = []
     for moved in report["customers"]:
         if moved.get("removed"):
@@ -67,9 +69,9 @@ def _changes(report: dict) -> None:
         if moved["status"]["closed"] != moved["status"]["now"]:
             rows.append({"customer": moved["customer_name"], "what": "managed-AI status",
                          "closed": moved["status"]["closed"], "now": moved["status"]["now"]})
-    st.dataframe(pd.DataFrame(rows, columns=["customer", "what", "closed", "now", "delta"]), hide_index=True,
-                 width="stretch", column_config={"customer": "Customer", "what": "What changed", "closed": "Closed",
-                                                 "now": "Now", "delta": "Delta"})
+    tables.show(view, pd.DataFrame(rows, columns=["customer", "what", "closed", "now", "delta"]), "restatements",
+                whose=tables.ALL_CUSTOMERS, hide_index=True, width="stretch", column_config={
+                    "customer": "Customer", "what": "What changed", "closed": "Closed", "now": "Now", "delta": "Delta"})
 
 
 def _close(view, store: revisions.Revisions, month, packs: dict[str, dict], latest, moved: list) -> None:
@@ -77,6 +79,12 @@ def _close(view, store: revisions.Revisions, month, packs: dict[str, dict], late
     if latest is not None and not moved:
         st.success(f"Nothing changed since revision {latest.revision}: closing again would record nothing.",
                    icon=":material/check_circle:")
+        return
+    unread = view.coverage().unread_text(coverage.PACK)
+    if unread:  # as the command line: a close is never made of figures with files missing
+        st.error(f"{month.label} cannot be closed now: export files could not be read ({unread}), so its packs "
+                 "would be incomplete. Fix the exports (the Data health page names the files), then close.",
+                 icon=":material/broken_image:")
         return
     action = "Close" if latest is None else f"Re-close as revision {latest.revision + 1}"
     if st.session_state.get(CONFIRMING) != month.label:
@@ -156,7 +164,7 @@ def render(user, view) -> None:
     if moved:
         st.warning(f"{_whose(len(moved))} figures changed since revision {latest.revision}: late usage or a "
                    "provider's restatement arrived after the close.", icon=":material/difference:")
-        _changes({"customers": moved})
+        _changes(view, {"customers": moved})
     _close(view, store, month, packs, latest, moved)
     found = store.all(month.label)
     if found:

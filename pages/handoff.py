@@ -8,6 +8,7 @@ import streamlit as st
 from usage_analytics import closing, formatting, handoff, rules
 from usage_analytics.view import close_note, empty
 from usage_analytics.areas import Area
+from usage_analytics import tables
 
 
 def render(user, view) -> None:
@@ -30,18 +31,26 @@ def render(user, view) -> None:
     cost.metric("Managed-AI cost (USD)", ai["cost_usd"], border=True, help="Linked providers only, 6 places.")
     status.metric("Managed-AI total", ai["status"], border=True,
                   help="Final only when the period has ended and every linked provider is final.")
-    ready.metric("Workspace creation", "allowed" if billing["creation_allowed"] else "blocked", border=True,
-                 help=f"Next action: {billing['next_action']}")
-    if ai["status"] != rules.FINAL:
-        st.warning("This pack is **provisional**: quote it as an estimate; the numbers may still change.",
-                   icon=":material/pending:")
+    ready.metric("Workspace creation", {True: "allowed", False: "blocked", None: "unknown"}[billing["creation_allowed"]],
+                 border=True, help=f"Next action: {billing['next_action']}")
+    because = "; ".join(ai["provisional_because"])
+    if ai["status"] == rules.INCOMPLETE:
+        st.error(f"This pack is **incomplete**: {formatting.literal(because, None)}. Do not hand it over; the command "
+                 "line refuses to write it without --allow-incomplete.", icon=":material/broken_image:")
+    elif ai["status"] == rules.NO_DATA:
+        st.warning(f"This pack has **no data**: {formatting.literal(pack['data']['note'], None)}. Its zeros are not "
+                   "figures that can be quoted.", icon=":material/date_range:")
+    elif ai["status"] != rules.FINAL:
+        st.warning(f"This pack is **provisional** ({formatting.literal(because, None)}): quote it as an estimate; "
+                   "the numbers may still change.", icon=":material/pending:")
 
     _downloads(view, as_csv, as_json, latest if pack["close"] else None)
 
     st.subheader("The pack as it downloads", anchor=False)
     # The CSV itself, read back as text: the screen shows exactly the bytes finance receives.
-    st.dataframe(pd.read_csv(io.StringIO(as_csv), dtype=str, keep_default_na=False), hide_index=True,
-                 width="stretch")
+    # (no download of its own: Download CSV above is this table, byte for byte, and is logged as the pack's csv)
+    tables.show(view, pd.read_csv(io.StringIO(as_csv), dtype=str, keep_default_na=False), "handoff-pack",
+                download=False, hide_index=True, width="stretch")
     st.caption(f"Generated at {pack['generated_at']} for {pack['period']['start']} → {pack['period']['end']} "
                "(end exclusive, UTC). The command line gives the same pack: "
                + formatting.code(f"python -m usage_analytics handoff --customer {shlex.quote(view.customer_id)} "

@@ -4,10 +4,11 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import charts, closing, focus, formatting, rules, summary
+from usage_analytics import charts, closing, coverage, focus, formatting, rules, summary
 from usage_analytics.view import MONEY_COLUMN, empty
 from usage_analytics.areas import Area
 from usage_analytics.contract import TOKEN_COUNTS, USAGE_COUNTS
+from usage_analytics import tables
 
 METRICS = {"cost_usd": "Cost (USD)", "input_tokens": "Input tokens", "cached_input_tokens": "Cached input tokens",
            "output_tokens": "Output tokens", "requests": "Requests"}
@@ -46,7 +47,7 @@ def render(user, view) -> None:
     daily = summary.combined(found, "ai_daily")
     if daily.empty:
         linked = any(s.providers for s in found.values())
-        empty("No managed-AI usage from a linked provider in this period." if linked else
+        view.nothing("No managed-AI usage from a linked provider in this period." if linked else
                  "No provider is linked for reconciliation, so no managed-AI usage is attributed to this scope.")
         return
     cost = sum((s.ai_cost_usd for s in found.values()), Decimal(0))
@@ -66,15 +67,18 @@ def render(user, view) -> None:
     choices = ["provider", "model"] + (["customer"] if every else [])
     by = split.segmented_control("Split by", choices, default="provider", key="ai_split") or "provider"
     per = grain.segmented_control("Per", ["day", "week"], default="day", key="ai_grain") or "day"
-    st.altair_chart(charts.ai_over_time(daily, metric, by, per), width="stretch")
+    st.altair_chart(charts.ai_over_time(daily, metric, by, per, view.period, view.now), width="stretch")
     st.caption("Solid bars: days matched with the provider. Light, dashed bars: not yet reconciled "
-               "(pending, mismatch or no reconciliation row) — those amounts may still change.")
+               "(pending, mismatch or no reconciliation row) — those amounts may still change. Outlined bars: "
+               f"today (UTC), counted only up to {view.now:%H:%M} UTC. Weeks are ISO weeks (Monday, UTC) cut to "
+               f"the period; a cut week is marked partial. More than {charts.MAX_SERIES} series: the largest, "
+               "and the rest as one grey \"other\".")
 
     st.subheader("By provider", anchor=False)
     table = _provider_table(found)
     if not every:
         table = table.drop(columns="customer")
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
+    tables.show(view, table, "managed-ai_by-provider", hide_index=True, width="stretch", column_config={
         "customer": "Customer", "provider": "Provider", "cost_usd": MONEY_COLUMN, "status": "Final / provisional",
         "requests": st.column_config.NumberColumn("Requests", format="localized"),
         "input_tokens": st.column_config.NumberColumn("Input tokens", format="localized"),
@@ -85,8 +89,8 @@ def render(user, view) -> None:
         cost_usd=("cost_usd", lambda v: float(rules.usd(sum(v, Decimal(0))))), requests=("requests", "sum"),
         input_tokens=("input_tokens", "sum"), output_tokens=("output_tokens", "sum"))
     with st.expander("By model"):
-        st.dataframe(by_model.sort_values("cost_usd", ascending=False), hide_index=True, width="stretch",
-                     column_config={"cost_usd": MONEY_COLUMN})
+        tables.show(view, by_model.sort_values("cost_usd", ascending=False), "managed-ai_by-model", hide_index=True,
+                    width="stretch", column_config={"cost_usd": MONEY_COLUMN})
     _focus_download(view, found)
 
 
@@ -96,11 +100,17 @@ def _focus_download(view, found: dict) -> None:
     if not period.is_month:
         return
     latest = view.month_close()
+    unread = "" if latest else view.coverage().unread_text(coverage.FOCUS)  # (a closed month's file is recorded)
+    if unread:
+        st.error(f"The FOCUS file as of now is **incomplete**: export files could not be read ({unread}). Its name "
+                 "says so; hand it to no cost tool.", icon=":material/broken_image:")
     st.download_button(
-        "Download FOCUS 1.2 CSV", lambda: closing.focus_file(latest, lambda: focus.charges(found), period,
-                                                             view.settings.platform_name, view.customer_id),
-        f"focus_{formatting.file_part(view.customer_id or 'all-customers')}_{period.label}.csv", "text/csv", icon=":material/download:",
-        on_click=view.log_export("focus csv"))
+        "Download FOCUS 1.2 CSV" + (" (incomplete)" if unread else ""),
+        lambda: closing.focus_file(latest, lambda: focus.charges(found), period, view.settings.platform_name,
+                                   view.customer_id),
+        f"focus_{formatting.file_part(view.customer_id or 'all-customers')}_{period.label}"
+        + ("_INCOMPLETE" if unread else "") + ".csv", "text/csv", icon=":material/download:",
+        on_click=view.log_export("focus csv" + (" (incomplete)" if unread else "")))
     st.caption("FOCUS 1.2 (FinOps Open Cost and Usage Specification): one row per customer, provider, model and "
                "UTC day of linked providers, for cost tools. "
                + (f"As closed in revision {latest.revision}, with the Correction rows of later revisions. "

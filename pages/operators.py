@@ -6,6 +6,7 @@ import streamlit as st
 
 from usage_analytics import charts, formatting, rules, summary
 from usage_analytics.view import empty
+from usage_analytics import tables
 from usage_analytics.areas import Area
 
 
@@ -15,7 +16,8 @@ def _table(found: dict) -> pd.DataFrame:
         "customer_id": s.account.customer_id,
         "account_status": s.account.account_status,
         "billing_mode": s.billing.billing_mode if s.billing else None,
-        "creation_allowed": s.billing.creation_allowed if s.billing else None,
+        "creation": {True: "allowed", False: "blocked", None: "unknown"}[s.billing.creation_allowed]
+        if s.billing else "unknown",
         "next_action": s.billing.next_action if s.billing else None,
         "runtime_hours": round(s.runtime_hours, 2),
         "active_workspaces": s.active_workspaces,
@@ -44,26 +46,26 @@ def _filters(table: pd.DataFrame) -> pd.DataFrame:
     if wanted_badges:
         keep &= table["reconciliation"].isin(wanted_badges)
     if only_blocked:
-        keep &= table["creation_allowed"] == False  # noqa: E712 (None: billing unknown, not blocked)
+        keep &= table["creation"] == "blocked"  # (unknown: the billing state cannot be told, not blocked)
     return table[keep]
 
 
-def _trends(found: dict, table: pd.DataFrame) -> None:
+def _trends(found: dict, table: pd.DataFrame, view) -> None:
     st.subheader("Trends across customers", anchor=False)
     runtime, ai = summary.trend(found, "runtime"), summary.trend(found, "ai_daily")  # summed per day in SQL
     left, right = st.columns(2)
     with left:
         st.markdown("**Workspace runtime per day**")
         if not runtime.empty:
-            st.altair_chart(charts.runtime_over_time(runtime), width="stretch")
+            st.altair_chart(charts.runtime_over_time(runtime, period=view.period, now=view.now), width="stretch")
         else:
-            empty("No workspace ran in this period.")
+            view.nothing("No workspace ran in this period.")
     with right:
-        st.markdown("**Managed-AI cost per day** (light, dashed: not yet reconciled)")
+        st.markdown("**Managed-AI cost per day** (light, dashed: not yet reconciled; outlined: today so far)")
         if not ai.empty:
-            st.altair_chart(charts.ai_over_time(ai), width="stretch")
+            st.altair_chart(charts.ai_over_time(ai, period=view.period, now=view.now), width="stretch")
         else:
-            empty("No managed-AI usage from a linked provider in this period.")
+            view.nothing("No managed-AI usage from a linked provider in this period.")
     left, right = st.columns(2)
     with left:
         st.markdown("**Top customers by managed-AI cost**")
@@ -85,7 +87,7 @@ def render(user, view) -> None:
     table = _table(found)
     total, blocked, attention, cost = st.columns(4)
     total.metric("Customers", len(table), border=True)
-    blocked.metric("Cannot create workspaces", int((table["creation_allowed"] == False).sum()),  # noqa: E712
+    blocked.metric("Cannot create workspaces", int((table["creation"] == "blocked").sum()),
                    border=True)
     attention.metric("Reconciliation at risk", int(table["reconciliation"].map(rules.needs_attention).sum()),
                      border=True, help="A mismatch in the period, or a provider more than 3 days behind.")
@@ -93,9 +95,9 @@ def render(user, view) -> None:
     cost.metric("Managed-AI cost", formatting.usd_card(ai_cost), border=True, help=f"Exact: {formatting.usd(ai_cost, 6)}")
 
     shown = _filters(table)
-    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+    tables.show(view, shown, "operators", hide_index=True, width="stretch", column_config={
         "customer": "Customer", "customer_id": "Customer id", "account_status": "Account",
-        "billing_mode": "Billing mode", "creation_allowed": st.column_config.CheckboxColumn("Creation allowed"),
+        "billing_mode": "Billing mode", "creation": "Workspace creation",
         "next_action": "Next action",
         "runtime_hours": st.column_config.NumberColumn("Runtime hours", format="%.2f"),
         "active_workspaces": st.column_config.NumberColumn("Workspaces"),
@@ -105,5 +107,5 @@ def render(user, view) -> None:
         "max_lag_days": st.column_config.NumberColumn("Max lag (days)"),
         "not_configured": "Not configured"})
     st.caption(f"{len(shown)} of {len(table)} customers shown. Click a column header to sort. "
-               "Download the table with the button at its top right.")
-    _trends(found, table)
+               "Download CSV takes the rows shown, with every column.")
+    _trends(found, table, view)

@@ -22,41 +22,74 @@ def _status_card(column, title: str, headline: str, text: str) -> None:
         st.markdown(text)
 
 
-def _kpis(view, items, previous, compared: str | None) -> None:
-    now, before = _totals(items), _totals(previous)
-    status = summary.overall_status(items)
+UNCOMPARABLE = (rules.INCOMPLETE, rules.NO_DATA)  # a figure of these statuses gets no change percentage
+
+
+def _runtime_status(items: list) -> str:
+    statuses = {s.runtime_status for s in items}
+    return next((s for s in UNCOMPARABLE if s in statuses), rules.FINAL if statuses == {rules.FINAL} else
+                rules.PROVISIONAL)
+
+
+def _change(current: float, previous: float, statuses: set[str]) -> str | None:
+    """The change in percent, unless either side is incomplete or has no data (then no percentage at all)."""
+    return None if statuses & set(UNCOMPARABLE) else formatting.delta(current, previous)
+
+
+def _kpis(view, items, basis, previous, compared: str | None) -> None:
+    """The cards: figures as of now; the change compares basis (these figures cut where the comparison is cut)
+    with previous."""
+    now, here, before = _totals(items), _totals(basis), _totals(previous)
+    status, runtime_status = summary.overall_status(items), _runtime_status(items)
+    ai_sides = {status, summary.overall_status(previous)} if previous else {status}
+    runtime_sides = {runtime_status, _runtime_status(previous)} if previous else {runtime_status}
     runtime, cost, tokens = st.columns(3)
-    runtime.metric("Workspace runtime", formatting.hours(now["runtime"]), formatting.delta(now["runtime"], before["runtime"]),
-                   delta_color="off", border=True, help=f"{now['workspaces']} active workspaces")
+    runtime.metric(f"Workspace runtime · {runtime_status}", formatting.hours(now["runtime"]),
+                   _change(here["runtime"], before["runtime"], runtime_sides), delta_color="off", border=True,
+                   help=f"{now['workspaces']} active workspaces")
     cost.metric(f"Managed-AI cost · {status}", formatting.usd(now["cost"]),
-                formatting.delta(float(now["cost"]), float(before["cost"])), delta_color="off", border=True,
+                _change(float(here["cost"]), float(before["cost"]), ai_sides), delta_color="off", border=True,
                 help=f"Exact: {formatting.usd(now['cost'], 6)}. Linked providers only. Provisional until the period has "
-                     "ended and every day is matched.")
-    tokens.metric("Managed-AI tokens", formatting.compact(now["tokens"]), formatting.delta(now["tokens"], before["tokens"]),
-                  delta_color="off", border=True, help=f"{now['tokens']:,} input + cached input + output tokens.")
-    if compared:
+                     "ended and every day is matched; incomplete when an export file could not be read; no data "
+                     "outside the exports.")
+    tokens.metric(f"Managed-AI tokens · {status}", formatting.compact(now["tokens"]),
+                  _change(here["tokens"], before["tokens"], ai_sides), delta_color="off", border=True,
+                  help=f"{now['tokens']:,} input + cached input + output tokens.")
+    if compared and (ai_sides | runtime_sides) & set(UNCOMPARABLE):
+        st.caption(f"No change is shown for a figure that is incomplete or has no data (against {compared}).")
+    elif compared:
         st.caption(f"Change vs {compared}.")
     recon, billing = st.columns(2)
     if items[0].billing is None:
         return  # the billing data cannot be read; said above
     if view.customer_id:
         item = items[0]
-        lags = ", ".join(f"{formatting.literal(p.provider)} {formatting.badge(p.badge)}" for p in item.providers) or "no linked provider"
-        _status_card(recon, "Reconciliation", formatting.badge(item.badge), lags)
+        if item.period.has_ended(item.now):  # the card is about the period; today's lag is said apart
+            lags = ", ".join(f"{formatting.literal(p.provider)} {formatting.today_badge(p.lag_days)}"
+                             for p in item.providers)
+            _status_card(recon, "Reconciliation · this period", formatting.period_badge(item.badge, item.ai_status),
+                         f"Today: {lags}" if lags else "no linked provider")
+        else:
+            lags = ", ".join(f"{formatting.literal(p.provider)} {formatting.badge(p.badge)}"
+                             for p in item.providers) or "no linked provider"
+            _status_card(recon, "Reconciliation", formatting.badge(item.badge), lags)
         allowed = item.billing.creation_allowed
         _status_card(billing, f"Billing · {item.billing.billing_mode}",
+                     ":orange-badge[billing state unknown]" if allowed is None else
                      ":green-badge[creation allowed]" if allowed else ":red-badge[creation blocked]",
                      "Next action: none." if allowed else
-                     f"Next action: **{item.billing.next_action}** — {item.billing.reason}.")
+                     f"Next action: **{item.billing.next_action}** — {formatting.literal(item.billing.reason, None)}.")
     else:
         counts = {label: sum(s.badge == label for s in items) for label in rules.BADGE_ORDER}
         _status_card(recon, "Reconciliation · customers by worst badge",
                      f"{sum(counts[label] for label in rules.NEEDS_ATTENTION)} need attention",
                      " · ".join(f"{formatting.badge(label)} {count}" for label, count in counts.items()))
-        blocked = [s for s in items if not s.billing.creation_allowed]
+        blocked = [s for s in items if s.billing.creation_allowed is False]
+        unknown = sum(s.billing.creation_allowed is None for s in items)
         actions = {a: sum(s.billing.next_action == a for s in blocked) for a in ("setup", "funding", "support")}
         _status_card(billing, "Billing · workspace creation", f"{len(blocked)} of {len(items)} blocked",
-                     " · ".join(f"{action}: {count}" for action, count in actions.items()))
+                     " · ".join(f"{action}: {count}" for action, count in actions.items())
+                     + (f" · billing state unknown: {unknown}" if unknown else ""))
 
 
 def _step(done: bool, title: str, text: str) -> None:
@@ -69,7 +102,9 @@ def _checklist(view, items) -> None:
     with st.container(border=True):
         _step(True, "1 · Scope", formatting.literal(view.customer_name)
               + (f" ({formatting.code(view.customer_id)})" if view.customer_id else ""))
-        _step(True, "2 · Period", formatting.period_text(view.period, view.now))
+        data = view.coverage()
+        _step(data.level == "full", "2 · Period", formatting.period_text(view.period, view.now, data.stale_until)
+              + ("" if data.level == "full" else f" · coverage {data.level}: {data.note}"))
         running = any(s.is_running for s in items)
         _step(True, "3 · Workspace runtime", f"{formatting.hours(sum(s.runtime_hours for s in items))} across "
               f"{sum(s.active_workspaces for s in items)} workspaces" + (" · running now" if running else ""))
@@ -79,13 +114,16 @@ def _checklist(view, items) -> None:
         elif view.customer_id:
             item = items[0]
             can_quote, sentence = quote.final_quote(item)
-            _step(True, "4 · Managed AI", f"{formatting.usd(item.ai_cost_usd)} · {item.ai_status}")
+            _step(item.ai_status not in UNCOMPARABLE, "4 · Managed AI",
+                  f"{formatting.usd(item.ai_cost_usd)} · {item.ai_status}")
             view.link("managed-ai", "Review managed AI")
-            _step(can_quote, "5 · Reconciliation", sentence)
+            _step(can_quote, "5 · Reconciliation", formatting.literal(sentence, None))  # (names providers)
             view.link("reconciliation", "Review reconciliation")
             billing = item.billing
             verdict = "workspace creation is allowed" if billing.creation_allowed else \
-                f"workspace creation is blocked: {billing.reason}"
+                f"the billing state is unknown: {formatting.literal(billing.reason, None)}" \
+                if billing.creation_allowed is None else \
+                f"workspace creation is blocked: {formatting.literal(billing.reason, None)}"
             _step(billing.creation_allowed, "6 · Billing", f"{verdict}. Next action: **{billing.next_action}**.")
         else:
             _step(True, "4 · Managed AI", f"{formatting.usd(sum((s.ai_cost_usd for s in items), 0))} across customers")
@@ -94,8 +132,10 @@ def _checklist(view, items) -> None:
             _step(not behind, "5 · Reconciliation", f"{len(behind)} customers with a mismatch or stale provider"
                   + (f": {', '.join(behind[:5])}{'…' if len(behind) > 5 else ''}" if behind else ""))
             view.link("reconciliation", "Review reconciliation")
-            blocked = [s for s in items if not s.billing.creation_allowed]
-            _step(not blocked, "6 · Billing", f"{len(blocked)} customers cannot create workspaces")
+            blocked = [s for s in items if s.billing.creation_allowed is False]
+            unknown = sum(s.billing.creation_allowed is None for s in items)
+            _step(not blocked and not unknown, "6 · Billing", f"{len(blocked)} customers cannot create workspaces"
+                  + (f"; {unknown} with a billing state that is unknown" if unknown else ""))
         view.link("billing", "Review billing")
 
 
@@ -136,7 +176,10 @@ def render(user, view) -> None:
         return
     view.unavailable(found, Area.RUNTIME, Area.AI, Area.BILLING)  # say what is missing; show the rest
     _closed(view, items)
-    compare = periods.comparison(view.period, view.now)
+    compare = periods.comparison(view.period, view.now, view.coverage().stale_until)
     previous = (view.summaries(compare.previous, compare.cut) or {}) if compare else {}
-    _kpis(view, items, list(previous.values()), compare.label if compare else None)
+    # Like for like: when stale exports stop before now, this period's figures are cut there too.
+    cut_early = compare is not None and compare.reach < min(view.now, view.period.end)
+    basis = (view.summaries(view.period, compare.reach) or {}) if cut_early else found
+    _kpis(view, items, list(basis.values()), list(previous.values()), compare.label if compare else None)
     _checklist(view, items)

@@ -6,15 +6,27 @@ from usage_analytics import charts, formatting, quote, rules, summary
 from usage_analytics.view import empty
 from usage_analytics.access import Action, can
 from usage_analytics.areas import Area
+from usage_analytics import tables
 
 
 def _badges(item) -> None:
+    """Per provider: its badge, a lag line that explains itself, and the total's status. For an ended period the
+    badge and status are the period's; today's lag is shown apart, as "today: …"."""
+    ended, today = item.period.has_ended(item.now), item.now.date()
     for p in item.providers:
         with st.container(border=True):
-            name, badge, lag, status = st.columns([1.2, 1, 3, 1.2])
+            name, badge, lag, status = st.columns([1.2, 1, 3.4, 1.2])
             name.markdown(f"**{formatting.literal(p.provider)}**")
-            badge.markdown(formatting.badge(p.badge))
-            lag.markdown(formatting.lag_text(p.reconciled_through, p.lag_days))
+            explained = formatting.lag_explained(p.provider, p.reconciled_through, p.lag_days, p.first_open_day,
+                                                 p.first_open_status, item.period, today)
+            if ended:
+                badge.markdown(formatting.period_badge(p.badge, p.status))
+                inside = (f"In this period: {rules.open_day_text(p.period_open_status, p.period_open_day, today)}. "
+                          if p.period_open_day else "In this period: every day with usage is matched. ")
+                lag.markdown(f"{inside}Today: {formatting.today_badge(p.lag_days)} {explained}")
+            else:
+                badge.markdown(formatting.badge(p.badge))
+                lag.markdown(explained)
             status.markdown(f"total: **{p.status}**")
     for provider in item.not_configured:
         with st.container(border=True):
@@ -22,6 +34,44 @@ def _badges(item) -> None:
             name.markdown(f"**{formatting.literal(provider)}**")
             badge.markdown(formatting.badge(rules.NOT_CONFIGURED))
             text.markdown("usage exists but reconciliation is not configured, so it is not attributed")
+
+
+def _float(amount) -> float | None:
+    return None if amount is None or amount != amount else float(amount)  # (None or NaN: no figure)
+
+
+def _amounts(view, item) -> None:
+    """Per provider: metered cost, the provider's own cost and the mismatch in dollars; per day for operators."""
+    if not item.providers:
+        return
+    st.subheader("Metered and provider cost", anchor=False)
+    compared = item.frames.part("reconciliation_amounts", item.account.customer_id)
+    compared = dict(zip(compared["provider"], zip(compared["compared_metered_usd"], compared["provider_cost_days"])))
+    table = pd.DataFrame([{
+        "provider": p.provider, "metered_cost_usd": float(p.cost_usd),
+        "days": int(compared.get(p.provider, (None, 0))[1]),
+        "compared_metered_usd": _float(compared.get(p.provider, (None, 0))[0]),
+        "provider_cost_usd": _float(p.provider_cost_usd), "mismatch_usd": float(p.mismatch_usd)}
+        for p in item.providers])
+    money = lambda title: st.column_config.NumberColumn(title, format="$%.6f")  # noqa: E731
+    tables.show(view, table, "reconciliation amounts", hide_index=True, width="stretch", column_config={
+        "provider": "Provider", "metered_cost_usd": money("Metered, whole period"),
+        "days": st.column_config.NumberColumn("Days with a provider figure"),
+        "compared_metered_usd": money("Metered, those days"), "provider_cost_usd": money("Provider, those days"),
+        "mismatch_usd": money("Mismatch (USD)")})
+    st.caption("Metered, whole period: our cost of the period's usage (the Managed AI figure). Those days: the "
+               "days the provider has sent its own figure for, with the metered cost it was compared with and the "
+               "provider's cost. Mismatch: provider minus metered cost over the days whose figures disagree "
+               "(positive: the provider bills more) — the amount in dispute.")
+    if can(view.user, Action.SEE_DAILY_RECONCILIATION):
+        days = item.reconciliation_days
+        with st.expander(f"Per day (operators) · {len(days)} days with a reconciliation row"):
+            tables.show(view, days.assign(**{c: days[c].astype(float) for c in
+                                             ("metered_cost_usd", "provider_cost_usd", "difference_usd")}),
+                        "reconciliation per day", hide_index=True, width="stretch", column_config={
+                            "provider": "Provider", "day": "Day (UTC)", "status": "Status",
+                            "metered_cost_usd": money("Metered (USD)"), "provider_cost_usd": money("Provider (USD)"),
+                            "difference_usd": money("Difference (USD)")})
 
 
 def _all_customers_table(found: dict) -> pd.DataFrame:
@@ -39,7 +89,7 @@ def _all_customers_table(found: dict) -> pd.DataFrame:
 CALENDAR_ROWS = 40  # customer–provider rows drawn for all customers (5,000 customers make 13,500 of them)
 
 
-def _calendar(found: dict, every: bool, pairs: pd.DataFrame | None = None) -> None:
+def _calendar(found: dict, every: bool, pairs: pd.DataFrame | None, view) -> None:
     st.subheader("Status per provider and day", anchor=False)
     order, shown = None, ""
     if every and pairs is not None:  # the badge table's pairs as filtered, worst first
@@ -55,23 +105,25 @@ def _calendar(found: dict, every: bool, pairs: pd.DataFrame | None = None) -> No
         found = {cid: found[cid] for cid in dict.fromkeys(drawn["customer_id"])}
     daily = summary.combined(found, "ai_daily")
     if daily.empty:
-        empty("None of the customer–provider pairs in the table has usage in this period." if order is not None
+        view.nothing("None of the customer–provider pairs in the table has usage in this period." if order is not None
                  else "No day in this period has managed-AI usage from a linked provider, so there is nothing to "
                  "reconcile yet.")
         return
     daily["row"] = (daily["customer"] + " · " + daily["provider"]) if every else daily["provider"]
     if order is not None:
         daily = daily[daily["row"].isin(order)]
-    st.altair_chart(charts.reconciliation_calendar(charts.calendar_days(daily, "row"), "row", order),
-                    width="stretch")
-    st.caption(shown + "One cell per UTC day with usage. Matched: the provider's figure agrees with ours. Pending: "
-               "not matched yet. Missing: usage with no reconciliation row. Mismatch: the figures disagree.")
+    st.altair_chart(charts.reconciliation_calendar(charts.calendar_days(daily, "row", view.now), "row", order,
+                                                   view.period, view.now), width="stretch")
+    st.caption(shown + "One cell per UTC day with usage. ✓ Matched: the provider's figure agrees with ours. "
+               "… Pending: not matched yet. ? Missing: usage with no reconciliation row. ✕ Mismatch: the figures "
+               "disagree. ◷ Not yet due: today and yesterday (UTC) are not expected to be reconciled yet, so they "
+               "are not shown as pending or missing here; the lag above keeps its own rule.")
 
 
 def _projects(view) -> None:
     links = view.provider_projects()
     with st.expander(f"Provider projects (operators only) · {len(links)} links"):
-        st.dataframe(links, hide_index=True, width="stretch")
+        tables.show(view, links, "provider-projects", when=f"{view.now:%Y-%m-%d}", hide_index=True, width="stretch")
 
 
 def render(user, view) -> None:
@@ -87,19 +139,20 @@ def render(user, view) -> None:
             col.metric(label, int(counts.get(label, 0)), border=True, help="customer–provider pairs")
         shown = st.multiselect("Show badges", rules.BADGE_ORDER, default=list(rules.NEEDS_ATTENTION), key="recon_badges")
         table = table[table["badge"].isin(shown)]
-        st.dataframe(table, hide_index=True,
-                     width="stretch", column_config={
+        tables.show(view, table, "reconciliation", hide_index=True,
+                    width="stretch", column_config={
                          "customer": "Customer", "customer_id": "Customer id", "provider": "Provider",
                          "badge": "Badge", "reconciled_through": "Reconciled through",
                          "lag_days": st.column_config.NumberColumn("Lag (days)"), "total": "Total"})
     else:
         item = found[view.customer_id]
         can_quote, sentence = quote.final_quote(item)
-        (st.success if can_quote else st.warning)(sentence, icon=":material/gavel:")
+        (st.success if can_quote else st.warning)(formatting.literal(sentence, None), icon=":material/gavel:")
         if item.providers or item.not_configured:
             _badges(item)
+            _amounts(view, item)
         else:
             empty("No provider is linked and no managed-AI usage was metered: reconciliation is not configured.")
-    _calendar(found, every, table if every else None)
+    _calendar(found, every, table if every else None, view)
     if can(user, Action.SEE_PROVIDER_PROJECTS):
         _projects(view)

@@ -5,6 +5,7 @@ import streamlit as st
 from usage_analytics import charts, formatting, summary
 from usage_analytics.view import empty
 from usage_analytics.areas import Area
+from usage_analytics import tables
 
 
 def _top_table(runtime: pd.DataFrame, all_customers: bool) -> pd.DataFrame:
@@ -21,13 +22,16 @@ def render(user, view) -> None:
         return
     runtime = summary.combined(found, "runtime")
     if runtime.empty:
-        empty("No workspace ran in this period, so there is no runtime to show. Running workspaces count up "
+        view.nothing("No workspace ran in this period, so there is no runtime to show. Running workspaces count up "
                  "to now; a period that has not started yet is empty.")
         return
     every = view.customer_id is None
     running = runtime.loc[runtime["is_running"], "workspace_id"].nunique()
     total, active, templates, live = st.columns(4)
-    total.metric("Runtime", formatting.hours(runtime["runtime_hours"].sum()), border=True)
+    status = next(iter(found.values())).runtime_status  # (the same for every customer: the exports' state)
+    total.metric(f"Runtime · {status}", formatting.hours(runtime["runtime_hours"].sum()), border=True,
+                 help="Final once the period has ended and the exports cover it; incomplete when a sessions file "
+                      "could not be read.")
     active.metric("Active workspaces", f"{runtime['workspace_id'].nunique():,}", border=True,
                   help="Workspaces with any runtime in the period.")
     templates.metric("Templates", f"{runtime['template'].nunique()}", border=True)
@@ -35,7 +39,10 @@ def render(user, view) -> None:
 
     grain = st.segmented_control("Show per", ["day", "week"], default="day", key="runtime_grain") or "day"
     by = "customer" if every and st.toggle("Colour by customer", key="runtime_by_customer") else "template"
-    st.altair_chart(charts.runtime_over_time(runtime, grain, by), width="stretch")
+    st.altair_chart(charts.runtime_over_time(runtime, grain, by, view.period, view.now), width="stretch")
+    st.caption(f"Outlined bars: today (UTC), counted only up to {view.now:%H:%M} UTC. Weeks are ISO weeks (Monday, "
+               f"UTC) cut to the period; a cut week is marked partial. More than {charts.MAX_SERIES} series: the "
+               "largest, and the rest as one grey \"other\".")
 
     left, right = st.columns(2)
     with left:
@@ -46,7 +53,7 @@ def render(user, view) -> None:
         st.altair_chart(charts.hours_by(runtime, "workspace_id", color="template"), width="stretch")
 
     st.subheader("Top workspaces table", anchor=False)
-    st.dataframe(_top_table(runtime, every), hide_index=True, width="stretch", column_config={
+    tables.show(view, _top_table(runtime, every), "top-workspaces", hide_index=True, width="stretch", column_config={
         "customer": "Customer", "workspace_id": "Workspace", "template": "Template",
         "runtime_hours": st.column_config.NumberColumn("Runtime hours", format="%.2f"),
         "active_days": st.column_config.NumberColumn("Active days"),

@@ -1,9 +1,10 @@
 -- Per customer (one, or all when $customer_id is null) and linked provider, over the period's days up to
 -- $now: the provider's own cost, summed over the days that have one, and the mismatch in dollars: provider
 -- cost minus the metered cost it was compared with, summed over the days whose status is mismatch (each
--- day's status as reconciliation_day_status gives it; on such a day only rows with a provider cost count).
+-- day's status as reconciliation_day_status gives it; on such a day only rows with a provider cost count);
+-- and the metered cost those provider figures were compared with (rows with a provider cost), for the page.
 -- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
--- returns: customer_id VARCHAR, provider VARCHAR, provider_cost_usd DECIMAL, mismatch_usd DECIMAL, provider_cost_days BIGINT
+-- returns: customer_id VARCHAR, provider VARCHAR, provider_cost_usd DECIMAL, mismatch_usd DECIMAL, provider_cost_days BIGINT, compared_metered_usd DECIMAL
 with days as (
     select
         r.customer_id,
@@ -11,6 +12,7 @@ with days as (
         r.usage_date,
         reconciliation_day_status(r.status) as status,
         sum(r.provider_cost_usd) as provider_cost_usd,
+        sum(r.metered_cost_usd) filter (where r.provider_cost_usd is not null) as compared_metered_usd,
         sum(r.provider_cost_usd - r.metered_cost_usd) as difference_usd
     from reconciliation as r
     where ($customer_id is null or r.customer_id = $customer_id)
@@ -26,7 +28,8 @@ final as (
         d.provider,
         sum(d.provider_cost_usd) as provider_cost_usd,
         coalesce(sum(d.difference_usd) filter (where d.status = 'mismatch'), 0) as mismatch_usd,
-        count(d.provider_cost_usd) as provider_cost_days
+        count(d.provider_cost_usd) as provider_cost_days,
+        sum(d.compared_metered_usd) as compared_metered_usd
     from days as d
     semi join linked_providers($customer_id) as l on d.customer_id = l.customer_id and d.provider = l.provider
     group by d.customer_id, d.provider

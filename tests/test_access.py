@@ -31,7 +31,8 @@ def user(role, customer_id=None):
 # who -> the data-level actions they may take (access.Action), stated a second time beside the page matrix.
 ACTION_MATRIX = {
     "operator":        ["see provider project IDs", "see unlinked providers' metered usage",
-                        "see file paths and dataset internals in messages", "open the access log"],
+                        "see file paths and dataset internals in messages", "open the access log",
+                        "see each day's metered and provider cost"],
     "customer_admin":  [],
     "customer_member": [],
     "auditor":         [],

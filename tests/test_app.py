@@ -202,22 +202,6 @@ def test_a_page_file_run_on_its_own_renders_nothing(path):
     assert len(at.main) == 0 and len(at.sidebar) == 0
 
 
-def test_an_open_period_is_compared_like_for_like():
-    from datetime import datetime, timezone
-
-    from usage_analytics.periods import Period
-    from usage_analytics.periods import comparison
-
-    now = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
-    previous, cut, label = comparison(Period.month(2026, 11), now)  # 23.5 days elapsed
-    assert previous == Period.parse("2026-10-02..2026-10-31") and cut == datetime(2026, 10, 25, 12, tzinfo=timezone.utc)
-    assert label == "the same stretch of the previous 30 days (2026-10-02 00:00 → 2026-10-25 12:00 UTC)"
-    previous, cut, label = comparison(Period.month(2026, 10), now)  # closed: the whole previous period
-    assert previous == Period.parse("2026-08-31..2026-09-30") and cut == previous.end
-    assert label == "the previous 31 days (2026-08-31 → 2026-09-30 UTC)"
-    assert comparison(Period.month(2026, 12), now) is None  # not started: nothing to compare
-
-
 def test_a_broken_dataset_is_named_on_the_page_and_nothing_crashes(tmp_path, monkeypatch):
     import shutil
 

@@ -1,5 +1,6 @@
 """A corpus of broken exports built in code: each gives its message (dataset, file, column, value), the rest
 keeps working, nothing is dropped silently, no traceback, and a forbidden column's value is never seen."""
+import json
 import os
 import subprocess
 import sys
@@ -194,3 +195,79 @@ def test_a_forbidden_column_never_reaches_a_rendered_page_or_the_log(folder, mon
         assert not app.exception
         assert SENTINEL not in texts(app), page_id
     assert SENTINEL not in caplog.text
+
+
+# --- one unreadable file never yields a confident answer (issue: broken input) ------------------------------
+
+def _corrupt_second_file(folder: Path) -> None:
+    """Random bytes named like parquet beside ai_usage's good file: the dataset is usable, but incomplete."""
+    (folder / "ai_usage" / "part-1.parquet").write_bytes(os.urandom(4096))
+
+
+def test_check_exits_1_on_a_file_it_could_not_read(folder):
+    _corrupt_second_file(folder)
+    result = cli(folder, "check")
+    assert result.returncode == 1 and result.stderr == "error: files not read: ai_usage (1 file)\n"
+    assert f"file {folder}/ai_usage/part-1.parquet was not read" in result.stdout
+
+
+@pytest.mark.parametrize("args, what", [
+    (("handoff", "--customer", "cus_a", "--period", "2026-03"), "the pack"),
+    (("handoff", "--all", "--period", "2026-03", "--format", "csv"), "the pack"),
+    (("close", "--period", "2026-02"), "the close of 2026-02"),
+    (("focus", "--period", "2026-03", "--output", "/dev/null"), "the FOCUS file"),
+])
+def test_handoff_close_and_focus_exit_1_naming_the_dataset_when_a_file_was_not_read(folder, args, what):
+    _corrupt_second_file(folder)
+    result = cli(folder, *args)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (f"error: {what} would be incomplete: ai_usage: 1 file could not be read (`check` names "
+                             "them); fix the exports, or give --allow-incomplete to write it marked incomplete\n")
+
+
+def test_allow_incomplete_writes_a_pack_that_says_incomplete_never_final(folder):
+    _corrupt_second_file(folder)
+    result = cli(folder, "handoff", "--customer", "cus_a", "--period", "2026-03-10..2026-03-10", "--allow-incomplete")
+    assert result.returncode == 0, result.stderr
+    pack = json.loads(result.stdout)
+    assert pack["data"]["unread_files"] == {"ai_usage": 1}
+    assert (pack["managed_ai"]["status"], pack["managed_ai"]["provisional_because"]) == (
+        "incomplete", ["ai_usage: 1 file could not be read"])
+    assert pack["workspace_runtime_status"] == "final"  # sessions were all read: runtime is not made from ai_usage
+    assert pack["managed_ai"]["cost_usd"] == "1.000000"  # what the readable file holds, said to be incomplete
+
+
+def test_check_exits_1_when_a_dataset_has_rows_but_none_usable(folder):
+    rewrite(folder, "billing_accounts", lambda t: replace_column(t, "billing_mode", pa.array(["platinum"])))
+    result = cli(folder, "check")
+    assert result.returncode == 1 and result.stderr == "error: no usable row: billing_accounts\n"
+
+
+def test_the_only_billing_snapshot_rejected_is_an_unknown_billing_state_in_the_pack(folder):
+    rewrite(folder, "billing_accounts", lambda t: replace_column(t, "billing_mode", pa.array(["platinum"])))
+    result = cli(folder, "handoff", "--customer", "cus_a", "--period", "2026-03")
+    pack = json.loads(result.stdout)
+    assert {k: pack["billing"][k] for k in ("billing_mode", "creation_allowed", "next_action")} == {
+        "billing_mode": "unknown", "creation_allowed": None, "next_action": "support"}
+    assert "platinum" in pack["billing"]["reason"] and "no billing account" not in result.stdout
+    assert pack["data"]["rejected_rows"] == {"billing_accounts": 1}
+
+
+@pytest.mark.parametrize("args", [
+    ("handoff", "--customer", "cus_a", "--period", "9999-12"),
+    ("handoff", "--customer", "cus_a", "--period", "0001-01-01..9999-12-31"),
+    ("handoff", "--customer", "cus_a", "--period", "２０２６-０３"),  # full-width digits
+    ("sample-data", "--customers", "-1", "--out", "/tmp/never-written"),
+])
+def test_periods_and_counts_outside_the_supported_range_exit_2_with_one_line(folder, args):
+    result = cli(folder, *args)
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1 and result.stderr.startswith("error: ")
+
+
+@pytest.mark.parametrize("now", ["0001-01-01T00:00:00Z", "9999-12-31T00:00:00Z"])
+def test_a_now_outside_the_supported_range_exits_2_with_one_line(folder, now):
+    result = subprocess.run([sys.executable, "-m", "usage_analytics", "handoff", "--customer", "cus_a", "--period",
+                             "2026-03"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "USAGE_DATA_DIR": str(folder), "ANALYTICS_NOW": now})
+    assert result.returncode == 2
+    assert result.stderr == f"error: ANALYTICS_NOW: {now!r} is outside the supported range 1970-01-01 to 2199-12-31\n"

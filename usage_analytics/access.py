@@ -61,6 +61,7 @@ class Action(Enum):
     SEE_UNLINKED_USAGE = "see unlinked providers' metered usage"  # usage not attributed to any customer
     SEE_DATA_INTERNALS = "see file paths and dataset internals in messages"
     OPEN_ACCESS_LOG = "open the access log"
+    SEE_DAILY_RECONCILIATION = "see each day's metered and provider cost"  # the working detail of a dispute
 
 
 # The policy's second table: who may do what. Every action is operator-only today; a row says so each.
@@ -69,6 +70,7 @@ ACTIONS: dict[Action, frozenset[str]] = {
     Action.SEE_UNLINKED_USAGE: _OPERATORS_ONLY,
     Action.SEE_DATA_INTERNALS: _OPERATORS_ONLY,
     Action.OPEN_ACCESS_LOG: _OPERATORS_ONLY,
+    Action.SEE_DAILY_RECONCILIATION: _OPERATORS_ONLY,
 }
 
 

@@ -6,14 +6,15 @@ from datetime import date
 
 import streamlit as st
 
-from . import access, caches, periods, validation
+from . import access, caches, coverage, periods, validation
 from .access import Page, Scope, User
 from .config import Settings
 from .formatting import code, literal, period_text, plain
 from .periods import Period, PeriodError
 from .session_keys import SCOPE_CUSTOMER
 from .summary import Account
-from .view import View
+from .store import DataError
+from .view import View, refused_note
 
 ALL_CUSTOMERS = "All customers"
 PLATFORM_PAGES = ("close", "operators", "data-health", "access-log")  # always every customer: no customer picker
@@ -71,17 +72,36 @@ def header(view: View) -> None:
     st.caption(view.page.caption)
     reports = view.data_reports()
     as_of = validation.data_as_of(reports)
+    data = view.coverage()
     with st.container(border=True):
         who, when, fresh = st.columns([4, 6, 3])
         scope = view.customer_name if view.customer_id is None else \
             f"{literal(view.customer_name)} · {code(view.customer_id)}"
         who.markdown(f":material/domain: Customer scope: **{scope}**")
-        when.markdown(f":material/calendar_month: Period: {period_text(view.period, view.now)}")
+        when.markdown(f":material/calendar_month: Period: {period_text(view.period, view.now, data.stale_until)}")
         fresh.markdown(f":material/update: Data as of **{as_of:%Y-%m-%d %H:%M} UTC**" if as_of else
                        ":material/update: No usage data yet")
     for warning in validation.stale(reports, view.now, view.settings.export_max_age_hours):
         st.warning(warning, icon=":material/schedule:")
-    if any(r.status in ("degraded", "unusable") for r in reports.values()):
-        where = "the Data health page lists them" if access.can_view(view.user, "data-health") else \
-            "the platform's operators can see which"
+    where = "the Data health page lists them" if access.can_view(view.user, "data-health") else \
+        "the platform's operators can see which"
+    if data.unread:
+        st.error(f"**Incomplete figures:** export files could not be read ({data.unread_text(tuple(data.unread))}). "
+                 f"Every figure made from them is marked incomplete and none of them is final; {where}.",
+                 icon=":material/broken_image:")
+    if data.level != coverage.FULL and view.page.id not in ("data-health", "access-log"):
+        st.warning(f"**This period is {'outside' if data.level == coverage.NONE else 'only partly inside'} the "
+                   f"exports:** {data.note}. " + ("Its figures are not zeros that can be quoted: there is no data."
+                                                  if data.level == coverage.NONE else
+                                                  "Its figures cover only that part, and none of them is final."),
+                   icon=":material/date_range:")
+    if any(r.status in ("degraded", "unusable") for r in reports.values()) and not data.unread:
         st.caption(f":material/warning: Some export files or rows could not be used; {where}.")
+    if view.customer_id is not None:
+        try:  # (the page asks for the same figures next: cached; a problem is said there, once)
+            found = caches.summaries(view.source, view.customer_id, view.period, view.now,
+                                     view.settings.export_max_age_hours)
+        except DataError:
+            found = {}
+        if view.customer_id in found:
+            refused_note(found[view.customer_id])

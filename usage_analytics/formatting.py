@@ -49,19 +49,61 @@ def badge(label: str) -> str:
     return f":{BADGE_COLORS.get(label, 'gray')}-badge[{label}]"
 
 
+STATUS_COLORS = {rules.FINAL: "green", rules.PROVISIONAL: "orange", rules.INCOMPLETE: "red", rules.NO_DATA: "gray"}
+
+
+def status_badge(status: str) -> str:
+    """A total's status (final, provisional, incomplete, no data) as a coloured badge."""
+    return f":{STATUS_COLORS.get(status, 'gray')}-badge[{status}]"
+
+
+def period_badge(badge_now: str, status: str) -> str:
+    """An ended period's reconciliation badge: a mismatch in the period, else its total's status (today's lag
+    is not the period's)."""
+    return badge(rules.MISMATCH) if badge_now == rules.MISMATCH else status_badge(status)
+
+
+def today_badge(lag_days: int) -> str:
+    """Today's lag alone, as a badge (without the period's mismatch)."""
+    return badge(rules.badge(lag_days, False))
+
+
+_OPEN_STATE = {"mismatch": "a mismatch", "pending": "pending", "missing": "no reconciliation row"}
+
+
+def lag_explained(provider: str, through: datetime, lag_days: int, first_open, state: str | None, period: Period,
+                  today) -> str:
+    """A provider's lag that explains itself: how far it is reconciled, its first open day (state, and whether
+    it lies inside the period), and what happens next. provider is shown literally."""
+    name = literal(provider)
+    if first_open is None or rules.not_yet_due(first_open, today):
+        due = "" if first_open is None else f"; {first_open:%Y-%m-%d} is not due yet (a day is reconciled after it ends)"
+        return f"{lag_text(through, lag_days)}{due}."
+    where = "inside this period" if period.first_day <= first_open <= period.last_day else \
+        "before this period" if first_open < period.first_day else "after this period"
+    day = f"{first_open:%Y-%m-%d}"
+    then = {"mismatch": f"the platform is resolving a mismatch with {name} on {day}",
+            "pending": f"waiting for {name} to confirm {day}"}.get(
+        state or "", f"the platform's reconciliation has not reached {day} yet")
+    return f"{lag_text(through, lag_days)} · first open day **{day}** ({_OPEN_STATE.get(state or '', state)}, {where}): {then}."
+
+
 def lag_text(through: datetime, lag_days: int) -> str:
     behind = "up to date" if lag_days == 0 else f"{lag_days} day{'s' if lag_days != 1 else ''} behind"
     return f"reconciled through {through:%Y-%m-%d} · {behind}"
 
 
-def period_text(period: Period, moment: datetime) -> str:
-    """The period as the scope line shows it: its name, its UTC days, and whether it is closed or open."""
+def period_text(period: Period, moment: datetime, until: datetime | None = None) -> str:
+    """The period as the scope line shows it: its name, its UTC days, and whether it is closed or open; until:
+    where stale exports stop, when before the period's end or now."""
     label = period.first_day.strftime("%B %Y") if period.is_month else period.label
     span = f"{period.first_day:%Y-%m-%d} → {period.last_day:%Y-%m-%d} UTC"
     if period.has_ended(moment):
         return f"**{label}** · {span} · closed"
     if moment < period.start:
         return f"**{label}** · {span} · not started yet"
+    if until is not None:
+        return f"**{label}** · {span} · open, figures to {until:%Y-%m-%d %H:%M} UTC (where the exports stop)"
     return f"**{label}** · {span} · open, figures to {moment:%Y-%m-%d %H:%M} UTC"
 
 
@@ -72,6 +114,9 @@ _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # controls
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # line breaks and other control characters
 _MARKUP = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark: each has a backslash escape
 LONG = 80  # characters of an export string shown on screen; the rest is on hover and in downloads
+# GFM links bare URLs and e-mail addresses in the text after escapes are read (http://…, www.…, a@b.c): an
+# invisible word joiner goes where each would be found, before '://', between 'www' and '.', and before '@'.
+_AUTOLINK = re.compile(r"(?=://)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
 
 
 def plain(text: object, limit: int | None = LONG) -> str:
@@ -86,7 +131,7 @@ def literal(text: object, limit: int | None = LONG) -> str:
     """An export string (customer name or id, provider, model, template, workspace, user) for Streamlit
     Markdown: plain(), then every punctuation mark escaped, so no Markdown, colour or icon directive, LaTeX,
     link or image is ever made from data. The one way pages put data into a message."""
-    return _MARKUP.sub(r"\\\1", plain(text, limit))
+    return _MARKUP.sub(r"\\\1", _AUTOLINK.sub("\u2060", plain(text, limit)))
 
 
 def code(text: object, limit: int | None = LONG) -> str:

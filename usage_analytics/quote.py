@@ -1,7 +1,7 @@
 """Can a final managed-AI number be quoted for a customer and period, and why (or why not), in one sentence."""
 from __future__ import annotations
 
-from . import rules
+from . import coverage, rules
 from .summary import CustomerSummary
 
 
@@ -10,15 +10,22 @@ def _plural(count: int, word: str) -> str:
 
 
 def final_quote(summary: CustomerSummary) -> tuple[bool, str]:
-    """Can a final managed-AI number be quoted for this period, and why (or why not), in one sentence."""
-    unlinked = f" Reconciliation is not configured for {', '.join(summary.not_configured)}, so its usage is not " \
-               "attributed." if summary.not_configured else ""
+    """Can a final managed-AI number be quoted for this period, and why (or why not), in one sentence: plain
+    text that names providers as they came (a page shows it through formatting.literal)."""
+    unlinked = f" Reconciliation is not configured for {', '.join(summary.not_configured)}, so its " \
+               "usage is not attributed." if summary.not_configured else ""
+    if summary.ai_status == rules.INCOMPLETE:
+        return False, ("No: the managed-AI total is incomplete, because export files it is made from could not be "
+                       f"read ({summary.data.unread_text(coverage.MANAGED_AI)}). Quote nothing until they are "
+                       "fixed.")
+    if summary.ai_status == rules.NO_DATA:
+        return False, f"No: there is no data for this period ({summary.data.note}), so there is nothing to quote."
     if not summary.providers:
         return False, "There is no customer-attributed managed-AI usage to quote: no provider is linked." + unlinked
     if summary.ai_status == rules.FINAL:
         return True, ("Yes: a final managed-AI number can be quoted. The period has ended and every day with usage "
                       "is matched for every linked provider." + unlinked)
-    reasons = []
+    reasons = [] if summary.data.level == coverage.FULL else [summary.data.note]
     if not summary.period.has_ended(summary.now):
         reasons.append(f"the period is open until {summary.period.end:%Y-%m-%d %H:%M} UTC")
     days = summary.ai_daily.drop_duplicates(["provider", "day"])

@@ -88,6 +88,11 @@ class CustomerSummary:
         return self.frames.part("ai_usage_by_day", self.account.customer_id)
 
     @property
+    def reconciliation_days(self) -> pd.DataFrame:
+        """provider, day, status, metered_cost_usd, provider_cost_usd, difference_usd (days with a row)"""
+        return self.frames.part("reconciliation_days", self.account.customer_id)
+
+    @property
     def ai_cost_usd(self) -> Decimal:
         return sum((p.cost_usd for p in self.providers), Decimal(0))
 

@@ -10,10 +10,11 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
-from . import access_log, areas, caches, formatting, revisions
+from . import access_log, areas, caches, coverage, formatting, revisions
 from .access import Action, Page, User, can, page
 from .areas import Area
 from .config import Settings
+from .coverage import Coverage
 from .periods import Period
 from .revisions import Revision
 from .store import DataError
@@ -60,6 +61,10 @@ class View:
             raise PermissionError("provider project IDs are operator-only")
         return caches.provider_projects(*self.source, self.customer_id)
 
+    def coverage(self) -> Coverage:
+        """What the exports cover of the period up to now, and which of their files could not be read."""
+        return coverage.coverage(self.data_reports(), self.period, self.now, self.settings.export_max_age_hours)
+
     def data_reports(self) -> dict[str, DatasetReport]:
         """What loading the exports found, per dataset (the header's freshness, the Data health page)."""
         return caches.store(self.source).reports
@@ -75,6 +80,12 @@ class View:
         if not self.period.is_month:
             return None
         return revisions.for_settings(self.settings).latest(self.period.label)
+
+    def nothing(self, message: str) -> None:
+        """An empty part of the page: its message, or, when the exports do not cover the period at all, that
+        there is no data (never "no usage", which would read as a true zero)."""
+        data = self.coverage()
+        empty(f"There is no data for this period: {data.note}." if data.level == coverage.NONE else message)
 
     def link(self, page_id: str, label: str) -> None:
         if page_id in self.links:
@@ -102,6 +113,17 @@ class View:
             access_log.audit(self.settings, "export", self.user, page=self.page.id,
                              customer=self.customer_id or "all", period=self.period.label, detail=file_format)
         return note
+
+
+def refused_note(item: CustomerSummary) -> None:
+    """This customer's own rows that were not used (dataset, count, reason, the value), never a file path."""
+    if not item.refused:
+        return
+    lines = "; ".join(f"{r.dataset}: {r.rows:,} row{'s' if r.rows != 1 else ''}, column {r.column} {r.reason}"
+                      + (f" ({formatting.literal(repr(r.value), 60)})" if r.value is not None else "")
+                      for r in item.refused)
+    st.warning(f"**Some of this account's own rows in the exports were not used**, so figures made from them "
+               f"leave them out: {lines}. The platform's operators can correct the export.", icon=":material/rule:")
 
 
 def empty(message: str) -> None:

@@ -1,0 +1,101 @@
+"""Pages that never take a figure for more than it is, through app.py's real router (AppTest): a period outside
+the exports, an unreadable export file, a refused latest billing snapshot, a closed month's lag, and the
+mismatch amounts; each as a customer admin and as an operator."""
+import os
+import shutil
+from datetime import datetime, timezone
+
+import pytest
+
+from conftest import ROOT
+from test_app import ADMIN, OPERATOR, page, texts
+from usage_analytics.periods import Period
+from usage_analytics.sample import write_dataset
+
+ACME = "cus_acme_robotics"
+
+
+def month(at_label: str) -> dict:
+    return {"period_month": Period.parse(at_label)}
+
+
+def metric(at, starts: str):
+    return next(m for m in at.metric if m.label.startswith(starts))
+
+
+@pytest.fixture
+def copy(tmp_path, monkeypatch):
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    monkeypatch.setenv("USAGE_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+@pytest.mark.parametrize("who, customer", [(ADMIN, None), (OPERATOR, ACME)])
+def test_a_period_before_the_exports_says_so_and_is_no_data_not_a_final_zero(who, customer):
+    at = page(who, "overview", customer, "Calendar month", **month("2025-11"))
+    assert not at.exception
+    assert any(w.value.startswith("**This period is outside the exports:** the period ends before the exports start "
+                                  "(usage from 2026-05-31 UTC)") for w in at.warning)
+    cost = metric(at, "Managed-AI cost")
+    assert (cost.label, cost.value, cost.delta) == ("Managed-AI cost · no data", "$0.00", "")
+    assert not [m for m in at.markdown if "final" in m.value and "can be quoted" in m.value]
+    at = page(who, "reconciliation", customer, "Calendar month", **month("2025-11"))
+    assert any(w.value.startswith("No\\: there is no data for this period") for w in at.warning)
+
+
+@pytest.mark.parametrize("who, customer", [(ADMIN, None), (OPERATOR, ACME)])
+def test_an_unreadable_export_file_marks_the_figures_incomplete_next_to_them(copy, who, customer):
+    (copy / "ai_usage" / "month=2026-10" / "part-0.parquet").write_bytes(os.urandom(4096))
+    at = page(who, "overview", customer, "Calendar month", **month("2026-10"))
+    assert not at.exception
+    assert [e.value for e in at.error if e.value.startswith("**Incomplete figures:**")] == [
+        "**Incomplete figures:** export files could not be read (ai_usage: 1 file). Every figure made from them is "
+        "marked incomplete and none of them is final; "
+        + ("the Data health page lists them." if who == OPERATOR else "the platform's operators can see which.")]
+    cost = metric(at, "Managed-AI cost")
+    assert cost.label == "Managed-AI cost · incomplete" and cost.delta == ""  # no −100 % from a missing file
+    assert metric(at, "Workspace runtime").label == "Workspace runtime · final"  # sessions were all read
+    if who == ADMIN:
+        assert str(copy) not in texts(at)  # no server path for a customer
+    at = page(who, "reconciliation", customer, "Calendar month", **month("2026-10"))
+    assert any(w.value.startswith("No\\: the managed\\-AI total is incomplete") for w in at.warning)
+
+
+def test_an_unreadable_file_keeps_the_handoff_and_the_close_from_claiming_anything(copy):
+    (copy / "ai_usage" / "month=2026-10" / "part-0.parquet").write_bytes(os.urandom(4096))
+    at = page(OPERATOR, "handoff", ACME, "Calendar month", **month("2026-10"))
+    assert any(e.value.startswith("This pack is **incomplete**: ai\\_usage\\: 1 file could not be read") for e in at.error)
+    at = page(OPERATOR, "close", None, "Calendar month", **month("2026-10"))
+    assert not at.exception and not [b for b in at.button if b.label.startswith("Close ")]
+
+
+@pytest.mark.parametrize("who, customer", [(ADMIN, None), (OPERATOR, ACME)])
+def test_a_refused_latest_billing_snapshot_is_an_unknown_state_never_no_account(copy, who, customer):
+    write_dataset(copy, "billing_accounts", [{
+        "customer_id": ACME, "as_of": datetime(2026, 11, 24, 11, tzinfo=timezone.utc), "billing_mode": "platinum",
+        "payment_verified": True}], part="part-9")
+    at = page(who, "billing", customer)
+    assert not at.exception
+    assert [w.value for w in at.warning if "billing state is unknown" in w.value] == [
+        "**The billing state is unknown:** the latest billing snapshot on record was not used\\: column billing\\_mode "
+        "has an unknown value \\(\\'platinum\\'\\). Whether workspace creation is allowed cannot be told from the "
+        "exports. Next action: **support**."]
+    assert any(w.value.startswith("**Some of this account's own rows in the exports were not used**") and
+               "billing_accounts: 1 row, column billing_mode has an unknown value" in w.value for w in at.warning)
+    assert "no billing account on record" not in texts(at)
+    if who == ADMIN:
+        assert str(copy) not in texts(at)
+
+
+def test_a_closed_months_lag_is_the_periods_and_today_is_said_apart():
+    at = page(ADMIN, "reconciliation", None, "Calendar month", **month("2026-10"))
+    lines = [m.value for m in at.markdown]
+    assert ":red-badge[mismatch]" in lines and ":green-badge[final]" in lines  # openai; anthropic and google
+    assert ("In this period: mismatch on 2026-10-15. Today: :red-badge[stale] reconciled through 2026-10-14 · 40 days "
+            "behind · first open day **2026-10-15** (a mismatch, inside this period): the platform is resolving a "
+            "mismatch with openai on 2026-10-15.") in lines
+    assert "Metered and provider cost" in [s.value for s in at.subheader]
+    assert not [e for e in at.expander if e.label.startswith("Per day (operators)")]  # operators only
+    at = page(OPERATOR, "reconciliation", ACME, "Calendar month", **month("2026-10"))
+    assert [e.label for e in at.expander if e.label.startswith("Per day")] == [
+        "Per day (operators) · 81 days with a reconciliation row"]  # 81 (provider, day) rows in October
