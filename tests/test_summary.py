@@ -44,7 +44,7 @@ def test_one_unknown_customer_is_an_error_and_no_rows(sample_store):
 
 
 def test_a_frame_handed_to_a_page_can_be_written_without_changing_the_shared_figures(sample_store):
-    # The app shares summaries across sessions (st.cache_resource): a page's writes must stay its own.
+    # The app shares summaries across sessions (caches' process cache): a page's writes must stay its own.
     everyone = summaries(sample_store, Period.month(2026, 10), NOW)
     item = next(s for s in everyone.values() if not s.runtime.empty and not s.ai_daily.empty)
     runtime, ai_daily = item.runtime, item.ai_daily
