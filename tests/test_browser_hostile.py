@@ -269,9 +269,6 @@ def test_the_hostile_customers_admin_sees_text_and_downloads_neutralised_tables(
         visit.close()
 
 
-@pytest.mark.xfail(strict=True, reason="chart labels are export strings passed raw to Vega, whose SVG text obeys a "
-                   "right-to-left override (charts.py, and the reconciliation calendar's row labels in "
-                   "pages/reconciliation.py): not ours to change here; reported")
 def test_chart_labels_show_the_override_as_a_replacement_character(chromium, server):
     visit = Visit(chromium, server, "ops")
     try:

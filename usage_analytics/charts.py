@@ -18,6 +18,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from .formatting import plain
 from .periods import Period
 
 FONT = "Source Sans Pro, sans-serif"
@@ -115,6 +116,24 @@ def _colour(field: str, names: list[str], universe: Iterable[str], other: str | 
     return channel(f"{field}:N", title=title, sort=names,
                    scale=alt.Scale(domain=names, range=[colours.get(n, OTHER_COLOUR) for n in names]),
                    legend=_legend(names, title) if legend else None)
+
+
+LABEL_CHARS = 60  # an export string on a chart (label, legend, tooltip); the table and downloads keep it whole
+
+
+def as_text(frame: pd.DataFrame, *fields: str) -> pd.DataFrame:
+    """Export strings as a chart may draw them (formatting.plain): Vega draws text as text, but SVG text obeys a
+    right-to-left override and a 5,000-character name would fill the chart. Only the distinct values are
+    looked at, and the column is rewritten only when one of them changes."""
+    changed = {}
+    for field in fields:
+        if field not in frame.columns:
+            continue
+        shown = {v: plain(v, LABEL_CHARS) for v in frame[field].unique() if isinstance(v, str)}
+        moved = {v: s for v, s in shown.items() if s != v}
+        if moved:
+            changed[field] = frame[field].replace(moved)
+    return frame.assign(**changed) if changed else frame
 
 
 def top_series(frame: pd.DataFrame, by: str, value: str, limit: int = MAX_SERIES) -> tuple[pd.DataFrame, list[str], str | None]:
@@ -301,6 +320,7 @@ def runtime_over_time(runtime: pd.DataFrame, grain: str = "day", by: str = "temp
                       period: Period | None = None, now: datetime | None = None) -> alt.Chart:
     """Stacked bars of runtime hours per day or ISO week of the period, coloured by template (or customer);
     today's hours (up to now) are outlined."""
+    runtime = as_text(runtime, by)
     today_rows = _is_today(runtime, now).to_numpy()
     today = today_label(now) if today_rows.any() else None
     shown, names, other = top_series(runtime, by, "runtime_hours")
@@ -321,6 +341,7 @@ def ai_over_time(ai_daily: pd.DataFrame, metric: str = "cost_usd", by: str = "pr
                  period: Period | None = None, now: datetime | None = None) -> alt.Chart:
     """Stacked bars of a managed-AI metric per day or ISO week; the not-yet-reconciled part is lighter and
     dashed, today's part (up to now) outlined."""
+    ai_daily = as_text(ai_daily, by)
     today_rows = _is_today(ai_daily, now).to_numpy()
     today = today_label(now) if today_rows.any() else None
     frame = ai_daily.assign(value=ai_daily[metric].astype(float))
@@ -347,6 +368,7 @@ def hours_by(frame: pd.DataFrame, field: str, color: str | None = None, limit: i
     """Horizontal bars of total runtime hours per template, workspace or customer, largest first; coloured
     by the field itself (no legend) or by `color` (template), in the series' colours."""
     keys = [field] + ([color] if color and color != field else [])
+    frame = as_text(frame, *keys)
     totals = frame.groupby(keys, as_index=False)["runtime_hours"].sum() \
         .sort_values("runtime_hours", ascending=False).head(limit)
     by = color or field
@@ -365,7 +387,8 @@ def hours_by(frame: pd.DataFrame, field: str, color: str | None = None, limit: i
 
 def bars(table: pd.DataFrame, category: str, value: str, title: str, money: bool = False, limit: int = 15) -> alt.Chart:
     """Horizontal bars of one value per category, largest first (operators' comparisons)."""
-    top = table.assign(value=table[value].astype(float)).sort_values("value", ascending=False).head(limit)
+    top = as_text(table.assign(value=table[value].astype(float)).sort_values("value", ascending=False).head(limit),
+                  category)
     chart = alt.Chart(top, height=max(120, 24 * len(top))).mark_bar(color=PALETTE[0]).encode(
         y=alt.Y(f"{category}:N", sort="-x", title=None,
                 axis=alt.Axis(labelOverlap=False, labelLimit=_label_limit())),
@@ -388,7 +411,8 @@ def calendar_days(ai_daily: pd.DataFrame, row: str = "provider", now: datetime |
     """One row per (row, day) with usage: its status and metered cost, for the calendar. With now, a day not
     yet due (today, yesterday) that is pending or missing is "not yet due" (its recorded status kept in
     `recorded`); a result already in (matched, mismatch) stays. The lag rule is not changed by this."""
-    frame = ai_daily.assign(cost_usd=ai_daily["cost_usd"].astype(float), day=pd.to_datetime(ai_daily["day"]))
+    frame = as_text(ai_daily.assign(cost_usd=ai_daily["cost_usd"].astype(float), day=pd.to_datetime(ai_daily["day"])),
+                    row)
     days = frame.groupby([row, "day"], as_index=False).agg(recorded=("reconciliation_status", "first"),
                                                          cost_usd=("cost_usd", "sum"))
     due = ~not_yet_due(days["day"], now) if now is not None else pd.Series(True, index=days.index)
@@ -402,6 +426,7 @@ def reconciliation_calendar(days: pd.DataFrame, row: str = "provider", order: li
     """A calendar heat map: one cell per row (provider, or customer · provider) and UTC day with usage, in a
     status colour and with the status' glyph (✓ … ? ✕ ◷) so that colour is never the only cue; rows in the
     given order, else alphabetical. Days of the period without usage are left blank."""
+    order = None if order is None else [plain(name, LABEL_CHARS) for name in order]  # (as calendar_days drew them)
     frame = days.assign(day=_utc_days(days["day"]))
     frame = frame.assign(end=frame["day"] + DAY, mid=frame["day"] + DAY / 2,
                          key=[f"{GLYPHS[s]} {s}" for s in frame["status"]],

@@ -1,13 +1,12 @@
 """The billing handoff pack of docs/product.md §6: built from the same summary the pages show."""
 from __future__ import annotations
 
-import csv
-import io
 import json
+import re
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from . import rules
+from . import rules, spreadsheet
 from .contract import USAGE_COUNTS
 from .summary import CustomerSummary
 
@@ -81,14 +80,18 @@ def to_json(data: dict) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
+_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")  # a signed decimal: a spreadsheet reads it as the number it is
+
+
 def cell(value: object) -> str:
-    """A CSV cell; text that a spreadsheet would run as a formula is quoted with a leading apostrophe."""
+    """A CSV cell; text that a spreadsheet would run as a formula is quoted with a leading apostrophe (a plain
+    signed number, such as a negative delta "-1.000000", stays a number)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     text = str(value)
-    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
 
@@ -134,12 +137,7 @@ def _rows(data: dict) -> list[dict]:
 
 
 def _csv(rows: list[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow([cell(row.get(column)) for column in CSV_COLUMNS])
-    return out.getvalue()
+    return spreadsheet.csv_text([CSV_COLUMNS, *([cell(row.get(column)) for column in CSV_COLUMNS] for row in rows)])
 
 
 def to_csv(data: dict) -> str:
