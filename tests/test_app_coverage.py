@@ -99,3 +99,21 @@ def test_a_closed_months_lag_is_the_periods_and_today_is_said_apart():
     at = page(OPERATOR, "reconciliation", ACME, "Calendar month", **month("2026-10"))
     assert [e.label for e in at.expander if e.label.startswith("Per day")] == [
         "Per day (operators) · 81 days with a reconciliation row"]  # 81 (provider, day) rows in October
+
+
+def test_stale_exports_cut_both_months_where_the_data_stops(monkeypatch):
+    """Three days after the sample's exports stop (10:45:58 on Nov 24th), November's change against October is
+    the one the exports can support: both cut at Nov 24 10:45, exactly as on the day the exports were fresh."""
+    monkeypatch.setenv("ANALYTICS_NOW", "2026-11-24T10:45:58Z")  # fresh: now is where the data stops
+    fresh = page(ADMIN, "overview")
+    monkeypatch.setenv("ANALYTICS_NOW", "2026-11-27T12:00:00Z")  # the same exports, three days stale
+    stale = page(ADMIN, "overview")
+    assert not stale.exception
+    changes = lambda at: [(m.label.split(" · ")[0], m.delta) for m in at.metric]  # noqa: E731
+    assert changes(stale) == changes(fresh) and all(delta for _, delta in changes(fresh))
+    assert ("Change vs October 2026 cut at the same point: Nov 01 00:00 → Nov 24 10:45 UTC against Oct 01 00:00 → "
+            "Oct 24 10:45 UTC.") in [c.value for c in stale.caption]
+    assert any("open, figures to 2026-11-24 10:45 UTC (where the exports stop)" in m.value for m in stale.markdown)
+    assert any(w.value.startswith("**This period is only partly inside the exports:** the exports end 2026-11-24 "
+                                  "10:45 UTC, before the period's now") for w in stale.warning)
+    assert metric(stale, "Managed-AI cost").label == "Managed-AI cost · provisional"
