@@ -7,6 +7,8 @@ from usage_analytics.areas import Area
 from usage_analytics import tables
 
 CREATION = {False: "blocked", None: "unknown", True: "allowed"}  # workspace creation, in the table's order
+UNKNOWN_TO_DO = ("Contact platform support: the account's latest billing snapshot in the exports could not be used, "
+                 "so the platform must correct the export before the billing state can be told.")
 WHAT_TO_DO = {
     "none": "Nothing to do: billing allows workspace creation.",
     "setup": "Finish billing setup: choose a billing mode, verify the payment method, or renew the trial.",
@@ -47,9 +49,13 @@ def _one(item) -> None:
                  f"Next action: **{readiness.next_action}**.", icon=":material/block:")
     mode, action, status = st.columns(3)
     mode.metric("Billing mode", readiness.billing_mode, border=True)
-    action.metric("Next action", readiness.next_action, border=True, help=WHAT_TO_DO[readiness.next_action])
+    unknown = readiness.creation_allowed is None
+    what = UNKNOWN_TO_DO if unknown else WHAT_TO_DO[readiness.next_action]
+    action.metric("Next action", readiness.next_action, border=True, help=what)
     status.metric("Account status", item.account.account_status, border=True)
-    st.markdown(f"**What to do:** {WHAT_TO_DO[readiness.next_action]}")
+    st.markdown(f"**What to do:** {what}")
+    if unknown:  # (said above, with the refused value; no gate and no balance can be read from a snapshot in doubt)
+        return
     _gates(readiness)
     _balances(readiness.snapshot)
     if readiness.snapshot is None:

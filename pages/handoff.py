@@ -27,7 +27,8 @@ def render(user, view) -> None:
     ai, billing = pack["managed_ai"], pack["billing"]
 
     runtime, cost, status, ready = st.columns(4)
-    runtime.metric("Workspace runtime", f"{pack['workspace_runtime_hours']:,.2f} h", border=True)
+    runtime.metric(f"Workspace runtime · {pack['workspace_runtime_status']}", f"{pack['workspace_runtime_hours']:,.2f} h",
+                   border=True)
     cost.metric("Managed-AI cost (USD)", ai["cost_usd"], border=True, help="Linked providers only, 6 places.")
     status.metric("Managed-AI total", ai["status"], border=True,
                   help="Final only when the period has ended and every linked provider is final.")
@@ -44,7 +45,7 @@ def render(user, view) -> None:
         st.warning(f"This pack is **provisional** ({formatting.literal(because, None)}): quote it as an estimate; "
                    "the numbers may still change.", icon=":material/pending:")
 
-    _downloads(view, as_csv, as_json, latest if pack["close"] else None)
+    _downloads(view, as_csv, as_json, latest if pack["close"] else None, ai["status"] == rules.INCOMPLETE)
 
     st.subheader("The pack as it downloads", anchor=False)
     # The CSV itself, read back as text: the screen shows exactly the bytes finance receives.
@@ -59,15 +60,18 @@ def render(user, view) -> None:
         st.code(as_json, language="json")
 
 
-def _downloads(view, as_csv: str, as_json: str, latest) -> None:
-    """The pack as of now; for a closed month also as closed (the revision's own files, byte for byte)."""
-    name = f"handoff_{formatting.file_part(view.customer_id)}_{view.period.label}"
+def _downloads(view, as_csv: str, as_json: str, latest, incomplete: bool) -> None:
+    """The pack as of now; for a closed month also as closed (the revision's own files, byte for byte). An
+    incomplete pack says so in its buttons, its file names and the access log."""
+    name = f"handoff_{formatting.file_part(view.customer_id)}_{view.period.label}" + ("_INCOMPLETE" if incomplete else "")
     now = " (as of now)" if latest else ""
+    now += " · incomplete" if incomplete else ""
     buttons = st.columns(4 if latest else [1, 1, 3])
     buttons[0].download_button(f"Download CSV{now}", as_csv, f"{name}.csv", "text/csv", icon=":material/download:",
-                               width="stretch", on_click=view.log_export("csv"))
+                               width="stretch", on_click=view.log_export("csv" + (" (incomplete)" if incomplete else "")))
     buttons[1].download_button(f"Download JSON{now}", as_json, f"{name}.json", "application/json",
-                               icon=":material/download:", width="stretch", on_click=view.log_export("json"))
+                               icon=":material/download:", width="stretch",
+                               on_click=view.log_export("json" + (" (incomplete)" if incomplete else "")))
     if latest:
         for column, fmt, mime in ((buttons[2], "csv", "text/csv"), (buttons[3], "json", "application/json")):
             column.download_button(

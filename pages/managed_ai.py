@@ -48,19 +48,23 @@ def render(user, view) -> None:
     if daily.empty:
         linked = any(s.providers for s in found.values())
         view.nothing("No managed-AI usage from a linked provider in this period." if linked else
-                 "No provider is linked for reconciliation, so no managed-AI usage is attributed to this scope.")
+                 "No provider is linked for reconciliation, so no managed-AI usage is attributed to this scope.",
+                     coverage.MANAGED_AI)
         return
     cost = sum((s.ai_cost_usd for s in found.values()), Decimal(0))
     matched = sum(daily.loc[daily["reconciliation_status"] == "matched", "cost_usd"], Decimal(0))
     status = summary.overall_status(list(found.values()))
     total, share, tokens, requests = st.columns(4)
-    total.metric(f"Cost · {status}", formatting.usd_card(cost), border=True, help=f"Exact: {formatting.usd(cost, 6)}")
+    total.metric(f"Cost · {status}", formatting.figure(formatting.usd_card(cost), status), border=True,
+                 help=f"Exact: {formatting.usd(cost, 6)}")
     share.metric("Reconciled share", f"{float(matched / cost) if cost else 0:.1%}", border=True,
                  help=f"{formatting.usd(matched, 6)} of the cost is on days matched with the provider.")
     token_count = int(daily[list(TOKEN_COUNTS)].sum().sum())
-    tokens.metric("Tokens", formatting.compact(token_count), border=True, help=f"{token_count:,} input + cached + output")
+    tokens.metric(f"Tokens · {status}", formatting.figure(formatting.compact(token_count), status), border=True,
+                  help=f"{token_count:,} input + cached + output")
     request_count = int(daily["requests"].sum())
-    requests.metric("Requests", formatting.compact(request_count), border=True, help=f"{request_count:,} requests")
+    requests.metric(f"Requests · {status}", formatting.figure(formatting.compact(request_count), status), border=True,
+                    help=f"{request_count:,} requests")
 
     pick, split, grain = st.columns([2, 2, 1])
     metric = pick.selectbox("Measure", list(METRICS), format_func=METRICS.get, key="ai_metric")
@@ -69,8 +73,10 @@ def render(user, view) -> None:
     per = grain.segmented_control("Per", ["day", "week"], default="day", key="ai_grain") or "day"
     st.altair_chart(charts.ai_over_time(daily, metric, by, per, view.period, view.now), width="stretch")
     st.caption("Solid bars: days matched with the provider. Light, dashed bars: not yet reconciled "
-               "(pending, mismatch or no reconciliation row) — those amounts may still change. Outlined bars: "
-               f"today (UTC), counted only up to {view.now:%H:%M} UTC. Weeks are ISO weeks (Monday, UTC) cut to "
+               "(pending, mismatch or no reconciliation row) — those amounts may still change. "
+               + (f"Outlined bars: today (UTC), counted only up to {view.now:%H:%M} UTC. "
+                  if view.period.start <= view.now < view.period.end else "")
+               + "Weeks are ISO weeks (Monday, UTC) cut to "
                f"the period; a cut week is marked partial. More than {charts.MAX_SERIES} series: the largest, "
                "and the rest as one grey \"other\".")
 

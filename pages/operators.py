@@ -4,7 +4,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import charts, formatting, rules, summary
+from usage_analytics import charts, coverage, formatting, rules, summary
 from usage_analytics.view import empty
 from usage_analytics import tables
 from usage_analytics.areas import Area
@@ -59,13 +59,13 @@ def _trends(found: dict, table: pd.DataFrame, view) -> None:
         if not runtime.empty:
             st.altair_chart(charts.runtime_over_time(runtime, period=view.period, now=view.now), width="stretch")
         else:
-            view.nothing("No workspace ran in this period.")
+            view.nothing("No workspace ran in this period.", coverage.RUNTIME)
     with right:
         st.markdown("**Managed-AI cost per day** (light, dashed: not yet reconciled; outlined: today so far)")
         if not ai.empty:
             st.altair_chart(charts.ai_over_time(ai, period=view.period, now=view.now), width="stretch")
         else:
-            view.nothing("No managed-AI usage from a linked provider in this period.")
+            view.nothing("No managed-AI usage from a linked provider in this period.", coverage.MANAGED_AI)
     left, right = st.columns(2)
     with left:
         st.markdown("**Top customers by managed-AI cost**")
@@ -92,7 +92,9 @@ def render(user, view) -> None:
     attention.metric("Reconciliation at risk", int(table["reconciliation"].map(rules.needs_attention).sum()),
                      border=True, help="A mismatch in the period, or a provider more than 3 days behind.")
     ai_cost = sum((s.ai_cost_usd for s in found.values()), Decimal(0))
-    cost.metric("Managed-AI cost", formatting.usd_card(ai_cost), border=True, help=f"Exact: {formatting.usd(ai_cost, 6)}")
+    status = summary.overall_status(list(found.values()))
+    cost.metric(f"Managed-AI cost · {status}", formatting.figure(formatting.usd_card(ai_cost), status), border=True,
+                help=f"Exact: {formatting.usd(ai_cost, 6)}")
 
     shown = _filters(table)
     tables.show(view, shown, "operators", hide_index=True, width="stretch", column_config={

@@ -44,21 +44,21 @@ def _kpis(view, items, basis, previous, compared: str | None) -> None:
     ai_sides = {status, summary.overall_status(previous)} if previous else {status}
     runtime_sides = {runtime_status, _runtime_status(previous)} if previous else {runtime_status}
     runtime, cost, tokens = st.columns(3)
-    runtime.metric(f"Workspace runtime · {runtime_status}", formatting.hours(now["runtime"]),
+    runtime.metric(f"Workspace runtime · {runtime_status}", formatting.figure(formatting.hours(now["runtime"]), runtime_status),
                    _change(here["runtime"], before["runtime"], runtime_sides), delta_color="off", border=True,
-                   help=f"{now['workspaces']} active workspaces")
-    cost.metric(f"Managed-AI cost · {status}", formatting.usd(now["cost"]),
+                   help=f"{formatting.hours(now['runtime'])} across {now['workspaces']} active workspaces")
+    cost.metric(f"Managed-AI cost · {status}", formatting.figure(formatting.usd(now["cost"]), status),
                 _change(float(here["cost"]), float(before["cost"]), ai_sides), delta_color="off", border=True,
                 help=f"Exact: {formatting.usd(now['cost'], 6)}. Linked providers only. Provisional until the period has "
                      "ended and every day is matched; incomplete when an export file could not be read; no data "
                      "outside the exports.")
-    tokens.metric(f"Managed-AI tokens · {status}", formatting.compact(now["tokens"]),
+    tokens.metric(f"Managed-AI tokens · {status}", formatting.figure(formatting.compact(now["tokens"]), status),
                   _change(here["tokens"], before["tokens"], ai_sides), delta_color="off", border=True,
                   help=f"{now['tokens']:,} input + cached input + output tokens.")
-    if compared and (ai_sides | runtime_sides) & set(UNCOMPARABLE):
-        st.caption(f"No change is shown for a figure that is incomplete or has no data (against {compared}).")
-    elif compared:
-        st.caption(f"Change vs {compared}.")
+    if compared:
+        st.caption(f"Change vs {compared}."
+                   + (" None is shown for a figure that is incomplete or has no data, on either side."
+                      if (ai_sides | runtime_sides) & set(UNCOMPARABLE) else ""))
     recon, billing = st.columns(2)
     if items[0].billing is None:
         return  # the billing data cannot be read; said above
@@ -74,7 +74,7 @@ def _kpis(view, items, basis, previous, compared: str | None) -> None:
                              for p in item.providers) or "no linked provider"
             _status_card(recon, "Reconciliation", formatting.badge(item.badge), lags)
         allowed = item.billing.creation_allowed
-        _status_card(billing, f"Billing · {item.billing.billing_mode}",
+        _status_card(billing, f"Billing now · {item.billing.billing_mode}",
                      ":orange-badge[billing state unknown]" if allowed is None else
                      ":green-badge[creation allowed]" if allowed else ":red-badge[creation blocked]",
                      "Next action: none." if allowed else
@@ -87,7 +87,7 @@ def _kpis(view, items, basis, previous, compared: str | None) -> None:
         blocked = [s for s in items if s.billing.creation_allowed is False]
         unknown = sum(s.billing.creation_allowed is None for s in items)
         actions = {a: sum(s.billing.next_action == a for s in blocked) for a in ("setup", "funding", "support")}
-        _status_card(billing, "Billing · workspace creation", f"{len(blocked)} of {len(items)} blocked",
+        _status_card(billing, "Billing now · workspace creation", f"{len(blocked)} of {len(items)} blocked",
                      " · ".join(f"{action}: {count}" for action, count in actions.items())
                      + (f" · billing state unknown: {unknown}" if unknown else ""))
 
@@ -106,8 +106,11 @@ def _checklist(view, items) -> None:
         _step(data.level == "full", "2 · Period", formatting.period_text(view.period, view.now, data.stale_until)
               + ("" if data.level == "full" else f" · coverage {data.level}: {data.note}"))
         running = any(s.is_running for s in items)
-        _step(True, "3 · Workspace runtime", f"{formatting.hours(sum(s.runtime_hours for s in items))} across "
-              f"{sum(s.active_workspaces for s in items)} workspaces" + (" · running now" if running else ""))
+        runtime_status = _runtime_status(items)
+        _step(runtime_status not in UNCOMPARABLE, "3 · Workspace runtime",
+              f"{formatting.hours(sum(s.runtime_hours for s in items))} across "
+              f"{sum(s.active_workspaces for s in items)} workspaces · {runtime_status}"
+              + (" · running now" if running else ""))
         view.link("runtime", "Review workspace runtime")
         if items[0].billing is None:
             _step(False, "4–6 · Managed AI, reconciliation, billing", "some exports cannot be read (see above)")

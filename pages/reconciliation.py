@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import charts, formatting, quote, rules, summary
+from usage_analytics import charts, coverage, formatting, quote, rules, summary
 from usage_analytics.view import empty
 from usage_analytics.access import Action, can
 from usage_analytics.areas import Area
@@ -13,6 +13,15 @@ def _badges(item) -> None:
     """Per provider: its badge, a lag line that explains itself, and the total's status. For an ended period the
     badge and status are the period's; today's lag is shown apart, as "today: …"."""
     ended, today = item.period.has_ended(item.now), item.now.date()
+
+    def inside(p) -> str:
+        """What is open inside the period, for a provider (said first: the badge and status are about it)."""
+        if p.status in (rules.NO_DATA, rules.INCOMPLETE):
+            return f"In this period: {p.status}. "
+        if p.period_open_day and (ended or p.period_open_day != p.first_open_day):  # (else the lag line names it)
+            return f"In this period: {rules.open_day_text(p.period_open_status, p.period_open_day, today)}. "
+        return "In this period: every day with usage is matched. " if ended else ""
+
     for p in item.providers:
         with st.container(border=True):
             name, badge, lag, status = st.columns([1.2, 1, 3.4, 1.2])
@@ -21,12 +30,10 @@ def _badges(item) -> None:
                                                  p.first_open_status, item.period, today)
             if ended:
                 badge.markdown(formatting.period_badge(p.badge, p.status))
-                inside = (f"In this period: {rules.open_day_text(p.period_open_status, p.period_open_day, today)}. "
-                          if p.period_open_day else "In this period: every day with usage is matched. ")
-                lag.markdown(f"{inside}Today: {formatting.today_badge(p.lag_days)} {explained}")
+                lag.markdown(f"{inside(p)}Today: {formatting.today_badge(p.lag_days)} {explained}")
             else:
                 badge.markdown(formatting.badge(p.badge))
-                lag.markdown(explained)
+                lag.markdown(f"{inside(p)}{explained}")
             status.markdown(f"total: **{p.status}**")
     for provider in item.not_configured:
         with st.container(border=True):
@@ -42,7 +49,7 @@ def _float(amount) -> float | None:
 
 def _amounts(view, item) -> None:
     """Per provider: metered cost, the provider's own cost and the mismatch in dollars; per day for operators."""
-    if not item.providers:
+    if not item.providers or item.ai_status == rules.NO_DATA:
         return
     st.subheader("Metered and provider cost", anchor=False)
     compared = item.frames.part("reconciliation_amounts", item.account.customer_id)
@@ -107,7 +114,7 @@ def _calendar(found: dict, every: bool, pairs: pd.DataFrame | None, view) -> Non
     if daily.empty:
         view.nothing("None of the customer–provider pairs in the table has usage in this period." if order is not None
                  else "No day in this period has managed-AI usage from a linked provider, so there is nothing to "
-                 "reconcile yet.")
+                 "reconcile yet.", coverage.MANAGED_AI)
         return
     daily["row"] = (daily["customer"] + " · " + daily["provider"]) if every else daily["provider"]
     if order is not None:

@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import charts, formatting, summary
+from usage_analytics import charts, coverage, formatting, summary
 from usage_analytics.view import empty
 from usage_analytics.areas import Area
 from usage_analytics import tables
@@ -23,13 +23,14 @@ def render(user, view) -> None:
     runtime = summary.combined(found, "runtime")
     if runtime.empty:
         view.nothing("No workspace ran in this period, so there is no runtime to show. Running workspaces count up "
-                 "to now; a period that has not started yet is empty.")
+                 "to now; a period that has not started yet is empty.", coverage.RUNTIME)
         return
     every = view.customer_id is None
     running = runtime.loc[runtime["is_running"], "workspace_id"].nunique()
     total, active, templates, live = st.columns(4)
     status = next(iter(found.values())).runtime_status  # (the same for every customer: the exports' state)
-    total.metric(f"Runtime · {status}", formatting.hours(runtime["runtime_hours"].sum()), border=True,
+    total.metric(f"Runtime · {status}", formatting.figure(formatting.hours(runtime["runtime_hours"].sum()), status),
+                 border=True,
                  help="Final once the period has ended and the exports cover it; incomplete when a sessions file "
                       "could not be read.")
     active.metric("Active workspaces", f"{runtime['workspace_id'].nunique():,}", border=True,
@@ -40,7 +41,8 @@ def render(user, view) -> None:
     grain = st.segmented_control("Show per", ["day", "week"], default="day", key="runtime_grain") or "day"
     by = "customer" if every and st.toggle("Colour by customer", key="runtime_by_customer") else "template"
     st.altair_chart(charts.runtime_over_time(runtime, grain, by, view.period, view.now), width="stretch")
-    st.caption(f"Outlined bars: today (UTC), counted only up to {view.now:%H:%M} UTC. Weeks are ISO weeks (Monday, "
+    st.caption((f"Outlined bars: today (UTC), counted only up to {view.now:%H:%M} UTC. "
+                if view.period.start <= view.now < view.period.end else "") + "Weeks are ISO weeks (Monday, "
                f"UTC) cut to the period; a cut week is marked partial. More than {charts.MAX_SERIES} series: the "
                "largest, and the rest as one grey \"other\".")
 

@@ -266,9 +266,9 @@ def _state_channels(states: list[str]) -> dict:
     dash = {WHOLE_DAY: [1, 0], RECONCILED: [1, 0], OPEN: [3, 2], "today": [1, 0]}
     width = {WHOLE_DAY: 0.0, RECONCILED: 0.0, OPEN: 1.0, "today": 2.0}
     keys = [s if s in opacity else "today" for s in states]
-    legend = alt.Legend(title=None, orient="top", direction="horizontal", symbolFillColor="#7d8796",
-                        symbolStrokeColor=TEXT, symbolSize=160, labelLimit=260,
-                        columns=columns(states, 260))
+    legend = None if states == [WHOLE_DAY] else alt.Legend(  # (one plain state: nothing to tell apart)
+        title=None, orient="top", direction="horizontal", symbolFillColor="#7d8796", symbolStrokeColor=TEXT,
+        symbolSize=160, labelLimit=260, columns=columns(states, 260))
     return dict(
         opacity=alt.Opacity("state:N", scale=alt.Scale(domain=states, range=[opacity[k] for k in keys]), legend=legend),
         strokeDash=alt.StrokeDash("state:N", scale=alt.Scale(domain=states, range=[dash[k] for k in keys]),

@@ -17,6 +17,12 @@ from .store import DataError
 from .view import View, refused_note
 
 ALL_CUSTOMERS = "All customers"
+# The datasets each page's figures are made from: its header names unread files and refused rows of these only.
+# (Data health and the access log make no figures of their own: the first lists every problem itself.)
+PAGE_DATASETS = {"overview": coverage.PACK, "handoff": coverage.PACK, "close": coverage.PACK,
+                 "operators": coverage.PACK, "runtime": ("customers", *coverage.RUNTIME),
+                 "managed-ai": ("customers", *coverage.MANAGED_AI), "reconciliation": ("customers", *coverage.MANAGED_AI),
+                 "billing": ("customers", *coverage.BILLING)}
 PLATFORM_PAGES = ("close", "operators", "data-health", "access-log")  # always every customer: no customer picker
 
 
@@ -85,8 +91,9 @@ def header(view: View) -> None:
         st.warning(warning, icon=":material/schedule:")
     where = "the Data health page lists them" if access.can_view(view.user, "data-health") else \
         "the platform's operators can see which"
-    if data.unread:
-        st.error(f"**Incomplete figures:** export files could not be read ({data.unread_text(tuple(data.unread))}). "
+    datasets = PAGE_DATASETS.get(view.page.id, ())
+    if data.unread_in(datasets):
+        st.error(f"**Incomplete figures:** export files could not be read ({data.unread_text(datasets)}). "
                  f"Every figure made from them is marked incomplete and none of them is final; {where}.",
                  icon=":material/broken_image:")
     if data.level != coverage.FULL and view.page.id not in ("data-health", "access-log"):
@@ -95,7 +102,7 @@ def header(view: View) -> None:
                                                   if data.level == coverage.NONE else
                                                   "Its figures cover only that part, and none of them is final."),
                    icon=":material/date_range:")
-    if any(r.status in ("degraded", "unusable") for r in reports.values()) and not data.unread:
+    if any(r.status in ("degraded", "unusable") for r in reports.values()) and not data.unread_in(datasets):
         st.caption(f":material/warning: Some export files or rows could not be used; {where}.")
     if view.customer_id is not None:
         try:  # (the page asks for the same figures next: cached; a problem is said there, once)
@@ -104,4 +111,4 @@ def header(view: View) -> None:
         except DataError:
             found = {}
         if view.customer_id in found:
-            refused_note(found[view.customer_id])
+            refused_note(found[view.customer_id], datasets)

@@ -78,11 +78,11 @@ def coverage(reports: dict, period: Period, now: datetime, fresh_hours: float = 
         return Coverage(as_of, since, NONE, "the period has not started yet", unread)
     fresh = timedelta(hours=fresh_hours)
     if reach <= since:
-        return Coverage(as_of, since, NONE, f"the period ends before the exports start "
-                                            f"(usage from {since:%Y-%m-%d} UTC)", unread)
+        return Coverage(as_of, since, NONE, f"the period ends before the exports start on {since:%Y-%m-%d} UTC",
+                        unread)
     if period.start >= as_of + fresh:
-        return Coverage(as_of, since, NONE, f"the period starts after the exports end "
-                                            f"(data as of {as_of:%Y-%m-%d %H:%M} UTC)", unread)
+        return Coverage(as_of, since, NONE, f"the period starts after the exports end on "
+                                            f"{as_of:%Y-%m-%d %H:%M} UTC", unread)
     gaps = []
     if since > period.start:
         gaps.append(f"the exports start {since:%Y-%m-%d} UTC, inside the period")

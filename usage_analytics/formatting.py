@@ -52,6 +52,15 @@ def badge(label: str) -> str:
 STATUS_COLORS = {rules.FINAL: "green", rules.PROVISIONAL: "orange", rules.INCOMPLETE: "red", rules.NO_DATA: "gray"}
 
 
+WITHOUT_FIGURE = (rules.INCOMPLETE, rules.NO_DATA)  # statuses whose number is not shown as a figure on a card
+
+
+def figure(text: str, status: str) -> str:
+    """A card's figure: the number, or "—" when its status says the number is no figure (an unread file, or no
+    data): a big $0.00 would be read as a zero. The card's label and help carry the status and the number."""
+    return "—" if status in WITHOUT_FIGURE else text
+
+
 def status_badge(status: str) -> str:
     """A total's status (final, provisional, incomplete, no data) as a coloured badge."""
     return f":{STATUS_COLORS.get(status, 'gray')}-badge[{status}]"
@@ -94,12 +103,12 @@ def lag_text(through: datetime, lag_days: int) -> str:
 
 
 def period_text(period: Period, moment: datetime, until: datetime | None = None) -> str:
-    """The period as the scope line shows it: its name, its UTC days, and whether it is closed or open; until:
+    """The period as the scope line shows it: its name, its UTC days, and whether it has ended or is open; until:
     where stale exports stop, when before the period's end or now."""
     label = period.first_day.strftime("%B %Y") if period.is_month else period.label
     span = f"{period.first_day:%Y-%m-%d} → {period.last_day:%Y-%m-%d} UTC"
     if period.has_ended(moment):
-        return f"**{label}** · {span} · closed"
+        return f"**{label}** · {span} · ended"  # ("closed" is what a month close does)
     if moment < period.start:
         return f"**{label}** · {span} · not started yet"
     if until is not None:

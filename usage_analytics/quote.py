@@ -1,8 +1,14 @@
 """Can a final managed-AI number be quoted for a customer and period, and why (or why not), in one sentence."""
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from . import coverage, rules
 from .summary import CustomerSummary
+
+
+def _date(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _plural(count: int, word: str) -> str:
@@ -29,15 +35,21 @@ def final_quote(summary: CustomerSummary) -> tuple[bool, str]:
     if not summary.period.has_ended(summary.now):
         reasons.append(f"the period is open until {summary.period.end:%Y-%m-%d %H:%M} UTC")
     days = summary.ai_daily.drop_duplicates(["provider", "day"])
+    today = summary.now.date()
     for p in summary.providers:
         if p.status == rules.FINAL:
             continue
-        statuses = days[days["provider"] == p.provider]["reconciliation_status"]
-        mismatched = int((statuses == "mismatch").sum())
-        waiting = int(statuses.isin(["pending", "missing"]).sum())
+        mine = days[days["provider"] == p.provider]
+        statuses = mine["reconciliation_status"].tolist()
+        due = [not rules.not_yet_due(_date(day), today) for day in mine["day"]]
+        mismatched = statuses.count("mismatch")
+        open_days = [s in ("pending", "missing") for s in statuses]
+        waiting = sum(o and d for o, d in zip(open_days, due))
+        not_due = sum(o and not d for o, d in zip(open_days, due))
         parts = ([_plural(mismatched, "mismatched day")] if mismatched else []) + \
-                ([f"{_plural(waiting, 'day')} not yet reconciled"] if waiting else [])
+                ([f"{_plural(waiting, 'day')} not yet reconciled"] if waiting else []) + \
+                ([f"{_plural(not_due, 'day')} not due yet"] if not_due else [])
         if parts:
-            reasons.append(f"{p.provider} has {' and '.join(parts)}")
+            reasons.append(f"{p.provider} has {' and '.join([', '.join(parts[:-1]), parts[-1]] if len(parts) > 2 else parts)}")
     because = "; ".join(reasons) if reasons else "not every day with usage is matched yet"
     return False, f"Not yet: the managed-AI total is provisional because {because}." + unlinked

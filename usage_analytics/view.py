@@ -81,11 +81,17 @@ class View:
             return None
         return revisions.for_settings(self.settings).latest(self.period.label)
 
-    def nothing(self, message: str) -> None:
-        """An empty part of the page: its message, or, when the exports do not cover the period at all, that
-        there is no data (never "no usage", which would read as a true zero)."""
+    def nothing(self, message: str, datasets: tuple[str, ...] | None = None) -> None:
+        """An empty part of the page (made from these datasets): its message; or, when a file of one could not
+        be read, that nothing can be shown; or, when the exports do not cover the period at all, that there is
+        no data. Never "no usage", which would read as a true zero. (datasets: None is every one of a pack.)"""
+        datasets = datasets or coverage.PACK
         data = self.coverage()
-        empty(f"There is no data for this period: {data.note}." if data.level == coverage.NONE else message)
+        if data.unread_in(datasets):
+            empty(f"Nothing can be shown here: export files it is made from could not be read "
+                  f"({data.unread_text(datasets)}).")
+        else:
+            empty(f"There is no data for this period: {data.note}." if data.level == coverage.NONE else message)
 
     def link(self, page_id: str, label: str) -> None:
         if page_id in self.links:
@@ -115,13 +121,15 @@ class View:
         return note
 
 
-def refused_note(item: CustomerSummary) -> None:
-    """This customer's own rows that were not used (dataset, count, reason, the value), never a file path."""
-    if not item.refused:
+def refused_note(item: CustomerSummary, datasets: tuple[str, ...]) -> None:
+    """This customer's own rows of these datasets that were not used (dataset, count, reason, the value), never a
+    file path."""
+    refused = [r for r in item.refused if r.dataset in datasets]
+    if not refused:
         return
     lines = "; ".join(f"{r.dataset}: {r.rows:,} row{'s' if r.rows != 1 else ''}, column {r.column} {r.reason}"
                       + (f" ({formatting.literal(repr(r.value), 60)})" if r.value is not None else "")
-                      for r in item.refused)
+                      for r in refused)
     st.warning(f"**Some of this account's own rows in the exports were not used**, so figures made from them "
                f"leave them out: {lines}. The platform's operators can correct the export.", icon=":material/rule:")
 
