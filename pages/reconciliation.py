@@ -130,7 +130,11 @@ def _calendar(found: dict, every: bool, pairs: pd.DataFrame | None, view) -> Non
 def _projects(view) -> None:
     links = view.provider_projects()
     with st.expander(f"Provider projects (operators only) · {len(links)} links"):
-        tables.show(view, links, "provider-projects", when=f"{view.now:%Y-%m-%d}", hide_index=True, width="stretch")
+        tables.show(view, links, "provider-projects", when=f"{view.now:%Y-%m-%d}", hide_index=True, width="stretch",
+                    column_config={"customer_id": "Customer id", "provider": "Provider",
+                                   "provider_project_id": "Provider project id",
+                                   "linked_at": st.column_config.DatetimeColumn("Linked (UTC)",
+                                                                                format="YYYY-MM-DD HH:mm")})
 
 
 def render(user, view) -> None:

@@ -79,9 +79,12 @@ def test_the_sentence_says_whether_a_final_number_can_be_quoted_and_why(store):
     open_ = customer_summary(store, "cus_a", Period.parse("2026-03-10..2026-03-20"), NOW)
     can, sentence = final_quote(open_)
     assert not can
+    # today (20th) and yesterday (19th) are not due yet: mistral's 20th, google's 19th; openai's 16th (pending)
+    # and 18th (no row) are overdue, its 19th is not due
     assert sentence == ("Not yet: the managed-AI total is provisional because the period is open until "
-                        "2026-03-21 00:00 UTC; mistral has 1 day not yet reconciled; anthropic has 1 mismatched day; "
-                        "google has 1 day not yet reconciled; openai has 3 days not yet reconciled.")  # by cost
+                        "2026-03-21 00:00 UTC; mistral has 1 day not due yet; anthropic has 1 mismatched day; "
+                        "google has 1 day not due yet; openai has 2 days not yet reconciled and 1 day not due "
+                        "yet.")  # by cost
 
 
 def test_the_sentence_names_unlinked_providers_and_the_case_with_none_linked(exports):
