@@ -29,7 +29,8 @@ def render(user, view) -> None:
     runtime, cost, status, ready = st.columns(4)
     runtime.metric(f"Workspace runtime · {pack['workspace_runtime_status']}", f"{pack['workspace_runtime_hours']:,.2f} h",
                    border=True)
-    cost.metric("Managed-AI cost (USD)", ai["cost_usd"], border=True, help="Linked providers only, 6 places.")
+    cost.metric("Managed-AI cost (USD)", formatting.figure(ai["cost_usd"], ai["status"]), border=True,
+                help=f"Linked providers only, 6 places: {ai['cost_usd']} in the pack.")
     status.metric("Managed-AI total", ai["status"], border=True,
                   help="Final only when the period has ended and every linked provider is final.")
     ready.metric("Workspace creation", {True: "allowed", False: "blocked", None: "unknown"}[billing["creation_allowed"]],
@@ -64,8 +65,7 @@ def _downloads(view, as_csv: str, as_json: str, latest, incomplete: bool) -> Non
     """The pack as of now; for a closed month also as closed (the revision's own files, byte for byte). An
     incomplete pack says so in its buttons, its file names and the access log."""
     name = f"handoff_{formatting.file_part(view.customer_id)}_{view.period.label}" + ("_INCOMPLETE" if incomplete else "")
-    now = " (as of now)" if latest else ""
-    now += " · incomplete" if incomplete else ""
+    now = " (incomplete)" if incomplete else " (as of now)" if latest else ""
     buttons = st.columns(4 if latest else [1, 1, 3])
     buttons[0].download_button(f"Download CSV{now}", as_csv, f"{name}.csv", "text/csv", icon=":material/download:",
                                width="stretch", on_click=view.log_export("csv" + (" (incomplete)" if incomplete else "")))
