@@ -12,9 +12,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from browser import CHROMIUM, CHROMIUM_ARGS, ROOT, choose, login, serve, settle
+from browser import ROOT, choose, login, serve, settle
 from usage_analytics.build import build
 from usage_analytics.access_log import AccessLog
 from usage_analytics.state_db import StateDB
@@ -31,14 +30,6 @@ def server():
     ARTIFACTS.mkdir(exist_ok=True)
     with serve(log=ARTIFACTS / "server.log") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Tab:

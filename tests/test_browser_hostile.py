@@ -9,14 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from browser import CHROMIUM, CHROMIUM_ARGS, ROOT, choose, login, serve, settle
+from browser import ROOT, choose, login, serve, settle
 from test_hostile import (ADMIN, ADMIN_PASSWORD, BIDI, FOCAL_ID, FOCAL_NAME, FORMULAS, LONG_NAME, MARKUP,
                           write_hostile)
 from usage_analytics import formatting
@@ -56,14 +56,6 @@ def server(hostile, state):
     with serve(env={**hostile.env(state), "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"},
                log=ARTIFACTS / "server-hostile.log") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Visit:
@@ -181,9 +173,21 @@ def _number(text: str) -> bool:
         return False
 
 
-def test_an_operator_on_the_hostile_customer_sees_text_and_downloads_neutralised_tables(chromium, server, state):
-    visit = Visit(chromium, server, "ops")
+
+@contextmanager
+def shots_on_failure(visit: Visit):
+    """A visit that leaves its screenshot and its text under tests/artifacts when the test fails, and closes."""
     try:
+        yield visit
+    except Exception:
+        visit.page.screenshot(path=ARTIFACTS / f"hostile_failed_{visit.username}.png", full_page=True)
+        (ARTIFACTS / f"hostile_failed_{visit.username}.txt").write_text(visit.shown)
+        raise
+    finally:
+        visit.close()
+
+def test_an_operator_on_the_hostile_customer_sees_text_and_downloads_neutralised_tables(chromium, server, state):
+    with shots_on_failure(Visit(chromium, server, "ops")) as visit:
         choose(visit.page, "Customer", FOCAL_OPTION)
         files = {}
         for title in PAGES:
@@ -212,17 +216,10 @@ def test_an_operator_on_the_hostile_customer_sees_text_and_downloads_neutralised
         assert {("csv: top-workspaces", FOCAL_ID), ("csv: managed-ai_by-model", FOCAL_ID), ("csv", FOCAL_ID),
                 ("csv: operators", "all"), ("csv: access-log", "all")} <= took, took
         assert len(log) == sum(len(f) for f in files.values()) + 1  # every table download, and the pack
-    except Exception:
-        visit.page.screenshot(path=ARTIFACTS / f"hostile_failed_{visit.username}.png", full_page=True)
-        (ARTIFACTS / f"hostile_failed_{visit.username}.txt").write_text(visit.shown)
-        raise
-    finally:
-        visit.close()
 
 
 def test_an_operator_on_all_customers_sees_names_shortened_and_downloads_neutralised_tables(chromium, server):
-    visit = Visit(chromium, server, "finance")
-    try:
+    with shots_on_failure(Visit(chromium, server, "finance")) as visit:
         files = {}
         for title in PAGES:
             body = visit.go(title)
@@ -239,17 +236,10 @@ def test_an_operator_on_all_customers_sees_names_shortened_and_downloads_neutral
         for payload in MARKUP:
             assert payload in visit.shown, payload
         visit.asked_only_the_app()
-    except Exception:
-        visit.page.screenshot(path=ARTIFACTS / f"hostile_failed_{visit.username}.png", full_page=True)
-        (ARTIFACTS / f"hostile_failed_{visit.username}.txt").write_text(visit.shown)
-        raise
-    finally:
-        visit.close()
 
 
 def test_the_hostile_customers_admin_sees_text_and_downloads_neutralised_tables(chromium, server, hostile):
-    visit = Visit(chromium, server, ADMIN, ADMIN_PASSWORD)
-    try:
+    with shots_on_failure(Visit(chromium, server, ADMIN, ADMIN_PASSWORD)) as visit:
         files = {}
         for title in ADMIN_PAGES:
             body = visit.go(title)
@@ -261,12 +251,6 @@ def test_the_hostile_customers_admin_sees_text_and_downloads_neutralised_tables(
         assert files["Workspace runtime"] and len(files["Managed AI"]) == 2, files  # (each named for the account)
         assert visit.neutralised == set(FORMULAS)
         visit.asked_only_the_app()
-    except Exception:
-        visit.page.screenshot(path=ARTIFACTS / f"hostile_failed_{visit.username}.png", full_page=True)
-        (ARTIFACTS / f"hostile_failed_{visit.username}.txt").write_text(visit.shown)
-        raise
-    finally:
-        visit.close()
 
 
 def test_chart_labels_show_the_override_as_a_replacement_character(chromium, server):

@@ -14,9 +14,8 @@ import subprocess
 import urllib.request
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from browser import CHROMIUM, CHROMIUM_ARGS, ROOT, login, serve, settle
+from browser import ROOT, login, serve, settle
 from usage_analytics.state_db import StateDB
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -45,15 +44,6 @@ def serve_unprivileged(env: dict, log):
         yield url
     finally:
         started.__exit__(None, None, None)
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
