@@ -5,24 +5,7 @@
 -- and the metered cost those provider figures were compared with (rows with a provider cost), for the page.
 -- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
 -- returns: customer_id VARCHAR, provider VARCHAR, provider_cost_usd DECIMAL, mismatch_usd DECIMAL, provider_cost_days BIGINT, compared_metered_usd DECIMAL
-with days as (
-    select
-        r.customer_id,
-        r.provider,
-        r.usage_date,
-        reconciliation_day_status(r.status) as status,
-        sum(r.provider_cost_usd) as provider_cost_usd,
-        sum(r.metered_cost_usd) filter (where r.provider_cost_usd is not null) as compared_metered_usd,
-        sum(r.provider_cost_usd - r.metered_cost_usd) as difference_usd
-    from reconciliation as r
-    where ($customer_id is null or r.customer_id = $customer_id)
-        and r.usage_date >= cast($period_start as date)
-        and r.usage_date < cast($period_end as date)
-        and cast(r.usage_date as timestamp) < $now
-    group by r.customer_id, r.provider, r.usage_date
-),
-
-final as (
+with final as (
     select
         d.customer_id,
         d.provider,
@@ -30,8 +13,7 @@ final as (
         coalesce(sum(d.difference_usd) filter (where d.status = 'mismatch'), 0) as mismatch_usd,
         count(d.provider_cost_usd) as provider_cost_days,
         sum(d.compared_metered_usd) as compared_metered_usd
-    from days as d
-    semi join linked_providers($customer_id) as l on d.customer_id = l.customer_id and d.provider = l.provider
+    from reconciliation_days_in($customer_id, $period_start, $period_end, $now) as d
     group by d.customer_id, d.provider
 )
 

@@ -5,20 +5,14 @@
 -- returns: customer_id VARCHAR, provider VARCHAR, day DATE, status VARCHAR, metered_cost_usd DECIMAL, provider_cost_usd DECIMAL, difference_usd DECIMAL
 with final as (
     select
-        r.customer_id,
-        r.provider,
-        r.usage_date as day,
-        reconciliation_day_status(r.status) as status,
-        sum(r.metered_cost_usd) as metered_cost_usd,
-        sum(r.provider_cost_usd) as provider_cost_usd,
-        sum(r.provider_cost_usd - r.metered_cost_usd) as difference_usd
-    from reconciliation as r
-    semi join linked_providers($customer_id) as l on r.customer_id = l.customer_id and r.provider = l.provider
-    where ($customer_id is null or r.customer_id = $customer_id)
-        and r.usage_date >= cast($period_start as date)
-        and r.usage_date < cast($period_end as date)
-        and cast(r.usage_date as timestamp) < $now
-    group by r.customer_id, r.provider, r.usage_date
+        d.customer_id,
+        d.provider,
+        d.day,
+        d.status,
+        d.metered_cost_usd,
+        d.provider_cost_usd,
+        d.difference_usd
+    from reconciliation_days_in($customer_id, $period_start, $period_end, $now) as d
 )
 
 select * from final
