@@ -11,14 +11,13 @@ import io
 import re
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
 from urllib.parse import urlparse
 
 import pytest
 
 from browser import ROOT, choose, login, serve, settle
 from test_hostile import (ADMIN, ADMIN_PASSWORD, BIDI, FOCAL_ID, FOCAL_NAME, FORMULAS, LONG_NAME, MARKUP,
-                          write_hostile)
+                          _number, write_hostile)
 from usage_analytics import formatting
 from usage_analytics.access_log import AccessLog
 from usage_analytics.state_db import StateDB
@@ -163,14 +162,6 @@ def _without(text: str, parts: list[str]) -> str:
     for part in parts:
         text = text.replace(part, "")
     return text
-
-
-def _number(text: str) -> bool:
-    try:
-        Decimal(text)
-        return True
-    except InvalidOperation:
-        return False
 
 
 

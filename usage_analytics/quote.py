@@ -1,14 +1,8 @@
 """Can a final managed-AI number be quoted for a customer and period, and why (or why not), in one sentence."""
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from . import coverage, rules
-from .summary import CustomerSummary
-
-
-def _date(value) -> date:
-    return value.date() if isinstance(value, datetime) else value
+from .summary import CustomerSummary, as_date
 
 
 def _plural(count: int, word: str) -> str:
@@ -41,7 +35,7 @@ def final_quote(summary: CustomerSummary) -> tuple[bool, str]:
             continue
         mine = days[days["provider"] == p.provider]
         statuses = mine["reconciliation_status"].tolist()
-        due = [not rules.not_yet_due(_date(day), today) for day in mine["day"]]
+        due = [not rules.not_yet_due(as_date(day), today) for day in mine["day"]]
         mismatched = statuses.count("mismatch")
         open_days = [s in ("pending", "missing") for s in statuses]
         waiting = sum(o and d for o, d in zip(open_days, due))

@@ -190,7 +190,7 @@ def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime, d
 
     @cache  # a few hundred distinct first open days among thousands of providers
     def lag(first_open: date | None, mismatch: bool) -> tuple[date, int, str]:
-        through = rules.reconciled_through(_day(first_open), today)
+        through = rules.reconciled_through(as_date(first_open), today)
         days = rules.lag_days(through, today)
         return through, days, rules.badge(days, mismatch)
 
@@ -205,7 +205,7 @@ def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime, d
         found.setdefault(cid, []).append(ProviderUsage(
             provider, rules.usd(cost), requests, inputs, cached, outputs,
             statuses[rules.total_status(ended, usage_days, matched) == rules.FINAL], badge, through, days,
-            _day(first_open), first_status, _day(period_open), period_status,
+            as_date(first_open), first_status, as_date(period_open), period_status,
             None if provider_cost is None else rules.usd(provider_cost), rules.usd(mismatch)))
     for listed in found.values():
         if len(listed) > 1:
@@ -220,7 +220,8 @@ def _largest_cost_first(usage: ProviderUsage) -> tuple[Decimal, str]:
     return -usage.cost_usd, usage.provider
 
 
-def _day(value) -> date | None:
+def as_date(value) -> date | None:
+    """A day as the query rows hold it (a date, or a datetime or Timestamp at midnight) as a date."""
     return value.date() if isinstance(value, (pd.Timestamp, datetime)) else value
 
 
