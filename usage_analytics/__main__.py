@@ -31,11 +31,10 @@ class Incomplete(Exception):
 def _complete(store, datasets: tuple[str, ...], args: argparse.Namespace, what: str) -> None:
     """Refuse to write figures made from a dataset with files that could not be read, unless the command
     line says --allow-incomplete (then the output itself says incomplete)."""
-    unread = {name: len(r.bad_files) for name, r in store.reports.items() if r.bad_files and name in datasets}
+    unread = coverage.unread_files(store.reports, datasets)
     if unread and not args.allow_incomplete:
-        files = ", ".join(f"{name}: {count} file{'s' if count != 1 else ''}" for name, count in unread.items())
-        raise Incomplete(f"{what} would be incomplete: {files} could not be read (`check` names them); "
-                         "fix the exports, or give --allow-incomplete to write it marked incomplete")
+        raise Incomplete(f"{what} would be incomplete: {coverage.files_text(unread)} could not be read (`check` "
+                         "names them); fix the exports, or give --allow-incomplete to write it marked incomplete")
 
 
 class Parser(argparse.ArgumentParser):
@@ -217,8 +216,7 @@ def _focus(args: argparse.Namespace) -> int:
             nonlocal store, unread
             store = build(settings.data_dir, settings.now(), settings.store_dir, _progress)
             _complete(store, coverage.FOCUS, args, "the FOCUS file")
-            unread = ", ".join(f"{name}: {len(r.bad_files)} file{'s' if len(r.bad_files) != 1 else ''}"
-                               for name, r in store.reports.items() if r.bad_files and name in coverage.FOCUS)
+            unread = coverage.files_text(coverage.unread_files(store.reports, coverage.FOCUS))
             return focus.charges(closing.figures_of(store, period, settings.now(), args.customer))
 
         text = closing.focus_file(latest, charges, period, settings.platform_name, args.customer)

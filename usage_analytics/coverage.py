@@ -21,6 +21,17 @@ PACK = ("customers", *BILLING, *RUNTIME, *MANAGED_AI)  # what a handoff pack or 
 FOCUS = ("customers", *MANAGED_AI)  # what a FOCUS file is made from
 
 
+def unread_files(reports: dict, datasets: tuple[str, ...] | None = None) -> dict[str, int]:
+    """Files that could not be read, per dataset (of these datasets; None: every one)."""
+    return {name: len(r.bad_files) for name, r in reports.items()
+            if r.bad_files and (datasets is None or name in datasets)}
+
+
+def files_text(counts: dict[str, int]) -> str:
+    """{'ai_usage': 1} as 'ai_usage: 1 file', for one-line messages ('' when there are none)."""
+    return ", ".join(f"{name}: {count} file{'s' if count != 1 else ''}" for name, count in counts.items())
+
+
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -49,8 +60,7 @@ class Coverage:
 
     def unread_text(self, datasets: tuple[str, ...]) -> str:
         """'ai_usage: 1 file' …, for one-line messages ('' when every file was read)."""
-        return ", ".join(f"{name}: {count} file{'s' if count != 1 else ''}"
-                         for name, count in self.unread_in(datasets).items())
+        return files_text(self.unread_in(datasets))
 
     def block(self) -> dict:
         """The pack's `data` block without the customer's own rejected rows (handoff.pack adds them)."""
@@ -70,7 +80,7 @@ def coverage(reports: dict, period: Period, now: datetime, fresh_hours: float = 
     # The exports are taken to start at the beginning of the UTC day of their first event: a period starting
     # that day is covered (exports hold whole days; the first customer rarely starts at midnight).
     since = None if first is None else datetime.combine(first.date(), time(0), tzinfo=timezone.utc)
-    unread = {name: len(r.bad_files) for name, r in reports.items() if r.bad_files}
+    unread = unread_files(reports)
     reach = min(now, period.end)
     if as_of is None or since is None:
         return Coverage(as_of, since, NONE, "the exports hold no usage yet", unread)
