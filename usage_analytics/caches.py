@@ -168,3 +168,14 @@ def accounts(settings: Settings) -> tuple[dict[str, Account] | None, str]:
     except DataError as error:
         log.warning("customers unavailable: %s", error)
         return None, str(error)
+
+
+@_shared(max_entries=64, ttl=3600, copy=pd.DataFrame.copy)
+def runtime_by_user(data_dir: str, fingerprint: str, customer_id: str | None, first_day: date, last_day: date,
+                    now: datetime) -> pd.DataFrame:
+    """Workspace runtime per user of one customer (all customers for None) in a period as of now: hours,
+    workspaces and whether one of theirs runs now (queries/runtime_by_user.sql). Fetched only by the runtime
+    page, so it is no part of the summaries every page computes."""
+    period = Period(first_day, last_day)
+    return _store(data_dir, fingerprint).run("runtime_by_user", customer_id=customer_id, period_start=period.start,
+                                             period_end=period.end, now=now)

@@ -1,0 +1,152 @@
+"""Workspace runtime per user (issue 16): a user's overlapping sessions on one workspace count once, two users
+on one workspace each count their own hours; clipping, running sessions and sessions of no length as the
+workspace runtime rule has them (given/expect, the hours worked out by hand in the comments)."""
+import pytest
+
+from conftest import at, session
+from usage_analytics.periods import Period
+
+MARCH = Period.parse("2026-03")
+LATER = at("2026-06-01 00:00")  # March has ended: nothing is running
+
+
+def use(user: str, workspace: str, start: str, end: str | None, customer: str = "cus_a") -> dict:
+    """A session of this user (conftest's session() is always usr_1's)."""
+    return {**session(workspace, start, end, customer=customer), "user_id": user}
+
+
+def per_user(store, period=MARCH, now=LATER, customer="cus_a"):
+    rows = store.run("runtime_by_user", customer_id=customer, period_start=period.start, period_end=period.end,
+                     now=now)
+    return [(r.customer_id, r.user_id, round(r.runtime_hours, 6), r.workspaces, bool(r.is_running))
+            for r in rows.itertuples()]
+
+
+def workspace_hours(store, now=LATER):
+    rows = store.run("runtime_by_workspace_day", customer_id="cus_a", period_start=MARCH.start,
+                     period_end=MARCH.end, now=now)
+    return round(rows["runtime_hours"].sum(), 6)
+
+
+def test_a_users_overlapping_sessions_on_one_workspace_count_once(exports):
+    store = exports(workspace_sessions=[
+        use("usr_1", "ws1", "2026-03-10 10:00", "2026-03-10 12:00"),
+        use("usr_1", "ws1", "2026-03-10 11:00", "2026-03-10 14:00"),  # overlaps: union 10:00-14:00, 4 h not 5
+        use("usr_1", "ws1", "2026-03-10 14:00", "2026-03-10 15:00"),  # touches: 10:00-15:00, 5 h
+        use("usr_1", "ws1", "2026-03-10 16:00", "2026-03-10 20:00"),  # a second run: 4 h
+        use("usr_1", "ws1", "2026-03-10 17:00", "2026-03-10 18:00"),  # nested in it: nothing more
+    ])
+    assert per_user(store) == [("cus_a", "usr_1", 9.0, 1, False)]  # 5 + 4
+
+
+def test_two_users_on_one_workspace_each_count_their_own_hours(exports):
+    store = exports(workspace_sessions=[
+        use("usr_1", "ws1", "2026-03-10 10:00", "2026-03-10 12:00"),  # 2 h
+        use("usr_2", "ws1", "2026-03-10 11:00", "2026-03-10 14:00"),  # 3 h, overlapping usr_1's by 1 h
+    ])
+    assert per_user(store) == [("cus_a", "usr_2", 3.0, 1, False), ("cus_a", "usr_1", 2.0, 1, False)]
+    # the workspace ran 10:00-14:00: 4 h, less than the users' 2 + 3
+    assert workspace_hours(store) == 4.0
+
+
+def test_another_users_session_never_joins_two_runs_of_a_user(exports):
+    store = exports(workspace_sessions=[
+        use("usr_1", "ws1", "2026-03-10 10:00", "2026-03-10 11:00"),  # 1 h
+        use("usr_2", "ws1", "2026-03-10 10:30", "2026-03-10 12:30"),  # 2 h, bridging usr_1's two sessions
+        use("usr_1", "ws1", "2026-03-10 12:00", "2026-03-10 13:00"),  # 1 h: usr_1 has 2 h, not 10:00-13:00
+    ])
+    assert per_user(store) == [("cus_a", "usr_1", 2.0, 1, False), ("cus_a", "usr_2", 2.0, 1, False)]
+    assert workspace_hours(store) == 3.0  # the workspace ran 10:00-13:00
+
+
+def test_sessions_crossing_the_period_start_or_end_are_clipped(exports):
+    store = exports(workspace_sessions=[
+        use("usr_1", "ws1", "2026-02-28 22:00", "2026-03-01 03:00"),  # 3 h of it in March
+        use("usr_2", "ws2", "2026-03-31 20:00", "2026-04-01 06:00"),  # 4 h of it in March
+        use("usr_3", "ws3", "2026-02-20 00:00", "2026-04-10 00:00"),  # all of March: 31 * 24 = 744 h
+        use("usr_4", "ws4", "2026-02-27 09:00", "2026-03-01 00:00"),  # ends at the period start: nothing
+        use("usr_4", "ws4", "2026-04-01 00:00", "2026-04-02 00:00"),  # starts at the period end: nothing
+    ])
+    assert per_user(store) == [
+        ("cus_a", "usr_3", 744.0, 1, False),
+        ("cus_a", "usr_2", 4.0, 1, False),
+        ("cus_a", "usr_1", 3.0, 1, False),
+    ]
+    assert per_user(store, Period.parse("2026-04")) == [
+        ("cus_a", "usr_3", 216.0, 1, False),  # April 1-9: 9 * 24 h
+        ("cus_a", "usr_4", 24.0, 1, False),  # April 1, whole
+        ("cus_a", "usr_2", 6.0, 1, False),  # April 1, 00:00-06:00
+    ]
+
+
+def test_a_running_session_counts_up_to_now_and_marks_its_user_running(exports):
+    store = exports(workspace_sessions=[
+        use("usr_1", "ws1", "2026-03-15 09:00", None),  # to now, 12:30: 3.5 h
+        use("usr_1", "ws1", "2026-03-15 08:00", "2026-03-15 10:00"),  # merged with it: 08:00-12:30, 4.5 h
+        use("usr_2", "ws1", "2026-03-15 09:00", "2026-03-15 18:00"),  # ends after now: 09:00-12:30, 3.5 h
+        use("usr_3", "ws2", "2026-03-15 07:00", "2026-03-15 08:00"),  # ended: 1 h, not running
+        use("usr_4", "ws2", "2026-03-15 12:30", None),  # starts at now: nothing yet
+    ])
+    assert per_user(store, now=at("2026-03-15 12:30")) == [
+        ("cus_a", "usr_1", 4.5, 1, True),
+        ("cus_a", "usr_2", 3.5, 1, True),
+        ("cus_a", "usr_3", 1.0, 1, False),
+    ]
+
+
+def test_a_running_session_never_counts_past_the_period_end(exports):
+    store = exports(workspace_sessions=[use("usr_1", "ws1", "2026-03-31 20:00", None)])
+    # now is in April: March counts 20:00-24:00, and the session is still running
+    assert per_user(store, now=at("2026-04-01 03:00")) == [("cus_a", "usr_1", 4.0, 1, True)]
+
+
+def test_sessions_of_no_length_count_for_nothing(exports):
+    store = exports(workspace_sessions=[
+        use("usr_1", "ws1", "2026-03-10 10:00", "2026-03-10 10:00"),  # no length: usr_1 has no runtime
+        use("usr_2", "ws1", "2026-03-10 11:00", "2026-03-10 12:00"),  # 1 h
+        use("usr_2", "ws2", "2026-03-10 13:00", "2026-03-10 13:00"),  # no length: ws2 is not one of usr_2's
+    ])
+    assert per_user(store) == [("cus_a", "usr_2", 1.0, 1, False)]
+
+
+def test_a_user_on_two_workspaces_counts_both_and_two_workspaces(exports):
+    store = exports(workspace_sessions=[
+        use("usr_1", "ws1", "2026-03-10 10:00", "2026-03-10 12:00"),  # 2 h
+        use("usr_1", "ws2", "2026-03-10 11:00", "2026-03-10 13:00"),  # 2 h on another workspace, at the same time
+        use("usr_1", "ws2", "2026-03-11 09:00", "2026-03-11 09:30"),  # 0.5 h
+    ])
+    # merging is per workspace: the 11:00-12:00 overlap of ws1 and ws2 counts on each
+    assert per_user(store) == [("cus_a", "usr_1", 4.5, 2, False)]
+
+
+def test_only_the_customer_asked_for_and_every_customer_for_none(exports):
+    store = exports(workspace_sessions=[
+        use("usr_1", "ws1", "2026-03-10 10:00", "2026-03-10 11:00"),  # cus_a usr_1: 1 h
+        use("usr_2", "ws1", "2026-03-10 10:00", "2026-03-10 13:00"),  # cus_a usr_2: 3 h
+        use("usr_1", "ws9", "2026-03-10 10:00", "2026-03-10 15:00", customer="cus_b"),  # cus_b usr_1: 5 h
+        use("usr_7", "ws8", "2026-03-12 00:00", "2026-03-12 02:00", customer="cus_b"),  # cus_b usr_7: 2 h
+    ])
+    assert per_user(store) == [("cus_a", "usr_2", 3.0, 1, False), ("cus_a", "usr_1", 1.0, 1, False)]
+    assert per_user(store, customer="cus_b") == [("cus_b", "usr_1", 5.0, 1, False), ("cus_b", "usr_7", 2.0, 1, False)]
+    assert per_user(store, customer="cus_nobody") == []
+    # every customer: by customer, then hours (largest first); the same user id in two customers is two users
+    assert per_user(store, customer=None) == [
+        ("cus_a", "usr_2", 3.0, 1, False),
+        ("cus_a", "usr_1", 1.0, 1, False),
+        ("cus_b", "usr_1", 5.0, 1, False),
+        ("cus_b", "usr_7", 2.0, 1, False),
+    ]
+
+
+def test_users_with_equal_hours_are_ordered_by_user_id(exports):
+    store = exports(workspace_sessions=[
+        use("usr_b", "ws1", "2026-03-10 10:00", "2026-03-10 11:00"),
+        use("usr_a", "ws2", "2026-03-10 10:00", "2026-03-10 11:00"),
+    ])
+    assert [r[1] for r in per_user(store)] == ["usr_a", "usr_b"]
+
+
+def test_no_session_in_the_period_gives_no_rows(exports):
+    store = exports(workspace_sessions=[use("usr_1", "ws1", "2026-02-10 10:00", "2026-02-10 11:00")])
+    assert per_user(store) == []
+    assert per_user(store, Period.parse("2026-02")) == [("cus_a", "usr_1", 1.0, 1, False)]
