@@ -38,7 +38,8 @@ def test_a_bad_analytics_now_names_the_variable():
 
 def test_every_setting_has_a_variable_help_and_default():
     assert [v for v, _, _ in config.describe()] == ["USAGE_DATA_DIR", "AUTH_CONFIG", "AUTH_COOKIE_KEY", "ANALYTICS_NOW",
-                                                    "EXPORT_MAX_AGE_HOURS", "STATE_DIR", "CLOSE_DIR", "PLATFORM_NAME",
+                                                    "EXPORT_MAX_AGE_HOURS", "LOW_BALANCE_DAYS", "ONBOARDING_STALL_DAYS",
+                                                    "STATE_DIR", "CLOSE_DIR", "PLATFORM_NAME",
                                                     "DEMO_MODE",
                                                     "AUTH_SESSION_HOURS", "AUTH_THROTTLE_WINDOW_MINUTES",
                                                     "AUDIT_RETENTION_DAYS"]

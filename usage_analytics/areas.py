@@ -10,6 +10,7 @@ class Area(Enum):
     RUNTIME = "workspace runtime"
     AI = "managed-AI usage and reconciliation"
     BILLING = "billing"
+    AHEAD = "balance estimates and projections"  # (usage since a snapshot and over the last 7 days)
 
 
 # The totals queries each area reads at once (the fastest areas first: their figures are made while the
@@ -18,6 +19,7 @@ TOTALS = {
     Area.BILLING: ("billing_snapshot", "customer_refused_rows"),
     Area.AI: ("ai_usage_by_provider", "reconciliation_summary", "ai_unlinked_providers", "reconciliation_amounts"),
     Area.RUNTIME: ("runtime_totals",),
+    Area.AHEAD: ("outlook",),
 }
 DETAILS = {  # rows fetched when a page first asks for them -> their area
     "runtime_by_workspace_day": Area.RUNTIME,

@@ -130,16 +130,17 @@ def store(source_: Source) -> Store:
 # them across sessions is safe.
 @_shared(max_entries=256, ttl=3600, spinner="Computing figures…")
 def _summaries(data_dir: str, fingerprint: str, customer_id: str | None, first_day: date, last_day: date,
-               now: datetime, fresh_hours: float) -> dict[str, CustomerSummary]:
+               now: datetime, fresh_hours: float, low_days: float) -> dict[str, CustomerSummary]:
     return summary.summaries(_store(data_dir, fingerprint), Period(first_day, last_day), now, customer_id,
-                             strict=False, fresh_hours=fresh_hours)
+                             strict=False, fresh_hours=fresh_hours, low_days=low_days)
 
 
 def summaries(source_: Source, customer_id: str | None, period: Period, moment: datetime,
-              fresh_hours: float) -> dict[str, CustomerSummary]:
+              settings: Settings) -> dict[str, CustomerSummary]:
     """Figures per customer in scope (one, or all for None) for a period as of a moment; exports this many
-    hours old still reach the moment (EXPORT_MAX_AGE_HOURS)."""
-    return _summaries(*source_, customer_id, period.first_day, period.last_day, moment, fresh_hours)
+    hours old still reach the moment (EXPORT_MAX_AGE_HOURS), balances under LOW_BALANCE_DAYS are low."""
+    return _summaries(*source_, customer_id, period.first_day, period.last_day, moment,
+                      settings.export_max_age_hours, settings.low_balance_days)
 
 
 @_shared(max_entries=64, ttl=3600, copy=pd.DataFrame.copy)

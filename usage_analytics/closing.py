@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Callable
 
-from . import focus, handoff, rules, summary, validation
+from . import focus, handoff, outlook, rules, summary, validation
 from .contract import USAGE_COUNTS
 from .periods import Period
 from .revisions import Revision, Revisions
@@ -51,18 +51,19 @@ def cutoff(reports: dict) -> dict[str, str | None]:
     return {name: r.newest.isoformat().replace("+00:00", "Z") if r.newest else None for name, r in reports.items()}
 
 
-def figures_of(store: Store, period: Period, now: datetime, customer_id: str | None = None
-               ) -> dict[str, summary.CustomerSummary]:
+def figures_of(store: Store, period: Period, now: datetime, customer_id: str | None = None,
+               low_days: float = outlook.DEFAULT_LOW_DAYS) -> dict[str, summary.CustomerSummary]:
     """Every customer's figures (or one's) for a close, by customer id."""
-    found = summary.summaries(store, period, now, customer_id)
+    found = summary.summaries(store, period, now, customer_id, low_days=low_days)
     if customer_id is not None and customer_id not in found:
         raise CloseError(f"customer {customer_id!r} is not in the customers dataset")
     return dict(sorted(found.items()))
 
 
-def packs(store: Store, period: Period, now: datetime, customer_id: str | None = None) -> dict[str, dict]:
+def packs(store: Store, period: Period, now: datetime, customer_id: str | None = None,
+          low_days: float = outlook.DEFAULT_LOW_DAYS) -> dict[str, dict]:
     """Every customer's handoff pack (or one's), as `handoff` makes it, by customer id."""
-    return {cid: handoff.pack(item) for cid, item in figures_of(store, period, now, customer_id).items()}
+    return {cid: handoff.pack(item) for cid, item in figures_of(store, period, now, customer_id, low_days).items()}
 
 
 def compared(pack: dict) -> dict:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .coverage import DEFAULT_FRESH_HOURS
+from .outlook import DEFAULT_LOW_DAYS, DEFAULT_STALL_DAYS
 from .periods import EARLIEST, LATEST
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +54,16 @@ class Settings:
         default=DEFAULT_FRESH_HOURS,
         metadata={"env": "EXPORT_MAX_AGE_HOURS",
                   "help": "an export whose newest session or AI usage is older than this many hours is flagged stale"},
+    )
+    low_balance_days: float = field(
+        default=DEFAULT_LOW_DAYS,
+        metadata={"env": "LOW_BALANCE_DAYS", "help": "runway (days) under which a prepaid balance or an approved "
+                                                   "trial counts as running out"},
+    )
+    onboarding_stall_days: float = field(
+        default=DEFAULT_STALL_DAYS,
+        metadata={"env": "ONBOARDING_STALL_DAYS", "help": "days in onboarding (since the account was created) after "
+                                                        "which a customer joins the attention queue"},
     )
     state_dir: Path = field(
         default=PROJECT_ROOT / "state",
@@ -141,6 +152,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         data_dir=data_dir, auth_config=auth_config, auth_cookie_key=cookie_key, analytics_now=now,
         export_max_age_hours=_positive(env, "EXPORT_MAX_AGE_HOURS", "hours"),
+        low_balance_days=_positive(env, "LOW_BALANCE_DAYS", "days"),
+        onboarding_stall_days=_positive(env, "ONBOARDING_STALL_DAYS", "days"),
         state_dir=Path(env.get("STATE_DIR") or Settings.state_dir),
         close_dir=Path(env["CLOSE_DIR"]) if env.get("CLOSE_DIR") else None,
         platform_name=(env.get("PLATFORM_NAME") or "").strip() or Settings.platform_name,

@@ -107,7 +107,7 @@ def header(view: View) -> None:
     if view.customer_id is not None:
         try:  # (the page asks for the same figures next: cached; a problem is said there, once)
             found = caches.summaries(view.source, view.customer_id, view.period, view.now,
-                                     view.settings.export_max_age_hours)
+                                     view.settings)
         except DataError:
             found = {}
         if view.customer_id in found:

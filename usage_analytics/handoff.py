@@ -14,7 +14,8 @@ CSV_COLUMNS = (
     "customer_id", "customer_name", "period_start", "period_end", "period_final", "generated_at",
     "provider", "cost_usd", *USAGE_COUNTS, "status", "badge", "reconciled_through", "lag_days",
     "provider_cost_usd", "mismatch_usd", "workspace_runtime_hours", "workspace_runtime_status", "billing_mode",
-    "creation_allowed", "next_action", "billing_gates", "closed_revision", "restated", "data_as_of",
+    "creation_allowed", "next_action", "billing_gates", "workspace_hours_estimated_now", "workspace_hours_runway_days",
+    "ai_usd_estimated_now", "ai_usd_runway_days", "balance_low", "closed_revision", "restated", "data_as_of",
     "data_coverage", "unread_files", "rejected_rows", "provisional_because",
 )
 TOTAL_ROW = "TOTAL"
@@ -71,9 +72,17 @@ def pack(summary: CustomerSummary, close: dict | None = None) -> dict:
             "next_action": readiness.next_action,
             "reason": readiness.reason,
             "gates": [{"gate": g.gate, "passed": g.passed, "detail": g.detail} for g in readiness.gates],
+            "balances": _balances(summary),
         },
         "close": close,
     }
+
+
+def _balances(summary: CustomerSummary) -> dict | None:
+    """A prepaid account's balances estimated as of generated_at (outlook.Balance.block); None when the account
+    is not prepaid. An estimate beside the readiness verdict, which reads the platform's snapshot."""
+    found = summary.balances
+    return None if found is None else {b.kind: b.block() for b in found}
 
 
 def to_json(data: dict) -> str:
@@ -132,8 +141,18 @@ def _rows(data: dict) -> list[dict]:
         "creation_allowed": billing["creation_allowed"],
         "next_action": billing["next_action"],
         "billing_gates": "; ".join(f"{g['gate']}: {'pass' if g['passed'] else 'fail'}" for g in billing["gates"]),
+        **_balance_cells(billing.get("balances")),
     })
     return rows
+
+
+def _balance_cells(balances: dict | None) -> dict:
+    """The TOTAL row's balance columns (empty for an account that is not prepaid)."""
+    if not balances:
+        return {}
+    cells = {f"{kind}_{field}": block[field] for kind, block in balances.items()
+             for field in ("estimated_now", "runway_days")}
+    return {**cells, "balance_low": any(block["low"] for block in balances.values())}
 
 
 def _csv(rows: list[dict]) -> str:

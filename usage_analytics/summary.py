@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from . import coverage, rules
+from . import coverage, outlook, rules
 from .areas import TOTALS, Area
 from .coverage import Coverage
 from .contract import TOKEN_COUNTS, USAGE_COUNTS
@@ -74,6 +74,34 @@ class CustomerSummary:
     gaps: dict[Area, str] = field(default_factory=dict)  # an area whose data cannot be used -> why
     data: Coverage = Coverage(None, None, coverage.NONE, "")  # what the exports cover of the period (shared)
     refused: tuple[Refused, ...] = ()  # this customer's own rows that were not used
+    ahead: outlook.Usage = outlook.Usage()  # usage over the last 7 whole days, and since a prepaid snapshot
+    low_days: float = outlook.DEFAULT_LOW_DAYS  # LOW_BALANCE_DAYS
+
+    @property
+    def balances(self) -> tuple[outlook.Balance, ...] | None:
+        """The prepaid balances estimated now (None: not prepaid, or the billing state or the usage since the
+        snapshot cannot be known)."""
+        if self.billing is None or self.billing.creation_allowed is None or Area.AHEAD in self.gaps:
+            return None
+        return outlook.balances(self.billing.snapshot, self.ahead, self.now, self.low_days, self.account.created_at)
+
+    @property
+    def trial(self) -> outlook.Trial | None:
+        """An approved trial's countdown (None for any other account)."""
+        if self.billing is None or self.billing.creation_allowed is None:
+            return None
+        return outlook.trial(self.billing.snapshot, self.now, self.low_days)
+
+    def projected(self, figure: str) -> float | Decimal | None:
+        """runtime_hours or ai_cost_usd projected to the period's end while it is open, from the last 7 whole days'
+        daily average; None when the period is not open or the figure cannot be projected honestly (its status
+        is not provisional, or the usage of the last 7 days is unknown). Never part of a total or an export."""
+        status = self.runtime_status if figure == "runtime_hours" else self.ai_status
+        if status != rules.PROVISIONAL or self.data.stale_until is not None or Area.AHEAD in self.gaps:
+            return None  # (stale exports would understate the last 7 days' rate)
+        if figure == "runtime_hours":
+            return outlook.projected(self.runtime_hours, self.ahead.runtime_hours_7d, self.period, self.now)
+        return outlook.projected(self.ai_cost_usd, self.ahead.ai_usd_7d, self.period, self.now)
 
     # A new frame on every access (a cut of the shared result, copied by pandas only when written to): the
     # app caches summaries as shared objects, so no page may get a frame that another session reads.
@@ -281,8 +309,15 @@ def _billing(account: Account, snapshot: rules.BillingSnapshot | None, refused: 
     return rules.billing_readiness(account.account_status, snapshot, now)
 
 
+def _ahead(frame: pd.DataFrame) -> dict[str, outlook.Usage]:
+    return {cid: outlook.Usage(float(hours_7d), ai_7d, None if since is None else float(since), ai_since)
+            for cid, hours_7d, ai_7d, since, ai_since in zip(*columns(
+                frame, "customer_id", "runtime_hours_7d", "ai_usd_7d", "runtime_hours_since", "ai_usd_since"))}
+
+
 def summaries(store: Store, period: Period, now: datetime, customer_id: str | None = None,
-              strict: bool = True, fresh_hours: float = coverage.DEFAULT_FRESH_HOURS) -> dict[str, CustomerSummary]:
+              strict: bool = True, fresh_hours: float = coverage.DEFAULT_FRESH_HOURS,
+              low_days: float = outlook.DEFAULT_LOW_DAYS) -> dict[str, CustomerSummary]:
     """Everything the review flow shows per customer (one, or all when customer_id is None), as of now.
 
     The same queries serve one customer and all of them, so an operator's table and a customer's
@@ -317,6 +352,7 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
     runtime = {cid: (hours, workspaces, running_now) for cid, hours, workspaces, running_now in zip(*columns(
         _area(Area.RUNTIME, running, strict, fetched, gaps)["runtime_totals"], "customer_id", "runtime_hours",
         "active_workspaces", "is_running")) if cid}
+    ahead = _ahead(_area(Area.AHEAD, running, strict, fetched, gaps)["outlook"])
     shared = Frames(store, window, gaps, fetched)
     result = {}
     for cid, acct in found.items():
@@ -335,6 +371,8 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
             gaps=gaps,
             data=data,
             refused=tuple(refused.get(cid, ())),
+            ahead=ahead.get(cid, outlook.Usage()),
+            low_days=low_days,
         )
     return result
 
@@ -374,9 +412,10 @@ def trend(found: dict[str, CustomerSummary], part: str) -> pd.DataFrame:
     return _joined(frames)
 
 
-def customer_summary(store: Store, customer_id: str, period: Period, now: datetime) -> CustomerSummary:
+def customer_summary(store: Store, customer_id: str, period: Period, now: datetime,
+                     low_days: float = outlook.DEFAULT_LOW_DAYS) -> CustomerSummary:
     """Everything the review flow shows for one customer and period, evaluated as of now."""
-    found = summaries(store, period, now, customer_id)
+    found = summaries(store, period, now, customer_id, low_days=low_days)
     if customer_id not in found:
         raise UnknownCustomer(f"customer {customer_id!r} is not in the customers dataset")
     return found[customer_id]

@@ -43,7 +43,7 @@ class View:
         is missing."""
         try:
             return caches.summaries(self.source, self.customer_id, period or self.period, now or self.now,
-                                    self.settings.export_max_age_hours)
+                                    self.settings)
         except DataError as error:
             st.error(f"These figures cannot be computed from the exports: {error}", icon=":material/error:")
             return None

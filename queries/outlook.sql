@@ -1,0 +1,113 @@
+-- What the look ahead reads, per customer (one, or all when $customer_id is null), as of $now:
+--   runtime_hours_7d, ai_usd_7d: workspace runtime (the runtime rule) and managed-AI cost of linked providers
+--     over the 7 whole UTC days before today's midnight (the burn of a prepaid balance, and the daily rate a
+--     projection to the period's end uses);
+--   runtime_hours_since, ai_usd_since: usage since the as_of of the customer's billing snapshot in force, for
+--     prepaid accounts only (null for the others): runtime by the runtime rule clipped at as_of, and the cost
+--     of linked providers' AI buckets starting at or after as_of, up to $now.
+-- One row per customer with any of these (a customer without a row has used nothing).
+-- params: $customer_id VARCHAR, $now TIMESTAMP
+-- returns: customer_id VARCHAR, runtime_hours_7d DOUBLE, ai_usd_7d DECIMAL, runtime_hours_since DOUBLE, ai_usd_since DECIMAL
+with snapshot as (
+    select
+        b.customer_id,
+        b.as_of,
+        b.billing_mode
+    from billing_accounts as b
+    where ($customer_id is null or b.customer_id = $customer_id)
+        and b.as_of <= $now
+    qualify row_number() over (partition by b.customer_id order by b.as_of desc) = 1
+),
+
+prepaid as (
+    select
+        s.customer_id,
+        s.as_of
+    from snapshot as s
+    where s.billing_mode = 'prepaid'
+),
+
+runtime_7d as (
+    select
+        r.customer_id,
+        sum(epoch(r.end_at - r.start_at)) / 3600.0 as runtime_hours
+    from runtime_runs_in($customer_id, date_trunc('day', $now) - interval 7 day, date_trunc('day', $now), $now) as r
+    group by r.customer_id
+),
+
+ai_7d as (
+    select
+        u.customer_id,
+        sum(u.cost_usd) as cost_usd
+    from ai_linked_usage_in($customer_id, date_trunc('day', $now) - interval 7 day, date_trunc('day', $now)) as u
+    group by u.customer_id
+),
+
+runtime_since as (
+    select
+        r.customer_id,
+        sum(epoch(r.end_at - greatest(r.start_at, p.as_of))) / 3600.0 as runtime_hours
+    from runtime_runs_in($customer_id, (select min(q.as_of) from prepaid as q), $now, $now) as r
+    join prepaid as p on r.customer_id = p.customer_id
+    where r.end_at > p.as_of
+    group by r.customer_id
+),
+
+-- Whole days after the snapshot's day and before today from the daily rollup; the snapshot's own day (from
+-- as_of) and today (to now) from the hourly buckets. The two parts never hold the same bucket.
+ai_since_rows as (
+    select
+        d.customer_id,
+        d.provider,
+        d.cost_usd
+    from ai_usage_daily as d
+    join prepaid as p on d.customer_id = p.customer_id
+    where d.day > cast(p.as_of as date)
+        and d.day < cast($now as date)
+    union all
+    select
+        u.customer_id,
+        u.provider,
+        u.cost_usd
+    from ai_usage as u
+    join prepaid as p on u.customer_id = p.customer_id
+    where u.bucket_start >= p.as_of
+        and u.bucket_start < $now
+        and (u.bucket_start < date_trunc('day', p.as_of) + interval 1 day
+            or u.bucket_start >= date_trunc('day', $now))
+),
+
+ai_since as (
+    select
+        a.customer_id,
+        sum(a.cost_usd) as cost_usd
+    from ai_since_rows as a
+    semi join linked_providers($customer_id) as l on a.customer_id = l.customer_id and a.provider = l.provider
+    group by a.customer_id
+),
+
+customers_seen as (
+    select customer_id from runtime_7d
+    union
+    select customer_id from ai_7d
+    union
+    select customer_id from prepaid
+),
+
+final as (
+    select
+        c.customer_id,
+        coalesce(r7.runtime_hours, 0.0) as runtime_hours_7d,
+        coalesce(a7.cost_usd, 0) as ai_usd_7d,
+        case when p.customer_id is null then null else coalesce(rs.runtime_hours, 0.0) end as runtime_hours_since,
+        case when p.customer_id is null then null else coalesce(a.cost_usd, 0) end as ai_usd_since
+    from customers_seen as c
+    left join runtime_7d as r7 on c.customer_id = r7.customer_id
+    left join ai_7d as a7 on c.customer_id = a7.customer_id
+    left join prepaid as p on c.customer_id = p.customer_id
+    left join runtime_since as rs on c.customer_id = rs.customer_id
+    left join ai_since as a on c.customer_id = a.customer_id
+)
+
+select * from final
+order by customer_id

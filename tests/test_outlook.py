@@ -1,0 +1,255 @@
+"""Looking ahead (issue 16): prepaid balances estimated now with burn and runway, trials ending, the projection to
+a period's end, and what the outlook query reads. Given/expect, the values worked out by hand in the comments."""
+import json
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+
+from conftest import at, customer, link, session, usage
+from test_cli import raw  # noqa: F401 (the sample rows, a fixture)
+from usage_analytics import handoff, outlook
+from usage_analytics.outlook import AI_USD, WORKSPACE_HOURS, balance, projected, trial
+from usage_analytics.periods import Period
+from usage_analytics.rules import BillingSnapshot
+from usage_analytics.summary import customer_summary
+
+NOW = at("2026-11-24 12:00")
+NOVEMBER = Period.parse("2026-11")
+
+
+def test_the_issues_example_balances():
+    # 20 h as of Nov 20, 8 h used since: 12 h now. Last 7 days 10 h: 1.428571 h a day; 12 / 1.428571 = 8.4 days,
+    # Nov 24 12:00 + 8.4 days = Dec 2 21:36 -> 2026-12-02; 8.4 is not under 7: not low.
+    hours = balance(WORKSPACE_HOURS, 20.0, at("2026-11-20 00:00"), 8.0, 10.0, NOW)
+    assert hours.block() == {"snapshot": 20.0, "as_of": "2026-11-20T00:00:00Z", "used_since": 8.0,
+                             "estimated_now": 12.0, "burn_per_day": 1.43, "runway_days": 8.4,
+                             "runs_out_on": "2026-12-02", "low": False}
+    # $5 - $3 = $2; $3.50 in 7 days = $0.50 a day; 4.0 days -> Nov 28 12:00; under 7: low.
+    money = balance(AI_USD, Decimal("5"), at("2026-11-20 00:00"), Decimal("3"), Decimal("3.5"), NOW)
+    assert money.block() == {"snapshot": "5.000000", "as_of": "2026-11-20T00:00:00Z", "used_since": "3.000000",
+                             "estimated_now": "2.000000", "burn_per_day": "0.500000", "runway_days": 4.0,
+                             "runs_out_on": "2026-11-28", "low": True}
+    assert money.runway_text() == "runs out in about 4.0 days, on 2026-11-28"
+    assert money.state == "low" and hours.state == "ok"
+
+
+def test_an_overdrawn_balance_has_no_runway_and_is_low():
+    # 3.50 h, 27.50 h used since: -24.00 h; it ran out already, so the runway is 0 and the day is today.
+    b = balance(WORKSPACE_HOURS, 3.5, at("2026-11-23 00:00"), 27.5, 70.0, NOW)
+    assert (b.estimated_now, b.runway_days, b.runs_out_on, b.low, b.state) == (-24.0, 0.0, NOW.date(), True,
+                                                                                "overdrawn")
+    assert b.runway_text() == "is overdrawn by 24.00 h"
+    money = balance(AI_USD, Decimal("4.20"), at("2026-11-23 00:00"), Decimal("6.90"), Decimal("7"), NOW)
+    assert money.estimated_now == Decimal("-2.700000") and money.runway_text() == "is overdrawn by $2.70"
+
+
+def test_a_balance_of_zero_with_nothing_used_is_empty_not_overdrawn():
+    b = balance(AI_USD, Decimal(0), at("2026-11-23 00:00"), Decimal(0), Decimal(0), NOW)
+    assert (b.state, b.low, b.runway_days, b.runway_text()) == ("empty", True, 0.0, "is used up")
+
+
+def test_a_null_balance_counts_as_empty_and_says_so():
+    b = balance(WORKSPACE_HOURS, None, at("2026-11-23 00:00"), 2.0, 7.0, NOW)
+    assert (b.snapshot, b.estimated_now, b.low) == (0.0, -2.0, True)
+    assert b.notes == ("the billing snapshot records no workspace-hours balance, so it counts as empty",)
+
+
+def test_no_usage_in_the_last_7_days_gives_no_runway_and_is_not_low():
+    b = balance(WORKSPACE_HOURS, 10.0, at("2026-11-01 00:00"), 0.0, 0.0, NOW)
+    assert (b.burn_per_day, b.runway_days, b.runs_out_on, b.low, b.state) == (0.0, None, None, False, "ok")
+    assert b.runway_text() == "has no runway estimate: nothing was used in the last 7 whole days"
+
+
+def test_usage_before_the_snapshot_only_leaves_the_balance_whole():
+    # nothing since the snapshot, 14 h in the last 7 days (before it): 2 h a day, 10 h last 5.0 days.
+    b = balance(WORKSPACE_HOURS, 10.0, at("2026-11-24 06:00"), 0.0, 14.0, NOW)
+    assert (b.estimated_now, b.burn_per_day, b.runway_days, b.runs_out_on, b.low) == (
+        10.0, 2.0, 5.0, at("2026-11-29 12:00").date(), True)
+
+
+def test_a_snapshot_dated_after_now_counts_nothing_as_used_and_says_so():
+    b = balance(WORKSPACE_HOURS, 10.0, at("2026-11-25 00:00"), 3.0, 7.0, NOW)
+    assert b.used_since == 0.0 and b.estimated_now == 10.0
+    assert b.notes == ("the snapshot is dated 2026-11-25 00:00 UTC, after now: nothing is counted as used yet",)
+
+
+def test_a_snapshot_dated_before_the_account_was_created_says_so():
+    b = balance(WORKSPACE_HOURS, 10.0, at("2026-10-01 00:00"), 3.0, 7.0, NOW, created_at=at("2026-10-05 00:00"))
+    assert b.estimated_now == 7.0
+    assert b.notes == ("the snapshot is dated before the account was created (2026-10-05): usage is counted from "
+                       "the snapshot on",)
+
+
+def test_runway_rounds_half_up_and_low_reads_the_rounded_runway():
+    # 6.95 h at 1 h a day: 6.95 -> 7.0 days, which is not under 7.
+    b = balance(WORKSPACE_HOURS, 6.95, at("2026-11-24 00:00"), 0.0, 7.0, NOW)
+    assert (b.runway_days, b.low) == (7.0, False)
+    assert balance(WORKSPACE_HOURS, 6.94, at("2026-11-24 00:00"), 0.0, 7.0, NOW).low  # 6.9 days
+
+
+def test_low_balance_days_is_a_setting():
+    b = balance(WORKSPACE_HOURS, 20.0, at("2026-11-20 00:00"), 8.0, 10.0, NOW, low_days=10)
+    assert b.runway_days == 8.4 and b.low
+
+
+def snapshot(mode, **fields):
+    return BillingSnapshot(as_of=at("2026-11-20 00:00"), billing_mode=mode, **fields)
+
+
+@pytest.mark.parametrize("ends, days_left, ending, text", [
+    ("2026-11-28 00:00", 3.5, True, "the trial ends in about 3.5 days, on 2026-11-28 00:00 UTC"),
+    ("2026-12-06 12:00", 12.0, False, "the trial ends in about 12.0 days, on 2026-12-06 12:00 UTC"),
+    ("2026-11-20 00:00", 0.0, False, "the trial ended on 2026-11-20"),  # ended: the readiness gate blocks it
+    (None, None, False, "the trial has no end date"),
+])
+def test_an_approved_trials_days_left(ends, days_left, ending, text):
+    found = trial(snapshot("trial", trial_status="approved", trial_ends_at=ends and at(ends)), NOW)
+    assert (found.days_left, found.ending, found.text()) == (days_left, ending, text)
+
+
+def test_only_an_approved_trial_counts_down():
+    assert trial(snapshot("trial", trial_status="pending"), NOW) is None
+    assert trial(snapshot("paid", payment_verified=True), NOW) is None
+    assert trial(None, NOW) is None
+
+
+def test_a_projection_adds_the_last_7_days_rate_for_the_days_left():
+    # November at Nov 24 12:00: 6.5 days left. $70 in 7 days = $10 a day: $100 + $65 = $165.
+    assert projected(Decimal("100"), Decimal("70"), NOVEMBER, NOW) == Decimal("165.000000")
+    assert projected(100.0, 70.0, NOVEMBER, NOW) == 165.0
+    assert projected(100.0, 0.0, NOVEMBER, NOW) == 100.0  # nothing in the last 7 days: it stays where it is
+    assert projected(100.0, 70.0, Period.parse("2026-10"), NOW) is None  # ended
+    assert projected(0.0, 70.0, Period.parse("2026-12"), NOW) is None  # not started
+
+
+# What the outlook query reads, on rows written by hand (now: 2026-03-20 12:00; the last 7 whole days are
+# Mar 13 00:00 to Mar 20 00:00).
+MARCH_NOW = at("2026-03-20 12:00")
+
+
+def prepaid(customer_id="cus_a", as_of="2026-03-15 10:30", hours=20.0, ai="10"):
+    return {"customer_id": customer_id, "as_of": at(as_of), "billing_mode": "prepaid", "payment_verified": False,
+            "prepaid_workspace_hours": hours, "prepaid_ai_usd": None if ai is None else Decimal(ai)}
+
+
+@pytest.fixture
+def march(exports):
+    return exports(
+        customers=[customer(), customer("cus_b", "Customer B")],
+        billing_accounts=[prepaid(), {"customer_id": "cus_b", "as_of": at("2026-03-01 00:00"), "billing_mode": "paid",
+                                      "payment_verified": True}],
+        workspace_sessions=[
+            session("ws1", "2026-03-15 09:00", "2026-03-15 12:00"),  # 3 h in the 7 days, 1.5 h after 10:30
+            session("ws1", "2026-03-15 11:00", "2026-03-15 11:30"),  # inside the one above: nothing more
+            session("ws2", "2026-03-19 22:00", None),  # running: 2 h in the 7 days (to Mar 20 00:00), 14 h since
+            session("ws3", "2026-03-10 00:00", "2026-03-12 00:00"),  # before both windows
+            session("ws9", "2026-03-16 00:00", "2026-03-16 05:00", customer="cus_b"),  # 5 h, not prepaid
+        ],
+        provider_links=[link("openai"), link("openai", customer="cus_b")],
+        ai_usage=[
+            usage("2026-03-15 10:00", cost="1"),  # in the 7 days; before the snapshot (10:30)
+            usage("2026-03-15 11:00", cost="2"),  # both (the snapshot's own day, from its hour on)
+            usage("2026-03-17 05:00", cost="4"),  # both (a whole day after the snapshot's)
+            usage("2026-03-20 09:00", cost="8"),  # today: since the snapshot, not in the 7 whole days
+            usage("2026-03-16 03:00", provider="google", cost="16"),  # no link: never counted
+            usage("2026-03-16 03:00", cost="32", customer="cus_b"),
+        ])
+
+
+def test_the_outlook_query_on_rows_worked_by_hand(march):
+    rows = {r.customer_id: r for r in march.run("outlook", customer_id=None, now=MARCH_NOW).itertuples()}
+    a, b = rows["cus_a"], rows["cus_b"]
+    assert (round(a.runtime_hours_7d, 6), a.ai_usd_7d) == (5.0, Decimal(7))  # 3 + 2 h; $1 + $2 + $4
+    assert (round(a.runtime_hours_since, 6), a.ai_usd_since) == (15.5, Decimal(14))  # 1.5 + 14 h; $2 + $4 + $8
+    assert (round(b.runtime_hours_7d, 6), b.ai_usd_7d) == (5.0, Decimal(32))
+    assert b.ai_usd_since is None and b.runtime_hours_since != b.runtime_hours_since  # null: not prepaid (NaN)
+    one = march.run("outlook", customer_id="cus_a", now=MARCH_NOW)
+    assert list(one["customer_id"]) == ["cus_a"]
+
+
+def test_a_prepaid_customers_balances_reach_the_pack(march):
+    item = customer_summary(march, "cus_a", Period.parse("2026-03"), MARCH_NOW)
+    hours, money = item.balances
+    # 20 - 15.5 = 4.5 h; 5 h / 7 = 0.714286 h a day; 4.5 / 0.714286 = 6.3 days: low; Mar 20 12:00 + 6.3 d = Mar 26
+    assert (hours.estimated_now, round(hours.burn_per_day, 6), hours.runway_days, hours.low) == (
+        4.5, 0.714286, 6.3, True)
+    assert hours.runs_out_on == at("2026-03-26 00:00").date()
+    # $10 - $14 = -$4: overdrawn
+    assert (money.estimated_now, money.state, money.runway_days) == (Decimal("-4.000000"), "overdrawn", 0.0)
+    pack = handoff.pack(item)
+    assert pack["billing"]["balances"]["ai_usd"]["estimated_now"] == "-4.000000"
+    assert pack["billing"]["balances"]["workspace_hours"]["runway_days"] == 6.3
+    total = handoff.to_csv(pack).splitlines()[-1]
+    assert ",4.5,6.3,-4.000000,0.0,true," in total
+    paid = handoff.pack(customer_summary(march, "cus_b", Period.parse("2026-03"), MARCH_NOW))
+    assert paid["billing"]["balances"] is None
+    json.dumps(pack)  # JSON-ready
+
+
+def test_the_projection_of_a_customers_open_month(march):
+    item = customer_summary(march, "cus_a", Period.parse("2026-03"), MARCH_NOW)
+    # March to Mar 20 12:00: runtime 3 + 2 (ws3 Mar 10-12: 48 h) + ws2 14 h = 3 + 48 + 14 = 65 h; AI $1+2+4+8 = $15.
+    assert round(item.runtime_hours, 6) == 65.0 and item.ai_cost_usd == Decimal("15.000000")
+    # 11.5 days left; 5 h / 7 a day: 65 + 8.214286 = 73.214286 h; $7 / 7 = $1 a day: $15 + $11.50 = $26.50
+    assert round(item.projected("runtime_hours"), 6) == 73.214286
+    assert item.projected("ai_cost_usd") == Decimal("26.500000")
+    ended = customer_summary(march, "cus_a", Period.parse("2026-02"), MARCH_NOW)
+    assert ended.projected("runtime_hours") is None and ended.projected("ai_cost_usd") is None
+    # never in the pack
+    assert "projected" not in json.dumps(handoff.pack(item))
+
+
+def test_a_prepaid_snapshot_with_null_balances_is_explained_not_a_traceback(exports):
+    store = exports(billing_accounts=[prepaid(hours=None, ai=None)],
+                    workspace_sessions=[session("ws1", "2026-03-19 00:00", "2026-03-19 02:00")])
+    item = customer_summary(store, "cus_a", Period.parse("2026-03"), MARCH_NOW)
+    hours, money = item.balances
+    assert hours.estimated_now == -2.0 and hours.notes and money.estimated_now == 0 and money.state == "empty"
+    assert item.billing.creation_allowed is False  # the readiness gate reads a null balance as empty, too
+
+
+def test_a_balance_is_estimated_only_for_a_known_billing_state(exports):
+    store = exports(billing_accounts=[prepaid(as_of="2026-03-01 00:00"),
+                                      {**prepaid(as_of="2026-03-18 00:00"), "billing_mode": "barter"}])
+    item = customer_summary(store, "cus_a", Period.parse("2026-03"), MARCH_NOW)
+    # the latest snapshot is refused by the checks: the billing state is unknown, and nothing is estimated from
+    # the older one
+    assert item.billing.creation_allowed is None and item.balances is None
+
+
+def test_now_within_the_trailing_days_of_the_snapshot_uses_whole_days_only():
+    assert outlook.TRAILING_DAYS == 7
+    b = balance(AI_USD, Decimal("1"), NOW - timedelta(hours=1), Decimal("0"), Decimal("0.07"), NOW)
+    assert b.burn_per_day == Decimal("0.010000") and b.runway_days == 100.0
+
+
+def test_every_sample_prepaid_balance_against_an_oracle(raw, capsys):
+    """The packs' balances of the bundled sample, against usage summed in Python apart from the SQL."""
+    from test_cli import NOW as SAMPLE_NOW, oracle_runtime
+    from usage_analytics.__main__ import main
+
+    latest = {}
+    for row in sorted(raw["billing_accounts"], key=lambda r: r["as_of"]):
+        if row["as_of"] <= SAMPLE_NOW:
+            latest[row["customer_id"]] = row
+    prepaid_ones = {cid: row for cid, row in latest.items() if row["billing_mode"] == "prepaid"}
+    assert len(prepaid_ones) >= 5
+    week = (SAMPLE_NOW.replace(hour=0) - timedelta(days=7), SAMPLE_NOW.replace(hour=0))
+    for cid, row in prepaid_ones.items():
+        assert main(["handoff", "--customer", cid, "--period", "2026-11"]) == 0
+        balances = json.loads(capsys.readouterr().out)["billing"]["balances"]
+        linked = {l["provider"] for l in raw["provider_links"] if l["customer_id"] == cid}
+        ai = [u for u in raw["ai_usage"] if u["customer_id"] == cid and u["provider"] in linked]
+        ai_since = sum((u["cost_usd"] for u in ai if row["as_of"] <= u["bucket_start"] < SAMPLE_NOW), Decimal(0))
+        ai_week = sum((u["cost_usd"] for u in ai if week[0] <= u["bucket_start"] < week[1]), Decimal(0))
+        hours_since = oracle_runtime(raw, cid, row["as_of"], SAMPLE_NOW + timedelta(days=1))
+        hours_week = oracle_runtime(raw, cid, *week)
+        hours, money = balances["workspace_hours"], balances["ai_usd"]
+        assert hours["used_since"] == round(hours_since, 2), cid
+        assert hours["burn_per_day"] == round(hours_week / 7, 2), cid
+        assert hours["estimated_now"] == round((row["prepaid_workspace_hours"] or 0) - hours_since, 2), cid
+        assert Decimal(money["used_since"]) == ai_since.quantize(Decimal("0.000001"), ROUND_HALF_UP), cid
+        assert Decimal(money["estimated_now"]) == ((row["prepaid_ai_usd"] or 0) - ai_since).quantize(
+            Decimal("0.000001")), cid
+        assert Decimal(money["burn_per_day"]) == (ai_week / 7).quantize(Decimal("0.000001"), ROUND_HALF_UP), cid
