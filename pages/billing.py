@@ -2,10 +2,12 @@
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import formatting
+from usage_analytics import formatting, outlook
 from usage_analytics.areas import Area
 from usage_analytics import tables
 
+BALANCE_STATES = {"overdrawn": ":red-badge[overdrawn]", "empty": ":red-badge[used up]", "low": ":orange-badge[low]",
+                  "ok": ":green-badge[ok]"}
 CREATION = {False: "blocked", None: "unknown", True: "allowed"}  # workspace creation, in the table's order
 UNKNOWN_TO_DO = ("Contact platform support: the account's latest billing snapshot in the exports could not be used, "
                  "so the platform must correct the export before the billing state can be told.")
@@ -26,14 +28,61 @@ def _gates(readiness) -> None:
                         + ("" if gate.passed else f" → *{gate.action}*"))
 
 
-def _balances(snapshot) -> None:
-    if snapshot is None or (snapshot.prepaid_workspace_hours is None and snapshot.prepaid_ai_usd is None):
-        return
-    st.subheader("Prepaid balances", anchor=False)
-    hours, money = st.columns(2)
-    hours.metric("Workspace hours left", formatting.hours(snapshot.prepaid_workspace_hours or 0.0), border=True)
-    money.metric("AI balance left", formatting.usd(snapshot.prepaid_ai_usd or 0), border=True)
-    st.caption(f"Balances as of {snapshot.as_of:%Y-%m-%d %H:%M} UTC (the latest billing snapshot).")
+def _balance(b) -> None:
+    with st.container(border=True):
+        st.markdown(f"**{b.name[0].upper()}{b.name[1:]}** · {BALANCE_STATES[b.state]}")
+        now, burn, runway = st.columns(3)
+        now.metric("Estimated now", b.amount(b.estimated_now), f"−{b.amount(b.used_since)} used since the snapshot"
+                   if b.used_since else None, delta_color="off",
+                   help="The snapshot's balance less the usage since it: an estimate, not the platform's figure.")
+        burn.metric("Burn per day", b.amount(b.burn_per_day), help=f"Usage over the last {outlook.TRAILING_DAYS} whole "
+                    "UTC days before today, divided by 7.")
+        out = b.state in ("overdrawn", "empty")
+        runway.metric("Runway", "none left" if out else "—" if b.runway_days is None else f"{b.runway_days:.1f} days",
+                      None if out or b.runs_out_on is None else f"runs out {b.runs_out_on:%Y-%m-%d}",
+                      delta_color="off",
+                      help="Estimated now ÷ burn per day. None when nothing was used in the last 7 whole days.")
+        st.caption(f"Snapshot {b.amount(b.snapshot)} as of {b.as_of:%Y-%m-%d %H:%M} UTC − used since "
+                   f"{b.amount(b.used_since)} = estimated {b.amount(b.estimated_now)} now."
+                   + "".join(f" Note: {note}." for note in b.notes))
+
+
+def _running_out(item) -> bool:
+    """Warn, under the verdict, of a prepaid balance or an approved trial that runs out within LOW_BALANCE_DAYS
+    (estimates beside the verdict, which stays the one of the platform's snapshot). True when one does."""
+    warned = False
+    for b in item.balances or ():
+        if b.low:
+            say = st.error if b.state in ("overdrawn", "empty") else st.warning
+            say(f"**The {b.name} {b.runway_text()}**" + ("" if b.state == "low" else " by this estimate")
+                + ": add funds." + (" The verdict reads the platform's snapshot, which still shows funds; its next "
+                                    "snapshot will show what is left." if b.snapshot > 0
+                                    and item.billing.creation_allowed else ""), icon=":material/savings:")
+            warned = True
+    trial = item.trial
+    if trial is not None and trial.ending:
+        st.warning(f"**{trial.text()[0].upper()}{trial.text()[1:]}:** set up paid billing (verify a payment "
+                   "method) so workspace creation does not stop.", icon=":material/hourglass_bottom:")
+        warned = True
+    return warned
+
+
+def _ahead(item) -> None:
+    """The prepaid balances estimated now, or an approved trial's days left."""
+    balances, trial = item.balances, item.trial
+    if balances:
+        st.subheader("Prepaid balances now (estimated)", anchor=False)
+        for b in balances:
+            _balance(b)
+        st.caption(f"Estimates as of {item.now:%Y-%m-%d %H:%M} UTC: usage since the snapshot by the same rules as "
+                   f"the Workspace runtime and Managed AI pages (linked providers only). A balance is low when it "
+                   f"lasts under {item.low_days:g} days at the last {outlook.TRAILING_DAYS} days' burn.")
+    elif trial is not None:
+        st.subheader("Trial", anchor=False)
+        left, _ = st.columns([1, 2])
+        left.metric("Trial days left", "—" if trial.days_left is None else f"{trial.days_left:.1f}",
+                    None if trial.ends_at is None else f"ends {trial.ends_at:%Y-%m-%d %H:%M} UTC", delta_color="off",
+                    border=True, help="The trial has no end date." if trial.ends_at is None else None)
 
 
 def _one(item) -> None:
@@ -47,17 +96,20 @@ def _one(item) -> None:
     else:
         st.error(f"**Workspace creation is blocked** because {formatting.literal(readiness.reason, None)}. "
                  f"Next action: **{readiness.next_action}**.", icon=":material/block:")
+    soon = _running_out(item)
     mode, action, status = st.columns(3)
     mode.metric("Billing mode", readiness.billing_mode, border=True)
     unknown = readiness.creation_allowed is None
     what = UNKNOWN_TO_DO if unknown else WHAT_TO_DO[readiness.next_action]
+    if soon and readiness.creation_allowed:
+        what = "Nothing blocks workspace creation yet; act on the warning above before it does."
     action.metric("Next action", readiness.next_action, border=True, help=what)
     status.metric("Account status", item.account.account_status, border=True)
     st.markdown(f"**What to do:** {what}")
     if unknown:  # (said above, with the refused value; no gate and no balance can be read from a snapshot in doubt)
         return
     _gates(readiness)
-    _balances(readiness.snapshot)
+    _ahead(item)
     if readiness.snapshot is None:
         st.caption("There is no billing snapshot on record for this account.")
     else:
