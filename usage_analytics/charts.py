@@ -289,6 +289,41 @@ def stacked(frame: pd.DataFrame, by: str, value: str, states: list[str], names: 
     return frame.assign(bottom=top - frame[value], top=top)
 
 
+PROJECTED = "projected"
+PROJECTION_STROKE = "#7d8796"  # grey: a projection is no series, and its dashes tell it from the real bars
+PROJECTION_DASH = [4, 3]
+
+
+def projection_days(period: Period, now: datetime, rate: float, today_top: float = 0.0) -> pd.DataFrame:
+    """The dashed bars of an open period's projection to its end, at `rate` a day (the trailing 7 whole days'
+    daily average): one row per UTC day from today to the period's last day, with columns start, end (UTC
+    midnights, as `bins` draws a day), bottom, top and label.
+
+    Today's row is the rest of today only: rate × the fraction of the UTC day after now, stacked on today's
+    real bar (bottom = today_top, the top of what today has accrued so far; top = bottom + that rest). Each
+    later day is a whole day's rate, from 0. So the rows' heights (top - bottom) add up to rate × the days
+    left, what `outlook.projected` adds to the accrued figure. Empty (same columns) when the period is not
+    open at now (not started, or ended) or the rate is not a positive number."""
+    empty = pd.DataFrame({"start": pd.Series(dtype="datetime64[ns, UTC]"),
+                          "end": pd.Series(dtype="datetime64[ns, UTC]"),
+                          "bottom": pd.Series(dtype=float), "top": pd.Series(dtype=float),
+                          "label": pd.Series(dtype=object)})
+    rate = float(rate)
+    if not period.start <= now < period.end or not np.isfinite(rate) or rate <= 0:
+        return empty
+    moment = pd.Timestamp(now).tz_convert("UTC")
+    today = moment.normalize()
+    starts = pd.date_range(today, pd.Timestamp(period.end) - DAY, freq="D")
+    rest = (today + DAY - moment) / DAY  # fraction of today after now: 0.5 at noon
+    bottom = np.where(starts == today, float(today_top), 0.0)
+    height = np.where(starts == today, rate * rest, rate)
+    labels = [f"{s:%b %d} (today: projected rest, after {moment:%H:%M} UTC)" if s == today
+              else f"{s:%b %d} (projected)" for s in starts]
+    frame = pd.DataFrame({"start": starts, "end": starts + DAY, "bottom": bottom, "top": bottom + height,
+                          "label": labels})
+    return frame[frame["top"] > frame["bottom"]].reset_index(drop=True)  # (now at midnight: today is whole)
+
+
 def _over_time(frame: pd.DataFrame, by: str, states: list[str], today: str | None, grain: str,
                period: Period | None, now: datetime | None, y: alt.Y, value: str, value_tooltip: alt.Tooltip,
                universe: Iterable[str], other: str | None, names: list[str]) -> alt.LayerChart:
