@@ -3,7 +3,9 @@
 Every chart over time draws the period it is given (whole UTC days): a day is a bar from its midnight to the
 next, an ISO week (Monday, UTC) one from its Monday to the next, cut to the period and labelled partial when
 cut. The current UTC day holds usage only up to now, so its part of a bar is drawn outlined, as "today, to
-HH:MM UTC (partial)", unlike the light dashed part not yet reconciled.
+HH:MM UTC (partial)", unlike the light dashed part not yet reconciled. An open period's daily chart may also draw
+a projection to its end (`projection_days`): unfilled grey dashed bars in a layer of their own, never stacked
+into or summed with the real bars.
 
 A series (template, provider, model, customer, workspace) has one colour on every chart: its name hashed
 into PALETTE (`series_colours`), so it keeps its colour whatever else a chart shows. More than MAX_SERIES
@@ -324,11 +326,39 @@ def projection_days(period: Period, now: datetime, rate: float, today_top: float
     return frame[frame["top"] > frame["bottom"]].reset_index(drop=True)  # (now at midnight: today is whole)
 
 
+def _projection_layers(frame: pd.DataFrame, period: Period | None, now: datetime | None, grain: str,
+                       rate: float | None, title: str, fmt: str) -> list[alt.Chart]:
+    """The projection's layers, each with its own data (never the real rows): unfilled dashed grey bars, and
+    "projected" written once above them, right-aligned at the period's end (away from today's "so far").
+    None drawn by week, without a rate or outside an open period."""
+    if rate is None or grain != "day" or period is None or now is None:
+        return []
+    today = pd.Timestamp(now).tz_convert("UTC").normalize()
+    today_top = float(frame.loc[frame["start"] == today, "top"].max()) if (frame["start"] == today).any() else 0.0
+    days = projection_days(period, now, rate, today_top)
+    if days.empty:
+        return []
+    days = days.assign(part=PROJECTED, projected=days["top"] - days["bottom"])
+    bars = alt.Chart(days).mark_bar(filled=False, xOffset=1.5, x2Offset=-1.5, stroke=PROJECTION_STROKE,
+                                    strokeWidth=1.5, strokeDash=PROJECTION_DASH).encode(
+        tooltip=[alt.Tooltip("label:N", title=grain), alt.Tooltip("part:N", title="part"),
+                 alt.Tooltip("projected:Q", title=title, format=fmt)])
+    later = days[days["start"] > today]  # the label sits over the whole days to come (today's rest if none)
+    note = pd.DataFrame({"at": [pd.Timestamp(period.end)], "top": [(later if len(later) else days)["top"].max()],
+                         "note": [PROJECTED]})
+    text = alt.Chart(note).mark_text(align="right", baseline="bottom", dx=-2, dy=-3, fontSize=11,
+                                     fontStyle="italic", color=PROJECTION_STROKE).encode(
+        x=alt.X("at:T"), y="top:Q", text="note:N", tooltip=alt.value(None))
+    return [bars, text]
+
+
 def _over_time(frame: pd.DataFrame, by: str, states: list[str], today: str | None, grain: str,
                period: Period | None, now: datetime | None, y: alt.Y, value: str, value_tooltip: alt.Tooltip,
-               universe: Iterable[str], other: str | None, names: list[str]) -> alt.LayerChart:
+               universe: Iterable[str], other: str | None, names: list[str], projection: float | None = None,
+               projection_format: str = ",.2f") -> alt.LayerChart:
     """Stacked bars from start to end of each bin, coloured by series, styled by state; today's part outlined
-    in its series' colour, and "so far" written over the bar that holds now."""
+    in its series' colour, and "so far" written over the bar that holds now. With a projection (a daily rate)
+    and an open period by day: the projected days drawn dashed on top, as layers of their own."""
     first, last = _extent(frame["start"], frame["end"], period)
     frame = stacked(frame, by, value, states, names)
     bars = alt.Chart().mark_bar(xOffset=1, x2Offset=-1, stroke=TEXT).encode(
@@ -344,6 +374,8 @@ def _over_time(frame: pd.DataFrame, by: str, states: list[str], today: str | Non
         notes = notes.assign(mid=notes["start"] + (notes["end"] - notes["start"]) / 2, note="so far")
         layers.append(alt.Chart(notes).mark_text(baseline="bottom", dy=-3, fontSize=11, color=TEXT).encode(
             x=alt.X("mid:T"), y="top:Q", text="note:N", tooltip=alt.value(None)))
+    layers += _projection_layers(frame, period, now, grain, projection, value_tooltip.to_dict()["title"],
+                                projection_format)
     chart = alt.layer(*layers, data=frame).encode(
         x=_time_x(grain, first, last, now), x2="end:T", y=y, y2="bottom:Q",
         tooltip=[alt.Tooltip("label:N", title=grain), alt.Tooltip(f"{by}:N", title=by.replace("_", " ")),
@@ -352,9 +384,11 @@ def _over_time(frame: pd.DataFrame, by: str, states: list[str], today: str | Non
 
 
 def runtime_over_time(runtime: pd.DataFrame, grain: str = "day", by: str = "template",
-                      period: Period | None = None, now: datetime | None = None) -> alt.Chart:
+                      period: Period | None = None, now: datetime | None = None, *,
+                      projection: float | None = None) -> alt.Chart:
     """Stacked bars of runtime hours per day or ISO week of the period, coloured by template (or customer);
-    today's hours (up to now) are outlined."""
+    today's hours (up to now) are outlined. projection: hours a day (the trailing 7 whole days' hours / 7) to
+    draw the rest of an open period dashed, by day only (`projection_days`); None draws none."""
     runtime = as_text(runtime, by)
     today_rows = _is_today(runtime, now).to_numpy()
     today = today_label(now) if today_rows.any() else None
@@ -365,7 +399,7 @@ def runtime_over_time(runtime: pd.DataFrame, grain: str = "day", by: str = "temp
     return _over_time(frame, by, states, today, grain, period, now,
                       alt.Y("top:Q", title="runtime hours"), "runtime_hours",
                       alt.Tooltip("runtime_hours:Q", title="hours", format=",.2f"),
-                      runtime[by].unique(), other, names)
+                      runtime[by].unique(), other, names, projection, ",.2f")
 
 
 def _reconciled(ai_daily: pd.DataFrame) -> pd.Series:
@@ -373,9 +407,12 @@ def _reconciled(ai_daily: pd.DataFrame) -> pd.Series:
 
 
 def ai_over_time(ai_daily: pd.DataFrame, metric: str = "cost_usd", by: str = "provider", grain: str = "day",
-                 period: Period | None = None, now: datetime | None = None) -> alt.Chart:
+                 period: Period | None = None, now: datetime | None = None, *,
+                 projection: float | None = None) -> alt.Chart:
     """Stacked bars of a managed-AI metric per day or ISO week; the not-yet-reconciled part is lighter and
-    dashed, today's part (up to now) outlined."""
+    dashed, today's part (up to now) outlined. projection: USD a day (the trailing 7 whole days' cost / 7) to
+    draw the rest of an open period dashed, by day and for cost_usd only (`projection_days`); None draws
+    none."""
     ai_daily = as_text(ai_daily, by)
     today_rows = _is_today(ai_daily, now).to_numpy()
     today = today_label(now) if today_rows.any() else None
@@ -389,7 +426,7 @@ def ai_over_time(ai_daily: pd.DataFrame, metric: str = "cost_usd", by: str = "pr
     return _over_time(frame, by, states, today, grain, period, now,
                       alt.Y("top:Q", title=title, axis=alt.Axis(format="$,.2f" if money else "~s")), "value",
                       alt.Tooltip("value:Q", title=title, format="$,.6f" if money else ",d"),
-                      ai_daily[by].unique(), other, names)
+                      ai_daily[by].unique(), other, names, projection if money else None, "$,.2f")
 
 
 # --- totals -----------------------------------------------------------------------------------------------
