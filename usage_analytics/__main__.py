@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import closing, config, coverage, focus, handoff, revisions, sample, validation
+from . import attention, closing, config, coverage, focus, handoff, revisions, sample, validation
 from .build import build, fingerprint
 from .revisions import Revision
 from .store import DataError, first_line
@@ -76,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     charges.add_argument("--customer", help="one customer only")
     charges.add_argument("--output", type=Path, required=True, help="the CSV file to write")
     charges.add_argument("--allow-incomplete", action="store_true", help=_ALLOW)
+    queue = commands.add_parser("attention", help="every customer needing action now or soon, most urgent first "
+                                                  "(blocked, low balance, trial ending, data, reconciliation, "
+                                                  "restated, onboarding stalled); an empty list when none")
+    queue.add_argument("--format", choices=("json", "csv", "text"), default="json")
     verify = commands.add_parser("verify", help="check every file a revision's manifest names; exit 1 when one "
                                                 "is missing, changed or not listed")
     verify.add_argument("manifest", type=Path)
@@ -147,9 +151,10 @@ def _handoff(args: argparse.Namespace) -> int:
     try:
         _complete(store, coverage.PACK, args, "the pack")
         if args.all:
-            found = closing.packs(store, period, settings.now())
+            found = closing.packs(store, period, settings.now(), low_days=settings.low_balance_days)
         else:
-            found = {args.customer: handoff.pack(customer_summary(store, args.customer, period, settings.now()))}
+            found = {args.customer: handoff.pack(customer_summary(store, args.customer, period, settings.now(),
+                                                                  settings.low_balance_days))}
     finally:
         store.close()
     packs = list(closing.with_close(_latest(settings, period), found).values())
@@ -183,7 +188,7 @@ def _close(args: argparse.Namespace) -> int:
     try:
         _complete(store, coverage.PACK, args, f"the close of {period.label}")
         closing.covered(period, store.reports)
-        figures = closing.figures_of(store, period, now, args.customer)
+        figures = closing.figures_of(store, period, now, args.customer, settings.low_balance_days)
         found = {cid: handoff.pack(item) for cid, item in figures.items()}
         charges = focus.charges(figures)  # (per-day rows are fetched from the open store)
         cutoff = closing.cutoff(store.reports)
@@ -230,6 +235,23 @@ def _focus(args: argparse.Namespace) -> int:
     return 0
 
 
+def _attention(args: argparse.Namespace) -> int:
+    settings = config.load()
+    now = settings.now()
+    store = build(settings.data_dir, now, settings.store_dir, _progress)
+    try:
+        def figures(period: Period) -> dict:
+            return closing.figures_of(store, period, now, low_days=settings.low_balance_days)
+
+        restated = attention.restated_months(revisions.for_settings(settings), figures)
+        entries = attention.queue(figures(attention.month_of(now)), settings.onboarding_stall_days, restated)
+    finally:
+        store.close()
+    sys.stdout.write({"json": attention.to_json, "csv": attention.to_csv, "text": attention.to_text}[args.format](
+        entries))
+    return 0
+
+
 def _verify(args: argparse.Namespace) -> int:
     settings = config.load()
     path = args.manifest.resolve()
@@ -249,7 +271,7 @@ def _restatements(args: argparse.Namespace) -> int:
         raise closing.CloseError(f"{period.label} was never closed: there is nothing to compare with")
     store = build(settings.data_dir, settings.now(), settings.store_dir, _progress)
     try:
-        found = closing.packs(store, period, settings.now())
+        found = closing.packs(store, period, settings.now(), low_days=settings.low_balance_days)
     finally:
         store.close()
     report = closing.restatements(revisions.for_settings(settings), period, found)
@@ -311,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         return {"handoff": _handoff, "sample-data": _sample_data, "hash-password": _hash_password, "check": _check,
                 "ingest": _ingest, "close": _close, "verify": _verify, "restatements": _restatements,
-                "focus": _focus}[args.command](args)
+                "focus": _focus, "attention": _attention}[args.command](args)
 
     return run(command)
 

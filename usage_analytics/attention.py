@@ -1,0 +1,198 @@
+"""The attention queue (docs/product.md §5.7): every customer needing action now or soon, most urgent first, with
+one reason per matter. The `attention` command prints it, the Operators page leads with it, and a customer admin
+sees their own account's reasons on the Overview, in their words. Made from the same figures as every page (the
+calendar month holding now), so the queue can never disagree with the page a row opens."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Callable, Iterable
+
+from . import closing, rules, spreadsheet
+from .handoff import cell, pack
+from .outlook import DEFAULT_STALL_DAYS
+from .periods import Period
+from .revisions import Revisions
+from .summary import CustomerSummary
+
+# Most urgent first: what stops work now, then what will stop it soon, then what makes figures doubtful, then
+# what has only stalled.
+KINDS = ("blocked", "low_balance", "trial_ending", "data", "reconciliation", "restated", "onboarding")
+KIND_LABELS = {"blocked": "Blocked", "low_balance": "Low balance", "trial_ending": "Trial ending",
+               "data": "Data", "reconciliation": "Reconciliation", "restated": "Restated",
+               "onboarding": "Onboarding stalled"}
+CSV_COLUMNS = ("customer_id", "customer_name", "kind", "detail", "next_action")
+
+
+@dataclass(frozen=True)
+class Reason:
+    kind: str  # one of KINDS
+    detail: str  # the operator's words
+    next_action: str  # setup | funding | support | review
+    yours: str  # the same, to the customer's admin
+    due: date | None = None  # when it bites (a balance runs out, a trial ends): sooner first within a kind
+
+    def block(self) -> dict:
+        return {"kind": self.kind, "detail": self.detail, "next_action": self.next_action}
+
+
+@dataclass(frozen=True)
+class Entry:
+    customer_id: str
+    customer_name: str
+    reasons: tuple[Reason, ...]
+
+    def key(self) -> tuple:
+        first = self.reasons[0]
+        return KINDS.index(first.kind), first.due or date.max, self.customer_name.lower(), self.customer_id
+
+
+def month_of(now: datetime) -> Period:
+    """The calendar month holding now: the queue's figures (reconciliation, refused rows) are this month's."""
+    return Period.parse(f"{now:%Y-%m}")
+
+
+def _billing(item: CustomerSummary) -> list[Reason]:
+    readiness = item.billing
+    if readiness is None:
+        return []
+    if readiness.creation_allowed is None:
+        return [Reason("data", readiness.reason, rules.SUPPORT,
+                       "Your billing state cannot be told from the platform's records; the platform's support is "
+                       "correcting them.")]
+    found = []
+    if readiness.creation_allowed is False:
+        found.append(Reason("blocked", readiness.reason, readiness.next_action,
+                            f"Workspace creation is blocked because {readiness.reason}."))
+    for b in item.balances or ():
+        if b.low and b.snapshot > 0:  # (an empty snapshot blocks already: "blocked" says so)
+            when = ("" if b.runs_out_on is None or b.state in ("overdrawn", "empty")
+                    else f" ({b.runs_out_on:%Y-%m-%d})")
+            detail = (f"{b.name} runs out in {b.runway_days:.1f} days{when}" if b.state == "low"
+                      else f"{b.name} {b.runway_text()} (estimated now)")
+            found.append(Reason("low_balance", detail, rules.FUNDING,
+                                f"Your {b.name} {b.runway_text()} at the last 7 days' use: add funds before workspace "
+                                "creation stops.", b.runs_out_on))
+    trial = item.trial
+    if trial is not None and trial.ending:
+        found.append(Reason("trial_ending", f"trial ends in {trial.days_left:.1f} days ({trial.ends_at:%Y-%m-%d})",
+                            rules.SETUP, f"Your trial ends on {trial.ends_at:%Y-%m-%d %H:%M} UTC: set up paid billing "
+                                         "so workspace creation does not stop.", trial.ends_at.date()))
+    return found
+
+
+def _reconciliation(item: CustomerSummary) -> list[Reason]:
+    today = item.now.date()
+    parts = []
+    for p in item.providers:
+        if not rules.needs_attention(p.badge):
+            continue
+        if p.badge == rules.MISMATCH and p.period_open_day is not None:
+            parts.append(f"{p.provider}: {rules.open_day_text(p.period_open_status, p.period_open_day, today)}")
+        else:
+            parts.append(f"{p.provider}: {p.badge}, {p.lag_days} days behind "
+                         f"(reconciled through {p.reconciled_through:%Y-%m-%d})")
+    if not parts:
+        return []
+    return [Reason("reconciliation", "; ".join(parts), rules.SUPPORT,
+                   "The platform is reconciling your managed-AI usage with a provider "
+                   f"({', '.join(p.split(':')[0] for p in parts)}); figures stay provisional until it is done.")]
+
+
+def _data(item: CustomerSummary) -> list[Reason]:
+    rows = item.rejected_rows
+    if not rows:
+        return []
+    said = ", ".join(f"{dataset}: {count:,}" for dataset, count in rows.items())
+    return [Reason("data", f"rows refused by the checks ({said})", rules.SUPPORT,
+                   f"Some of your usage rows in the platform's exports could not be used ({said}); the platform's "
+                   "operators can correct the export.")]
+
+
+def _onboarding(item: CustomerSummary, stall_days: float) -> list[Reason]:
+    account = item.account
+    if account.account_status != "onboarding" or account.created_at is None:
+        return []
+    days = (item.now - account.created_at).total_seconds() / 86_400
+    if days <= stall_days:
+        return []
+    return [Reason("onboarding", f"onboarding for {int(days)} days (since {account.created_at:%Y-%m-%d})",
+                   rules.SETUP, f"Your account has been in onboarding since {account.created_at:%Y-%m-%d}: finish "
+                                "setting it up to create workspaces.")]
+
+
+def _restated(months: Iterable[tuple[str, int, str]]) -> list[Reason]:
+    return [Reason("restated", f"{label}: figures changed since revision {revision} ({what})", "review",
+                   f"Your figures for {label} changed after that month was closed ({what}).")
+            for label, revision, what in months]
+
+
+def reasons(item: CustomerSummary, stall_days: float = DEFAULT_STALL_DAYS,
+            restated: Iterable[tuple[str, int, str]] = ()) -> tuple[Reason, ...]:
+    """One customer's reasons, most urgent first. item: its figures for the month holding now; restated: the
+    closed months whose figures moved since (label, revision, what moved)."""
+    found = (_billing(item) + _data(item) + _reconciliation(item) + _restated(restated)
+             + _onboarding(item, stall_days))
+    return tuple(sorted(found, key=lambda r: (KINDS.index(r.kind), r.due or date.max)))
+
+
+def queue(found: dict[str, CustomerSummary], stall_days: float = DEFAULT_STALL_DAYS,
+          restated: dict[str, list[tuple[str, int, str]]] | None = None) -> list[Entry]:
+    """Every customer with a reason, most urgent first: by its most urgent kind, then the soonest date, then
+    name."""
+    restated = restated or {}
+    entries = []
+    for cid, item in found.items():
+        mine = reasons(item, stall_days, restated.get(cid, ()))
+        if mine:
+            entries.append(Entry(cid, item.account.customer_name, mine))
+    return sorted(entries, key=Entry.key)
+
+
+def restated_months(revisions: Revisions, figures: Callable[[Period], dict[str, CustomerSummary]],
+                    ) -> dict[str, list[tuple[str, int, str]]]:
+    """Per customer, each closed month whose figures moved since its latest revision: (month, revision, what
+    moved). figures gives every customer's figures of a month as of now."""
+    moved: dict[str, list[tuple[str, int, str]]] = {}
+    for label in sorted({r.period for r in revisions.all()}):
+        period = Period.parse(label)
+        found = {cid: pack(item) for cid, item in figures(period).items()}
+        for change in closing.restatements(revisions, period, found)["customers"]:
+            if change.get("removed"):
+                continue
+            cost = change["managed_ai_cost_usd"]["delta"]
+            hours = change["runtime_hours"]["delta"]
+            what = f"managed AI {'+' if not cost.startswith('-') else ''}{cost} USD" + (
+                f", runtime {hours:+.2f} h" if hours else "")
+            moved.setdefault(change["customer_id"], []).append(
+                (label, revisions.latest(label).revision, what))
+    return moved
+
+
+def to_json(entries: list[Entry]) -> str:
+    return json.dumps([{"customer_id": e.customer_id, "customer_name": e.customer_name,
+                        "reasons": [r.block() for r in e.reasons]} for e in entries], indent=2) + "\n"
+
+
+def to_csv(entries: list[Entry]) -> str:
+    """One row per reason, in the queue's order; every text cell neutralised for spreadsheets."""
+    return spreadsheet.csv_text([CSV_COLUMNS, *([cell(v) for v in (e.customer_id, e.customer_name, r.kind, r.detail,
+                                                                    r.next_action)]
+                                                for e in entries for r in e.reasons)])
+
+
+def to_text(entries: list[Entry]) -> str:
+    if not entries:
+        return "no customer needs attention\n"
+    lines = []
+    for e in entries:
+        lines.append(f"{e.customer_id}  {e.customer_name}")
+        lines += [f"  {r.kind}: {r.detail} → {r.next_action}" for r in e.reasons]
+    return "\n".join(lines) + "\n"
+
+
+def counts(entries: list[Entry]) -> dict[str, int]:
+    """Customers per kind of reason (a customer with two kinds counts in both)."""
+    return {kind: sum(any(r.kind == kind for r in e.reasons) for e in entries) for kind in KINDS}
+
