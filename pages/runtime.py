@@ -1,4 +1,4 @@
-"""Workspace runtime (/runtime): hours per day or week, by template and by workspace; top workspaces."""
+"""Workspace runtime (/runtime): hours per day or week, by template and by workspace; top workspaces; by user."""
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +14,47 @@ def _top_table(runtime: pd.DataFrame, all_customers: bool) -> pd.DataFrame:
                                                       active_days=("day", "nunique"),
                                                       is_running=("is_running", "any"))
     return table.sort_values("runtime_hours", ascending=False).head(25).round({"runtime_hours": 2})
+
+
+TOP_USERS = 25  # users drawn (and, for all customers, listed): one customer's table lists every user
+
+
+def _user_rows(users: pd.DataFrame, names: dict[str, str], all_customers: bool) -> pd.DataFrame:
+    """Users by hours (largest first) with what the chart and table show: `user`, the chart's label (the user
+    id, with the customer's name for all customers, where one id can be a user of two customers), and
+    `customer`. For all customers only the top TOP_USERS; users of customers not in scope are left out."""
+    users = users[users["customer_id"].isin(names.keys())]
+    users = users.sort_values(["runtime_hours", "customer_id", "user_id"], ascending=[False, True, True])
+    if all_customers:
+        users = users.head(TOP_USERS)
+    customer = users["customer_id"].map(names)
+    return users.assign(customer=customer,
+                        user=users["user_id"] + " · " + customer if all_customers else users["user_id"])
+
+
+def _by_user(view, names: dict[str, str], every: bool) -> None:
+    st.subheader("By user", anchor=False)
+    users = _user_rows(view.runtime_by_user(), names, every)
+    if users.empty:
+        view.nothing("There is no runtime per user to show for this period.", coverage.RUNTIME)
+        return
+    # one colour: a user's hue would mean nothing, and hours_by's hashed hues made unrelated users look alike
+    st.altair_chart(charts.bars(users.head(TOP_USERS), "user", "runtime_hours", "runtime hours", limit=TOP_USERS),
+                    width="stretch")
+    table = users[(["customer"] if every else []) + ["user_id", "runtime_hours", "workspaces", "is_running"]]
+    tables.show(view, table.round({"runtime_hours": 2}), "runtime-by-user", hide_index=True, width="stretch",
+                column_config={
+                    "customer": "Customer", "user_id": "User",
+                    "runtime_hours": st.column_config.NumberColumn("Runtime hours", format="%.2f"),
+                    "workspaces": st.column_config.NumberColumn(
+                        "Workspaces", help="Workspaces with runtime of this user in the period."),
+                    "is_running": st.column_config.CheckboxColumn("Running now"),
+                })
+    shown = (f"The {TOP_USERS} users with the most hours across all customers. " if every else
+             f"The chart draws the {TOP_USERS} users with the most hours; the table lists all {len(users):,}. "
+             if len(users) > TOP_USERS else "")
+    st.caption(shown + "A user's overlapping sessions on one workspace count once; two users on one workspace each "
+               "count their own hours, so users' hours can add up to more than the workspaces' runtime.")
 
 
 def render(user, view) -> None:
@@ -63,3 +104,5 @@ def render(user, view) -> None:
     })
     st.caption("Runtime is the overlap of each session with the period (UTC). Overlapping sessions of one "
                "workspace count once; sessions crossing midnight are split exactly.")
+
+    _by_user(view, {cid: item.account.customer_name for cid, item in found.items()}, every)

@@ -1,9 +1,13 @@
 """Workspace runtime per user (issue 16): a user's overlapping sessions on one workspace count once, two users
 on one workspace each count their own hours; clipping, running sessions and sessions of no length as the
 workspace runtime rule has them (given/expect, the hours worked out by hand in the comments)."""
+import pandas as pd
+import pyarrow as pa
 import pytest
 
-from conftest import at, session
+from conftest import ROOT, at, session
+from test_app import ADMIN, OPERATOR, page
+from usage_analytics import config
 from usage_analytics.periods import Period
 
 MARCH = Period.parse("2026-03")
@@ -150,3 +154,99 @@ def test_no_session_in_the_period_gives_no_rows(exports):
     store = exports(workspace_sessions=[use("usr_1", "ws1", "2026-02-10 10:00", "2026-02-10 11:00")])
     assert per_user(store) == []
     assert per_user(store, Period.parse("2026-02")) == [("cus_a", "usr_1", 1.0, 1, False)]
+
+
+# --- the runtime page's "By user" section, on the bundled sample --------------------------------------------
+
+def sample_users(now, period) -> pd.DataFrame:
+    """The rule worked out in plain Python over the sample's parquet (not by the query): each session cut to
+    [period start, min(period end, now)), a user's runs on one workspace merged by a sweep in start order."""
+    sessions = pd.read_parquet(ROOT / "data" / "workspace_sessions",
+                               columns=["customer_id", "workspace_id", "user_id", "started_at", "ended_at"])
+    window_end = min(period.end, now)
+    seconds, workspaces, running = {}, {}, {}
+    for (cid, workspace, user), group in sessions.groupby(["customer_id", "workspace_id", "user_id"]):
+        cut = []
+        for started, ended in zip(group["started_at"], group["ended_at"]):
+            start = max(started, period.start)
+            end = window_end if pd.isna(ended) else min(ended, window_end)
+            if end > start:
+                cut.append((start, end, pd.isna(ended) or ended > now))
+        total, run_end = 0.0, None
+        for start, end, _ in sorted(cut):
+            if run_end is not None and start <= run_end:  # overlaps or touches the run so far
+                total += max(0.0, (end - run_end).total_seconds())
+                run_end = max(run_end, end)
+            else:
+                total += (end - start).total_seconds()
+                run_end = end
+        if total > 0:
+            seconds[cid, user] = seconds.get((cid, user), 0.0) + total
+            workspaces[cid, user] = workspaces.get((cid, user), 0) + 1
+            running[cid, user] = running.get((cid, user), False) or any(r for _, _, r in cut)
+    names = pd.read_parquet(ROOT / "data" / "customers", columns=["customer_id", "customer_name"])
+    frame = pd.DataFrame([(cid, user, s / 3600, workspaces[cid, user], running[cid, user])
+                          for (cid, user), s in seconds.items()],
+                         columns=["customer_id", "user_id", "runtime_hours", "workspaces", "is_running"])
+    frame = frame.merge(names, on="customer_id")
+    return frame.sort_values(["runtime_hours", "customer_id", "user_id"], ascending=[False, True, True],
+                             ignore_index=True)
+
+
+def by_user_section(at) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The "By user" table as shown and the rows its chart draws."""
+    assert not at.exception, at.exception
+    assert "By user" in [h.value for h in at.subheader]
+    tables = [d.value for d in at.dataframe if "user_id" in d.value.columns]
+    charts = [pa.ipc.open_stream(c.proto.datasets[0].data.data).read_all().to_pandas()
+              for c in at.get("vega_lite_chart") if c.proto.datasets]
+    drawn = [c for c in charts if "user" in c.columns]
+    assert len(tables) == 1 and len(drawn) == 1
+    assert any("A user's overlapping sessions on one workspace count once; two users on one workspace each count "
+               "their own hours" in c.value for c in at.caption)
+    return tables[0], drawn[0]
+
+
+@pytest.fixture(scope="module")
+def expected():
+    now = config.load().now()  # the app's now: the sample's own end (its manifest)
+    period = Period.month(now.year, now.month)  # the page's default period
+    return sample_users(now, period)
+
+
+def test_the_runtime_page_shows_an_admin_every_user_of_their_customer(expected, sample_store):
+    assert sample_store.reports["workspace_sessions"].rejected_rows == 0  # the parquet rows are the store's rows
+    table, drawn = by_user_section(page(ADMIN, "runtime"))
+    acme = expected[expected["customer_id"] == "cus_acme_robotics"].reset_index(drop=True)
+    assert 1 < len(acme) <= 25  # every user is listed and drawn
+    assert list(table.columns) == ["user_id", "runtime_hours", "workspaces", "is_running"]  # no customer column
+    assert list(table["user_id"]) == list(acme["user_id"])  # largest first
+    assert list(table["runtime_hours"]) == pytest.approx(list(acme["runtime_hours"]), abs=0.0051)
+    assert list(table["workspaces"]) == list(acme["workspaces"])
+    assert list(table["is_running"]) == list(acme["is_running"])
+    assert set(drawn["user"]) == set(acme["user_id"])
+
+
+def test_the_runtime_page_shows_an_operator_the_top_users_of_every_customer_with_their_names(expected):
+    table, drawn = by_user_section(page(OPERATOR, "runtime"))
+    top = expected.head(25)
+    assert len(expected) > 25  # the sample has more users than are listed
+    assert list(table.columns) == ["customer", "user_id", "runtime_hours", "workspaces", "is_running"]
+    assert list(zip(table["customer"], table["user_id"])) == list(zip(top["customer_name"], top["user_id"]))
+    assert list(table["runtime_hours"]) == pytest.approx(list(top["runtime_hours"]), abs=0.0051)
+    assert list(table["is_running"]) == list(top["is_running"])
+    # the chart draws exactly the rows of the table
+    assert sorted(drawn["user"]) == sorted(f"{user} · {name}"
+                                           for user, name in zip(top["user_id"], top["customer_name"]))
+
+
+def test_the_query_agrees_with_the_plain_python_rule_for_every_user_of_the_sample(expected, sample_store):
+    now = config.load().now()
+    period = Period.month(now.year, now.month)
+    found = sample_store.run("runtime_by_user", customer_id=None, period_start=period.start, period_end=period.end,
+                             now=now)
+    ordered = expected.sort_values(["customer_id", "runtime_hours", "user_id"], ascending=[True, False, True])
+    assert list(zip(found["customer_id"], found["user_id"])) == list(zip(ordered["customer_id"], ordered["user_id"]))
+    assert list(found["runtime_hours"]) == pytest.approx(list(ordered["runtime_hours"]), abs=1e-6)
+    assert list(found["workspaces"]) == list(ordered["workspaces"])
+    assert list(found["is_running"]) == list(ordered["is_running"])

@@ -120,6 +120,20 @@ class View:
                              customer=self.customer_id or "all", period=self.period.label, detail=file_format)
         return note
 
+    RUNTIME_BY_USER_COLUMNS = ("customer_id", "user_id", "runtime_hours", "workspaces", "is_running")
+
+    def runtime_by_user(self) -> pd.DataFrame:
+        """Workspace runtime per user in scope (hours, workspaces, running now), largest first per customer; an
+        empty frame with these columns after saying which data is missing."""
+        try:
+            return caches.runtime_by_user(*self.source, self.customer_id, self.period.first_day,
+                                          self.period.last_day, self.now)
+        except DataError as error:  # (what is wrong with the exports is for those who may see their internals)
+            st.error("Runtime per user cannot be computed from the exports"
+                     + (f": {error}" if can(self.user, Action.SEE_DATA_INTERNALS) else
+                        " right now. The platform's operators can see why."), icon=":material/error:")
+            return pd.DataFrame(columns=list(self.RUNTIME_BY_USER_COLUMNS))
+
 
 def refused_note(item: CustomerSummary, datasets: tuple[str, ...]) -> None:
     """This customer's own rows of these datasets that were not used (dataset, count, reason, the value), never a
