@@ -177,3 +177,20 @@ def test_the_chart_json_says_projected_and_draws_it_dashed():
 def test_the_projection_is_keyword_only():
     with pytest.raises(TypeError):
         charts.runtime_over_time(runtime_rows(), "day", "template", NOVEMBER, NOON_24TH, 10.0)
+
+
+def test_with_few_days_left_the_label_stands_over_the_highest_bar_a_line_up():
+    """"projected" ends at the period's end and is about a sixth of a phone's plot wide: over fewer days to come
+    than a sixth of the period (30 / 6 = 5 for November) it would run into the real bars before them."""
+    def label(day: int):  # 12 hours the day before, 3 hours today (to 12:00)
+        rows = pd.DataFrame({"day": [date(2026, 11, day - 1), date(2026, 11, day)], "workspace_id": ["ws1", "ws2"],
+                             "template": ["gpu", "standard"], "runtime_hours": [12.0, 3.0],
+                             "is_running": [False, True]})
+        now = datetime(2026, 11, day, 12, 0, tzinfo=timezone.utc)
+        spec = charts.runtime_over_time(rows, period=NOVEMBER, now=now, projection=10.0).to_dict()
+        return rows_of(spec, 4)["top"].tolist(), spec["layer"][4]["mark"]["dy"]
+
+    # Nov 25 12:00: Nov 26..30 are 5 days to come, 5 × 6 >= 30: over their tops (10), just above them
+    assert label(25) == ([10.0], -3)
+    # Nov 27 12:00: Nov 28..30 are 3: over the highest bar, Nov 26's 12 hours (today's: 3 + 5 = 8), a line up
+    assert label(27) == ([12.0], -16)

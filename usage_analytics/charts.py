@@ -294,6 +294,7 @@ def stacked(frame: pd.DataFrame, by: str, value: str, states: list[str], names: 
 PROJECTED = "projected"
 PROJECTION_STROKE = "#7d8796"  # grey: a projection is no series, and its dashes tell it from the real bars
 PROJECTION_DASH = [4, 3]
+LABEL_SHARE = 6  # "projected" takes about a sixth of the narrowest plot (a phone's)
 
 
 def projection_days(period: Period, now: datetime, rate: float, today_top: float = 0.0) -> pd.DataFrame:
@@ -343,10 +344,14 @@ def _projection_layers(frame: pd.DataFrame, period: Period | None, now: datetime
                                     strokeWidth=1.5, strokeDash=PROJECTION_DASH).encode(
         tooltip=[alt.Tooltip("label:N", title=grain), alt.Tooltip("part:N", title="part"),
                  alt.Tooltip("projected:Q", title=title, format=fmt)])
-    later = days[days["start"] > today]  # the label sits over the whole days to come (today's rest if none)
-    note = pd.DataFrame({"at": [pd.Timestamp(period.end)], "top": [(later if len(later) else days)["top"].max()],
-                         "note": [PROJECTED]})
-    text = alt.Chart(note).mark_text(align="right", baseline="bottom", dx=-2, dy=-3, fontSize=11,
+    # The label ends at the period's end and is ~55 px wide, a sixth of a phone's plot: over that many days to
+    # come it stands on their even tops; over fewer it would run into the bars before them, so it stands on the
+    # highest bar of the chart, a line up (clear of today's "so far").
+    later = days[days["start"] > today]
+    roomy = len(later) * LABEL_SHARE >= period.days
+    top = later["top"].max() if roomy else max(days["top"].max(), frame["top"].max() if len(frame) else 0.0)
+    note = pd.DataFrame({"at": [pd.Timestamp(period.end)], "top": [top], "note": [PROJECTED]})
+    text = alt.Chart(note).mark_text(align="right", baseline="bottom", dx=-2, dy=-3 if roomy else -16, fontSize=11,
                                      fontStyle="italic", color=PROJECTION_STROKE).encode(
         x=alt.X("at:T"), y="top:Q", text="note:N", tooltip=alt.value(None))
     return [bars, text]
