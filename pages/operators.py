@@ -4,7 +4,8 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import charts, coverage, formatting, rules, summary
+from usage_analytics import attention, charts, coverage, formatting, rules, summary
+from usage_analytics.session_keys import SCOPE_CUSTOMER
 from usage_analytics.view import empty
 from usage_analytics import tables
 from usage_analytics.areas import Area
@@ -57,13 +58,17 @@ def _trends(found: dict, table: pd.DataFrame, view) -> None:
     with left:
         st.markdown("**Workspace runtime per day**")
         if not runtime.empty:
-            st.altair_chart(charts.runtime_over_time(runtime, period=view.period, now=view.now), width="stretch")
+            st.altair_chart(charts.runtime_over_time(
+                runtime, period=view.period, now=view.now, projection=summary.daily_rate(list(found.values()),
+                                                                                          "runtime_hours")), width="stretch")
         else:
             view.nothing("No workspace ran in this period.", coverage.RUNTIME)
     with right:
         st.markdown("**Managed-AI cost per day** (light, dashed: not yet reconciled; outlined: today so far)")
         if not ai.empty:
-            st.altair_chart(charts.ai_over_time(ai, period=view.period, now=view.now), width="stretch")
+            st.altair_chart(charts.ai_over_time(
+                ai, period=view.period, now=view.now, projection=summary.daily_rate(list(found.values()),
+                                                                                    "ai_cost_usd")), width="stretch")
         else:
             view.nothing("No managed-AI usage from a linked provider in this period.", coverage.MANAGED_AI)
     left, right = st.columns(2)
@@ -76,6 +81,46 @@ def _trends(found: dict, table: pd.DataFrame, view) -> None:
         st.altair_chart(charts.bars(table, "customer", "runtime_hours", "runtime hours"), width="stretch")
 
 
+def _queue(view) -> None:
+    """The attention queue, first: who needs action now or soon, most urgent first; counts per reason filter it,
+    and a row opens that customer's Overview."""
+    entries = view.attention()
+    if entries is None:
+        return
+    st.subheader("Needs attention now or soon", anchor=False)
+    if not entries:
+        st.success("No customer needs action now or soon.", icon=":material/check_circle:")
+        return
+    counts = attention.counts(entries)
+    picked = st.pills("Reasons", [k for k in attention.KINDS if counts[k]], selection_mode="multi",
+                      format_func=lambda k: f"{attention.KIND_LABELS[k]} · {counts[k]}", key="ops_queue_kinds",
+                      help="Customers per reason (one with two reasons counts in both). Pick some to show only them.")
+    shown = [e for e in entries if not picked or any(r.kind in picked for r in e.reasons)]
+    frame = pd.DataFrame([{
+        "customer": e.customer_name, "why": attention.KIND_LABELS[e.reasons[0].kind],
+        "next_action": e.reasons[0].next_action, "due": e.reasons[0].due,
+        "detail": "; ".join(f"{attention.KIND_LABELS[r.kind].lower()}: {r.detail}" for r in e.reasons),
+        "customer_id": e.customer_id} for e in shown],
+        columns=["customer", "why", "next_action", "due", "detail", "customer_id"])
+    event = tables.show(view, frame, "attention", when=f"{view.now:%Y-%m-%d}", hide_index=True, width="stretch",
+                        height=min(38 + 35 * len(frame), 380), on_select="rerun", selection_mode="single-row",
+                        key="ops_queue", column_config={
+                            "customer": st.column_config.TextColumn("Customer", pinned=True),
+                            "why": "Most urgent", "next_action": "Next action",
+                            "due": st.column_config.DateColumn("Due", format="YYYY-MM-DD",
+                                                               help="When a balance runs out or a trial ends"),
+                            "detail": st.column_config.TextColumn("Why", width="large"),
+                            "customer_id": "Customer id"})
+    st.caption(f"{len(shown)} of {len(entries)} customers, most urgent first: blocked, low balance, trial ending, "
+               "data, reconciliation, restated, onboarding stalled; the sooner due first. As of "
+               f"{view.now:%Y-%m-%d %H:%M} UTC, from this month's figures whatever period is picked. Select a row "
+               "to open that customer's Overview.")
+    rows = event.selection.rows if event is not None else []
+    if rows and "overview" in view.links:
+        st.session_state[SCOPE_CUSTOMER] = frame.iloc[rows[0]]["customer_id"]
+        st.switch_page(view.links["overview"])
+
+
 def render(user, view) -> None:
     found = view.summaries()
     if found is None:
@@ -84,6 +129,8 @@ def render(user, view) -> None:
         empty("There are no customers in the exports yet.")
         return
     view.unavailable(found, Area.RUNTIME, Area.AI, Area.BILLING)  # the table shows what it can
+    _queue(view)
+    st.subheader("Every customer", anchor=False)
     table = _table(found)
     total, blocked, attention, cost = st.columns(4)
     total.metric("Customers", len(table), border=True)

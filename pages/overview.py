@@ -1,7 +1,9 @@
 """Overview (/overview): KPI cards with change vs the previous period, and the review checklist."""
 import streamlit as st
 
-from usage_analytics import access, closing, formatting, handoff, periods, quote, rules, summary
+from decimal import Decimal
+
+from usage_analytics import access, attention, closing, formatting, handoff, periods, quote, rules, summary
 from usage_analytics.view import close_note, empty
 from usage_analytics.areas import Area
 
@@ -55,6 +57,7 @@ def _kpis(view, items, basis, previous, compared: str | None) -> None:
     tokens.metric(f"Managed-AI tokens · {status}", formatting.figure(formatting.compact(now["tokens"]), status),
                   _change(here["tokens"], before["tokens"], ai_sides), delta_color="off", border=True,
                   help=f"{now['tokens']:,} input + cached input + output tokens.")
+    _projections(items, runtime, cost)
     if compared:
         st.caption(f"Change vs {compared}."
                    + (" None is shown for a figure that is incomplete or has no data, on either side."
@@ -90,6 +93,66 @@ def _kpis(view, items, basis, previous, compared: str | None) -> None:
         _status_card(billing, "Billing now · workspace creation", f"{len(blocked)} of {len(items)} blocked",
                      " · ".join(f"{action}: {count}" for action, count in actions.items())
                      + (f" · billing state unknown: {unknown}" if unknown else ""))
+
+
+def _projected(items: list, figure: str):
+    """The scope's figure projected to the period's end, or None (the period is not open, or a figure cannot be
+    projected honestly: see CustomerSummary.projected)."""
+    found = [s.projected(figure) for s in items]
+    if not found or any(value is None for value in found):
+        return None
+    return sum(found, Decimal(0) if figure == "ai_cost_usd" else 0.0)
+
+
+def _projections(items: list, runtime, cost) -> None:
+    """Under the runtime and cost cards: where the open period is heading, labelled as a projection (never in a
+    total, a pack or an export)."""
+    period = items[0].period
+    for column, figure, text in ((runtime, "runtime_hours", formatting.hours), (cost, "ai_cost_usd", formatting.usd)):
+        value = _projected(items, figure)
+        if value is not None:
+            column.caption(f":material/trending_up: Projected **{text(value)}** by {period.last_day:%d %b} at the last "
+                           "7 whole days' daily rate (an estimate, in no total or export).")
+
+
+def _per_unit(view, items: list) -> None:
+    """Managed-AI cost per workspace-runtime hour and per active user (users with runtime in the period)."""
+    users = view.runtime_by_user()
+    active = len(users.drop_duplicates(["customer_id", "user_id"])) if not users.empty else 0
+    hours = sum(s.runtime_hours for s in items)
+    cost = sum((s.ai_cost_usd for s in items), Decimal(0))
+    status = summary.overall_status(items)
+    per_hour, per_user, count = st.columns(3)
+    per_hour.metric(f"AI cost per runtime hour · {status}", formatting.figure(
+        formatting.usd(cost / Decimal(repr(hours))) if hours else "—", status), border=True,
+        help="Managed-AI cost (linked providers) ÷ workspace runtime hours in the period.")
+    per_user.metric(f"AI cost per active user · {status}", formatting.figure(
+        formatting.usd(cost / active) if active else "—", status), border=True,
+        help="Managed-AI cost (linked providers) ÷ users with workspace runtime in the period.")
+    count.metric("Active users", formatting.figure(f"{active:,}", _runtime_status(items)), border=True,
+                 help="Users with any workspace runtime in the period; the Workspace runtime page lists them.")
+
+
+def _attention(view) -> None:
+    """What needs action now or soon (the attention queue): a customer's own reasons, in the admin's words for
+    them; for all customers, how many and where the queue is."""
+    entries = view.attention()
+    if not entries:
+        return
+    if view.customer_id is None:
+        counts = attention.counts(entries)
+        st.warning(f"**{len(entries)} customers need attention now or soon:** "
+                   + " · ".join(f"{attention.KIND_LABELS[k].lower()} {n}" for k, n in counts.items() if n)
+                   + ". The Operators page leads with the queue.", icon=":material/notification_important:")
+        view.link("operators", "Open the attention queue")
+        return
+    words = access.can(view.user, access.Action.SEE_ATTENTION_DETAIL)  # operators read the queue's own words
+    (entry,) = entries
+    lines = "\n".join(f"- **{attention.KIND_LABELS[r.kind]}** — "
+                      + (f"{formatting.literal(r.detail, None)} → *{r.next_action}*" if words
+                         else formatting.literal(r.yours, None)) for r in entry.reasons)
+    st.warning(("**Needs attention now or soon**" if words else "**Needs your attention**") + "\n\n" + lines,
+               icon=":material/notification_important:")
 
 
 def _step(done: bool, title: str, text: str) -> None:
@@ -178,6 +241,7 @@ def render(user, view) -> None:
         empty("There are no customers in the exports yet.")
         return
     view.unavailable(found, Area.RUNTIME, Area.AI, Area.BILLING)  # say what is missing; show the rest
+    _attention(view)
     _closed(view, items)
     compare = periods.comparison(view.period, view.now, view.coverage().stale_until)
     previous = (view.summaries(compare.previous, compare.cut) or {}) if compare else {}
@@ -185,4 +249,5 @@ def render(user, view) -> None:
     cut_early = compare is not None and compare.reach < min(view.now, view.period.end)
     basis = (view.summaries(view.period, compare.reach) or {}) if cut_early else found
     _kpis(view, items, list(basis.values()), list(previous.values()), compare.label if compare else None)
+    _per_unit(view, items)
     _checklist(view, items)

@@ -32,7 +32,8 @@ def user(role, customer_id=None):
 ACTION_MATRIX = {
     "operator":        ["see provider project IDs", "see unlinked providers' metered usage",
                         "see file paths and dataset internals in messages", "open the access log",
-                        "see each day's metered and provider cost"],
+                        "see each day's metered and provider cost",
+                        "read the attention queue in the platform's words"],
     "customer_admin":  [],
     "customer_member": [],
     "auditor":         [],

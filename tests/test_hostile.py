@@ -134,7 +134,9 @@ def _number(text: str) -> bool:
 def _numbers(header: list[str]) -> set[int]:
     """The columns of a handoff CSV that hold numbers."""
     return {i for i, c in enumerate(header) if c in ("cost_usd", "requests", "input_tokens", "cached_input_tokens",
-                                                     "output_tokens", "lag_days", "workspace_runtime_hours")}
+                                                     "output_tokens", "lag_days", "workspace_runtime_hours",
+                                                     "workspace_hours_estimated_now", "ai_usd_estimated_now",
+                                                     "workspace_hours_runway_days", "ai_usd_runway_days")}
 
 
 def parsed(text: str) -> list[list[str]]:

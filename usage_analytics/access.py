@@ -62,6 +62,7 @@ class Action(Enum):
     SEE_DATA_INTERNALS = "see file paths and dataset internals in messages"
     OPEN_ACCESS_LOG = "open the access log"
     SEE_DAILY_RECONCILIATION = "see each day's metered and provider cost"  # the working detail of a dispute
+    SEE_ATTENTION_DETAIL = "read the attention queue in the platform's words"  # customers get their own words
 
 
 # The policy's second table: who may do what. Every action is operator-only today; a row says so each.
@@ -71,6 +72,7 @@ ACTIONS: dict[Action, frozenset[str]] = {
     Action.SEE_DATA_INTERNALS: _OPERATORS_ONLY,
     Action.OPEN_ACCESS_LOG: _OPERATORS_ONLY,
     Action.SEE_DAILY_RECONCILIATION: _OPERATORS_ONLY,
+    Action.SEE_ATTENTION_DETAIL: _OPERATORS_ONLY,
 }
 
 

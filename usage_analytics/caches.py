@@ -21,7 +21,7 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
-from . import build, config, summary
+from . import attention, build, config, revisions, summary
 from .config import Settings
 from .periods import Period
 from .store import DataError, Store
@@ -141,6 +141,25 @@ def summaries(source_: Source, customer_id: str | None, period: Period, moment: 
     hours old still reach the moment (EXPORT_MAX_AGE_HOURS), balances under LOW_BALANCE_DAYS are low."""
     return _summaries(*source_, customer_id, period.first_day, period.last_day, moment,
                       settings.export_max_age_hours, settings.low_balance_days)
+
+
+@_shared(max_entries=32, ttl=3600)
+def _restated(data_dir: str, fingerprint: str, customer_id: str | None, moment: datetime, settings: Settings,
+              closed: tuple[tuple[str, int], ...]) -> dict[str, list[tuple[str, int, str]]]:
+    def figures(period: Period) -> dict[str, CustomerSummary]:
+        return summaries((data_dir, fingerprint), customer_id, period, moment, settings)
+
+    return attention.restated_months(revisions.for_settings(settings), figures)
+
+
+def restated(source_: Source, customer_id: str | None, moment: datetime, settings: Settings
+             ) -> dict[str, list[tuple[str, int, str]]]:
+    """The closed months whose figures moved since their latest revision, per customer in scope: made again when
+    the exports or the revisions change (closed: every revision, the key), and each minute of the clock."""
+    closed = tuple((r.period, r.revision) for r in revisions.for_settings(settings).all())
+    if not closed:
+        return {}
+    return _restated(*source_, customer_id, moment, settings, closed)
 
 
 @_shared(max_entries=64, ttl=3600, copy=pd.DataFrame.copy)

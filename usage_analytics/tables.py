@@ -141,14 +141,15 @@ def file_name(view, name: str, whose: str | None = None, when: str | None = None
 
 def show(view, frame: pd.DataFrame, name: str, *, whose: str | None = None, when: str | None = None,
          download: bool = True, column_config: Mapping[str, Any] | None = None,
-         column_order: Iterable[str] | None = None, **dataframe_kwargs: Any) -> None:
+         column_order: Iterable[str] | None = None, **dataframe_kwargs: Any) -> Any:
     """Draw a table, and under it, small and at the right, its CSV download (download=False: none, for a table
     whose file is offered otherwise). name says what the table is: the file name's first part, the download's
-    key (unique on a page) and the access log's "csv: <name>"."""
+    key (unique on a page) and the access log's "csv: <name>". Returns what st.dataframe returns (a selection
+    event when on_select is given)."""
     column_order = None if column_order is None else list(column_order)
-    st.dataframe(on_screen(frame), column_config=column_config, column_order=column_order, **dataframe_kwargs)
+    shown = st.dataframe(on_screen(frame), column_config=column_config, column_order=column_order, **dataframe_kwargs)
     if not download or frame.columns.empty:
-        return
+        return shown
     file = file_name(view, name, whose, when)
     rows = len(frame)
     with st.container(horizontal=True, horizontal_alignment="right"):
@@ -160,3 +161,4 @@ def show(view, frame: pd.DataFrame, name: str, *, whose: str | None = None, when
             help=f"`{file}`: the {rows:,} row{'s' if rows != 1 else ''} of this table as shown, every value whole; "
                  "text that a spreadsheet would run as a formula starts with an apostrophe.",
             on_click=view.log_export(f"csv: {name}"))
+    return shown

@@ -10,7 +10,7 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
-from . import access_log, areas, caches, coverage, formatting, revisions
+from . import access_log, areas, attention, caches, coverage, formatting, revisions
 from .access import Action, Page, User, can, page
 from .areas import Area
 from .config import Settings
@@ -80,6 +80,15 @@ class View:
         if not self.period.is_month:
             return None
         return revisions.for_settings(self.settings).latest(self.period.label)
+
+    def attention(self) -> list[attention.Entry] | None:
+        """The attention queue of the scope as of now (made from the calendar month holding now, whatever the
+        period picked), or None after saying that its figures cannot be computed."""
+        found = self.summaries(attention.month_of(self.now))
+        if found is None:
+            return None
+        moved = caches.restated(self.source, self.customer_id, self.now, self.settings)
+        return attention.queue(found, self.settings.onboarding_stall_days, moved)
 
     def nothing(self, message: str, datasets: tuple[str, ...] | None = None) -> None:
         """An empty part of the page (made from these datasets): its message; or, when a file of one could not
