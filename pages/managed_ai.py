@@ -71,11 +71,16 @@ def render(user, view) -> None:
     choices = ["provider", "model"] + (["customer"] if every else [])
     by = split.segmented_control("Split by", choices, default="provider", key="ai_split") or "provider"
     per = grain.segmented_control("Per", ["day", "week"], default="day", key="ai_grain") or "day"
-    st.altair_chart(charts.ai_over_time(daily, metric, by, per, view.period, view.now), width="stretch")
+    rate = summary.daily_rate(list(found.values()), "ai_cost_usd")
+    st.altair_chart(charts.ai_over_time(daily, metric, by, per, view.period, view.now, projection=rate),
+                    width="stretch")
     st.caption("Solid bars: days matched with the provider. Light, dashed bars: not yet reconciled "
                "(pending, mismatch or no reconciliation row) — those amounts may still change. "
                + (f"Outlined bars: today (UTC), counted only up to {view.now:%H:%M} UTC. "
                   if view.period.start <= view.now < view.period.end else "")
+               + (f"Grey dashed outlines: the days left, projected at the last 7 whole days' {formatting.usd(rate)} a "
+                  "day (an estimate, in no total or export). " if rate is not None and per == "day"
+                  and metric == "cost_usd" else "")
                + "Weeks are ISO weeks (Monday, UTC) cut to "
                f"the period; a cut week is marked partial. More than {charts.MAX_SERIES} series: the largest, "
                "and the rest as one grey \"other\".")

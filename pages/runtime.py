@@ -81,9 +81,14 @@ def render(user, view) -> None:
 
     grain = st.segmented_control("Show per", ["day", "week"], default="day", key="runtime_grain") or "day"
     by = "customer" if every and st.toggle("Colour by customer", key="runtime_by_customer") else "template"
-    st.altair_chart(charts.runtime_over_time(runtime, grain, by, view.period, view.now), width="stretch")
+    rate = summary.daily_rate(list(found.values()), "runtime_hours")
+    st.altair_chart(charts.runtime_over_time(runtime, grain, by, view.period, view.now, projection=rate),
+                    width="stretch")
     st.caption((f"Outlined bars: today (UTC), counted only up to {view.now:%H:%M} UTC. "
-                if view.period.start <= view.now < view.period.end else "") + "Weeks are ISO weeks (Monday, "
+                if view.period.start <= view.now < view.period.end else "")
+               + (f"Grey dashed outlines: the days left, projected at the last 7 whole days' {formatting.hours(rate)} "
+                  "a day (an estimate, in no total or export). " if rate is not None and grain == "day" else "")
+               + "Weeks are ISO weeks (Monday, "
                f"UTC) cut to the period; a cut week is marked partial. More than {charts.MAX_SERIES} series: the "
                "largest, and the rest as one grey \"other\".")
 

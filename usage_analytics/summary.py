@@ -187,6 +187,16 @@ def overall_status(found: list[CustomerSummary]) -> str:
     return rules.FINAL if statuses == {rules.FINAL} else rules.PROVISIONAL
 
 
+def daily_rate(found: list[CustomerSummary], figure: str) -> float | None:
+    """The scope's daily rate over the last 7 whole days of runtime_hours or ai_cost_usd (a chart's dashed
+    projection), or None when the figure cannot be projected (CustomerSummary.projected says when)."""
+    if not found or any(s.projected(figure) is None for s in found):
+        return None
+    if figure == "runtime_hours":
+        return sum(s.ahead.runtime_hours_7d for s in found) / outlook.TRAILING_DAYS
+    return float(sum((s.ahead.ai_usd_7d for s in found), Decimal(0))) / outlook.TRAILING_DAYS
+
+
 def accounts(store: Store, customer_id: str | None = None) -> dict[str, Account]:
     """Customer accounts by id: one, or every customer when customer_id is None."""
     rows = store.run("customer_accounts", customer_id=customer_id)
