@@ -1,4 +1,4 @@
-"""The attention queue (docs/product.md §5.7): every customer needing action now or soon, most urgent first, with
+"""The attention queue (docs/product.md §5.13): every customer needing action now or soon, most urgent first, with
 one reason per matter. The `attention` command prints it, the Operators page leads with it, and a customer admin
 sees their own account's reasons on the Overview, in their words. Made from the same figures as every page (the
 calendar month holding now), so the queue can never disagree with the page a row opens."""

@@ -1,4 +1,4 @@
-"""Looking ahead (docs/product.md §5.6): prepaid balances estimated now, with burn and runway; an approved trial's
+"""Looking ahead (docs/product.md §5.12): prepaid balances estimated now, with burn and runway; an approved trial's
 days left; a projection of an open period to its end. Pure: the usage they read comes from queries/outlook.sql.
 
 The readiness verdict stays the platform's (rules.billing_readiness, as of the billing snapshot); what is here is
