@@ -216,6 +216,7 @@ def test_check_exits_1_on_a_file_it_could_not_read(folder):
     (("handoff", "--all", "--period", "2026-03", "--format", "csv"), "the pack"),
     (("close", "--period", "2026-02"), "the close of 2026-02"),
     (("focus", "--period", "2026-03", "--output", "/dev/null"), "the FOCUS file"),
+    (("attention",), "the attention queue"),
 ])
 def test_handoff_close_and_focus_exit_1_naming_the_dataset_when_a_file_was_not_read(folder, args, what):
     _corrupt_second_file(folder)
@@ -235,6 +236,14 @@ def test_allow_incomplete_writes_a_pack_that_says_incomplete_never_final(folder)
         "incomplete", ["ai_usage: 1 file could not be read"])
     assert pack["workspace_runtime_status"] == "final"  # sessions were all read: runtime is not made from ai_usage
     assert pack["managed_ai"]["cost_usd"] == "1.000000"  # what the readable file holds, said to be incomplete
+
+
+def test_allow_incomplete_attention_says_incomplete_on_stderr(folder):
+    _corrupt_second_file(folder)
+    result = cli(folder, "attention", "--allow-incomplete")
+    assert result.returncode == 0 and json.loads(result.stdout) is not None
+    assert result.stderr == ("INCOMPLETE: ai_usage: 1 file could not be read; the queue may miss customers or "
+                             "reasons\n")
 
 
 def test_check_exits_1_when_a_dataset_has_rows_but_none_usable(folder):

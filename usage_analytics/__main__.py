@@ -80,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
                                                   "(blocked, low balance, trial ending, data, reconciliation, "
                                                   "restated, onboarding stalled); an empty list when none")
     queue.add_argument("--format", choices=("json", "csv", "text"), default="json")
+    queue.add_argument("--allow-incomplete", action="store_true", help=_ALLOW + " (then stderr says INCOMPLETE)")
     verify = commands.add_parser("verify", help="check every file a revision's manifest names; exit 1 when one "
                                                 "is missing, changed or not listed")
     verify.add_argument("manifest", type=Path)
@@ -240,6 +241,9 @@ def _attention(args: argparse.Namespace) -> int:
     now = settings.now()
     store = build(settings.data_dir, now, settings.store_dir, _progress)
     try:
+        _complete(store, coverage.PACK, args, "the attention queue")
+        unread = coverage.files_text(coverage.unread_files(store.reports, coverage.PACK))
+
         def figures(period: Period) -> dict:
             return closing.figures_of(store, period, now, low_days=settings.low_balance_days)
 
@@ -249,6 +253,8 @@ def _attention(args: argparse.Namespace) -> int:
         store.close()
     sys.stdout.write({"json": attention.to_json, "csv": attention.to_csv, "text": attention.to_text}[args.format](
         entries))
+    if unread:
+        say(f"INCOMPLETE: {unread} could not be read; the queue may miss customers or reasons")
     return 0
 
 
