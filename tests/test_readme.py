@@ -2,14 +2,18 @@
 stay in the repository, and its configuration table lists every setting."""
 import ipaddress
 import os
+import random
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import time
 import urllib.parse
 import urllib.request
 
-from browser import free_port, login, settle
+import pytest
+from browser import login, settle
 from conftest import ROOT
 from usage_analytics import config
 
@@ -60,6 +64,18 @@ def _listening(port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]
     return found
 
 
+def _quiet_port() -> int:
+    """A free port below the kernel's ephemeral range (32768 up): it stays free while the venv is made."""
+    while True:
+        port = random.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+
+
 def _wait_until_healthy(url: str, process: subprocess.Popen, log, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -76,11 +92,19 @@ def _wait_until_healthy(url: str, process: subprocess.Popen, log, timeout: float
         time.sleep(0.5)
 
 
-def test_the_first_command_in_a_fresh_clone_starts_the_demo_on_loopback_only(tmp_path, chromium):
-    """Slow (about 40 s here, most of it pip installing requirements.txt into the clone's new .venv)."""
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
-    port = free_port()
+@pytest.fixture
+def clone(tmp_path):
+    """A scratch clone of the repository's committed HEAD, removed afterwards (its .venv is about 600 MB)."""
+    folder = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(folder)], check=True)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_first_command_in_a_fresh_clone_starts_the_demo_on_loopback_only(clone, tmp_path, chromium):
+    """Slow: about 80 s here, a minute of it making the clone's .venv and installing requirements.txt into it
+    (pip's cache is not kept on these machines, so every run downloads them again)."""
+    port = _quiet_port()
     # As a newcomer's shell has it: none of the app's settings (conftest sets DEMO_MODE and STATE_DIR), no
     # Streamlit settings and no active venv; the port is Streamlit's own variable, so the command is unchanged.
     ours = {variable for variable, _, _ in config.describe()} | {"VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH"}
