@@ -143,3 +143,9 @@ def render(user, view) -> None:
         _all(view, found)
     else:
         _one(found[view.customer_id])
+
+
+if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
+    from usage_analytics import navigation
+
+    navigation.hand_over(__file__)

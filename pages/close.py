@@ -172,3 +172,9 @@ def render(user, view) -> None:
     st.caption("A revision is every customer's handoff pack as JSON and CSV, as the Billing handoff page and the "
                "command line print it, and a manifest.json with each file's size and SHA-256 "
                "(`python -m usage_analytics verify MANIFEST`). Revisions are never changed or removed.")
+
+
+if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
+    from usage_analytics import navigation
+
+    navigation.hand_over(__file__)

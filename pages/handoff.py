@@ -78,3 +78,9 @@ def _downloads(view, as_csv: str, as_json: str, latest, incomplete: bool) -> Non
                 f"Download {fmt.upper()} (as closed)", latest.file(closing.pack_file(view.customer_id, fmt)),
                 f"{name}_revision-{latest.revision}.{fmt}", mime, icon=":material/lock_clock:", width="stretch",
                 on_click=view.log_export(f"{fmt} as closed, revision {latest.revision}"))
+
+
+if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
+    from usage_analytics import navigation
+
+    navigation.hand_over(__file__)

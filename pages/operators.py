@@ -158,3 +158,9 @@ def render(user, view) -> None:
     st.caption(f"{len(shown)} of {len(table)} customers shown. Click a column header to sort. "
                "Download CSV takes the rows shown, with every column.")
     _trends(found, table, view)
+
+
+if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
+    from usage_analytics import navigation
+
+    navigation.hand_over(__file__)

@@ -251,3 +251,9 @@ def render(user, view) -> None:
     _kpis(view, items, list(basis.values()), list(previous.values()), compare.label if compare else None)
     _per_unit(view, items)
     _checklist(view, items)
+
+
+if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
+    from usage_analytics import navigation
+
+    navigation.hand_over(__file__)

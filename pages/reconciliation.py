@@ -167,3 +167,9 @@ def render(user, view) -> None:
     _calendar(found, every, table if every else None, view)
     if can(user, Action.SEE_PROVIDER_PROJECTS):
         _projects(view)
+
+
+if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
+    from usage_analytics import navigation
+
+    navigation.hand_over(__file__)

@@ -111,3 +111,9 @@ def render(user, view) -> None:
                "workspace count once; sessions crossing midnight are split exactly.")
 
     _by_user(view, {cid: item.account.customer_name for cid, item in found.items()}, every)
+
+
+if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
+    from usage_analytics import navigation
+
+    navigation.hand_over(__file__)

@@ -154,7 +154,8 @@ def test_the_period_picker_changes_the_period_on_the_page():
     assert any("October 2026" in m.value and "ended" in m.value for m in at.markdown)
     at.sidebar.selectbox(key="period_choice").select("Last 7 days")
     rerun(at)  # (the overview again: the default page)
-    assert any("2026-11-18..2026-11-24" in m.value for m in at.markdown)
+    assert any("**Last 7 days** · 2026-11-18 → 2026-11-24 UTC" in m.value for m in at.markdown)
+    assert dict(at.query_params) == {"period": "last-7-days", "customer": "cus_acme_robotics"}  # a link to it
 
 
 def login(username, password):

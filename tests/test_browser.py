@@ -152,26 +152,57 @@ def test_a_member_is_denied_with_a_helpful_message(tab):
     t.shot("acme_member_denied")
 
 
-def test_a_deep_link_on_a_freshly_started_server_shows_no_data(chromium, customers):
+def no_dialog(t) -> None:
+    body = t.page.locator("body").inner_text()
+    assert "Page not found" not in body and "does not seem to exist" not in body
+
+
+@pytest.mark.parametrize("first", ["operators", "managed-ai?period=2026-10"])
+def test_a_bookmark_on_a_freshly_started_server_reaches_the_login_then_its_page(chromium, customers, first):
     with serve(log=ARTIFACTS / "fresh-server.log") as url:
         t = Tab(chromium, url)
         try:
-            t.page.goto(f"{url}/operators")  # the very first request after the start
-            t.page.wait_for_timeout(3000)
+            t.page.goto(f"{url}/{first}")  # the very first request after the start
+            t.page.get_by_label("Username").wait_for(timeout=30_000)
             settle(t.page)
-            t.shot("fresh_server_deep_link")
+            t.shot(f"fresh_server_bookmark_{first.split('?')[0]}")
+            no_dialog(t)
+            assert t.nav() == []  # never a list of page files
             received = t.received()
             assert not any(cid.encode() in received for cid in customers) and b"proj_" not in received
-            main = t.page.locator('[data-testid="stMain"]').inner_text()
-            assert main.strip() == ""  # the inert page file ran: nothing at all
-            t.open("").login("ops")  # the router takes over from the first visit to the app on
-            assert t.page.locator("h1").first.inner_text() == "Overview"
-            t.context.clear_cookies()
-            t.open("operators")  # and from then on a deep link opens the router's login, then the page
             t.login("ops")
-            assert t.page.locator("h1").first.inner_text() == "Operators"
+            no_dialog(t)
+            title = {"operators": "Operators", "managed-ai?period=2026-10": "Managed AI"}[first]
+            assert t.page.locator("h1").first.inner_text() == title
+            assert t.page.url.startswith(f"{url}/{first.split('?')[0]}")
+            if "period" in first:
+                assert "October 2026" in t.page.locator('[data-testid="stMain"]').inner_text()
         finally:
             t.close()
+
+
+def test_bookmarks_and_shared_links_before_and_after_login(tab):
+    t = tab().open("overview")  # before login: the form, no dialog
+    no_dialog(t)
+    t.login("ops")
+    no_dialog(t)
+    assert t.page.locator("h1").first.inner_text() == "Overview" and t.page.url.split("?")[0].endswith("/overview")
+    t.open("reconciliation?period=2026-10&customer=cus_acme_robotics")  # a colleague's link, logged in
+    no_dialog(t)
+    main = t.page.locator('[data-testid="stMain"]').inner_text()
+    assert "Acme Robotics" in main and "October 2026" in main
+    assert "customer=cus_acme_robotics" in t.page.url and "period=2026-10" in t.page.url
+    t.shot("ops_shared_link")
+    admin = tab().open("billing?period=2026-10&customer=cus_northwind_traders").login("acme_admin")
+    no_dialog(admin)
+    main = admin.page.locator('[data-testid="stMain"]').inner_text()
+    assert "Acme Robotics" in main and "Northwind" not in main and "October 2026" in main
+    assert "customer=" not in admin.page.url  # their scope comes from auth.yaml only
+    admin.open("operators")  # a page the role lacks: one in-app line, the landing page, never the dialog
+    no_dialog(admin)
+    assert admin.page.locator("h1").first.inner_text() == "Overview"
+    assert "You cannot open /operators" in admin.page.locator("body").inner_text()
+    admin.shot("admin_denied_bookmark")
 
 
 def test_logout_then_reload_shows_the_login_form(tab):

@@ -23,7 +23,9 @@ class Page:
 
     @property
     def module(self) -> str:
-        return self.id.replace("-", "_")
+        """Its module in pages/, named as its URL path: a freshly started server's pages/ folder mode serves
+        pages/<file>.py at /<file>, and the file then hands over to app.py on the same path."""
+        return self.id
 
 
 _CUSTOMER_PAGES = frozenset({OPERATOR, CUSTOMER_ADMIN})

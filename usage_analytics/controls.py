@@ -6,7 +6,7 @@ from datetime import date
 
 import streamlit as st
 
-from . import access, caches, coverage, periods, validation
+from . import access, caches, coverage, links, periods, validation
 from .access import Page, Scope, User
 from .config import Settings
 from .formatting import code, literal, period_text, plain
@@ -24,6 +24,51 @@ PAGE_DATASETS = {"overview": coverage.PACK, "handoff": coverage.PACK, "close": c
                  "managed-ai": ("customers", *coverage.MANAGED_AI), "reconciliation": ("customers", *coverage.MANAGED_AI),
                  "billing": ("customers", *coverage.BILLING)}
 PLATFORM_PAGES = ("close", "operators", "data-health", "access-log")  # always every customer: no customer picker
+
+
+_WRITTEN = "links_written"  # the query string (our parameters) this session's last run wrote
+
+
+def _from_link(scope: Scope, page: Page, known: dict[str, Account]) -> None:
+    """Before the pickers are drawn: when the query string asks for another period or customer than this session
+    last wrote (a shared link, a bookmark), or the pickers' state was dropped (a run that drew no picker), set
+    the pickers to it. A value that cannot be used gets one line and the default. A customer admin's customer
+    parameter is ignored: their scope only ever comes from auth.yaml."""
+    params = links.ours(st.query_params.to_dict())
+    if not params or (params == st.session_state.get(_WRITTEN) and "period_choice" in st.session_state):
+        return
+    pick, problem = links.period_pick(params)
+    if problem:
+        st.info(problem, icon=":material/link_off:")
+    pick = pick or links.Pick(links.MONTH)
+    st.session_state["period_choice"] = pick.choice
+    if pick.month:
+        st.session_state["period_month"] = pick.month
+    if pick.custom:
+        st.session_state["period_custom"] = pick.custom
+    if scope.is_fixed or page.id in PLATFORM_PAGES:
+        return
+    customer = params.get("customer")
+    if customer is not None and customer not in known:
+        st.info(f"The link's customer {literal(customer, 60)} is not in the exports, so all customers are shown.",
+                icon=":material/link_off:")
+        customer = None
+    st.session_state[SCOPE_CUSTOMER] = customer
+    st.session_state.pop("scope_widget", None)  # (drawn again from SCOPE_CUSTOMER)
+
+
+def _to_link(pick: links.Pick, today: date, customer_id: str | None, picked: bool) -> None:
+    """Keep the query string in step with the pickers (picked: the customer is this page's pick, an operator's),
+    so the address bar is always a link to what is shown."""
+    wanted = links.period_params(pick, today)
+    if picked and customer_id is not None:
+        wanted["customer"] = customer_id
+    if links.ours(st.query_params.to_dict()) != wanted:
+        for key in links.KEYS:
+            if key not in wanted and key in st.query_params:
+                del st.query_params[key]
+        st.query_params.update(wanted)
+    st.session_state[_WRITTEN] = wanted
 
 
 def _customer_picker(scope: Scope, page: Page, known: dict[str, Account]) -> tuple[str | None, str]:
@@ -45,31 +90,41 @@ def _customer_picker(scope: Scope, page: Page, known: dict[str, Account]) -> tup
     return choice, ALL_CUSTOMERS if choice is None else known[choice].customer_name
 
 
-def _period_picker(today: date) -> Period:
+def _period_picker(today: date) -> tuple[Period, links.Pick]:
     choice = st.sidebar.selectbox("Period", periods.PRESETS, key="period_choice",
-                                  help="All periods are whole UTC days.")
+                                  help="All periods are whole UTC days. The address bar keeps the period (and an "
+                                       "operator's customer): copy it to share this view.")
     month = custom = None
     if choice == "Calendar month":
-        month = st.sidebar.selectbox("Month", periods.recent_months(today), key="period_month",
+        options = periods.recent_months(today)
+        linked = st.session_state.get("period_month")
+        if isinstance(linked, Period) and linked not in options:  # an older month from a link
+            options = sorted([*options, linked], key=lambda p: p.first_day, reverse=True)
+        month = st.sidebar.selectbox("Month", options, key="period_month",
                                      format_func=lambda p: p.first_day.strftime("%B %Y"))
     elif choice == "Custom range":
-        picked = st.sidebar.date_input("From – to (UTC, both included)", value=(today.replace(day=1), today),
-                                       key="period_custom", format="YYYY-MM-DD")
+        default = {} if "period_custom" in st.session_state else {"value": (today.replace(day=1), today)}
+        picked = st.sidebar.date_input("From – to (UTC, both included)", key="period_custom", format="YYYY-MM-DD",
+                                       **default)
         custom = tuple(picked) if isinstance(picked, (tuple, list)) and len(picked) == 2 else None
+    pick = links.Pick(choice, month, custom)
     try:
-        return periods.preset(choice, today, month, custom)
+        return periods.preset(choice, today, month, custom), pick
     except PeriodError as error:
         st.info(f"Period: {error}.")
         st.stop()
 
 
 def controls(user: User, scope: Scope, page: Page, known: dict[str, Account], settings: Settings,
-             links: dict) -> View:
-    """The sidebar's scope and period pickers -> the page's View."""
+             links_: dict) -> View:
+    """The sidebar's scope and period pickers (set from the query string when it asks for other ones, and
+    written back to it) -> the page's View."""
     moment = caches.now(settings)
+    _from_link(scope, page, known)
     customer_id, name = _customer_picker(scope, page, known)
-    period = _period_picker(moment.date())
-    return View(user, page, customer_id, name, period, moment, settings, caches.source(settings), links)
+    period, pick = _period_picker(moment.date())
+    _to_link(pick, moment.date(), customer_id, not scope.is_fixed and page.id not in PLATFORM_PAGES)
+    return View(user, page, customer_id, name, period, moment, settings, caches.source(settings), links_)
 
 
 def header(view: View) -> None:

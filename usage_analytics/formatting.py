@@ -102,10 +102,18 @@ def lag_text(through: datetime, lag_days: int) -> str:
     return f"reconciled through {through:%Y-%m-%d} · {behind}"
 
 
+def period_name(period: Period, moment: datetime) -> str:
+    """A period's name as people say it: "October 2026", "Last 7 days" (a range ending today), "15 days"."""
+    if period.is_month:
+        return period.first_day.strftime("%B %Y")
+    days = f"{period.days} day{'s' if period.days != 1 else ''}"
+    return f"Last {days}" if period.last_day == moment.date() else days[0].upper() + days[1:]
+
+
 def period_text(period: Period, moment: datetime, until: datetime | None = None) -> str:
     """The period as the scope line shows it: its name, its UTC days, and whether it has ended or is open; until:
     where stale exports stop, when before the period's end or now."""
-    label = period.first_day.strftime("%B %Y") if period.is_month else period.label
+    label = period_name(period, moment)
     span = f"{period.first_day:%Y-%m-%d} → {period.last_day:%Y-%m-%d} UTC"
     if period.has_ended(moment):
         return f"**{label}** · {span} · ended"  # ("closed" is what a month close does)

@@ -33,11 +33,16 @@ def run() -> None:
         _refuse(settings, user, decision, problem)
         st.stop()
     views: dict[str, View] = {}
-    registered = navigation.register(decision.pages, lambda spec, render: guard(render, views["current"]))
-    current = st.navigation(list(registered.values()))
+    registered = navigation.register(decision.pages, lambda spec, render: guard(render, views["current"]),
+                                     settings, user)
+    current = st.navigation(registered.all())
     navigation.land_on_requested_page(registered, current, settings, user)
-    page = access.page(current.url_path or "overview")
-    views["current"] = controls.controls(user, decision.scope, page, known, settings, registered)
+    page = registered.spec(current)
+    if page is None:  # "/", a page the role lacks, a page file's name: it leads to a page
+        current.run()
+        return
+    navigation.notice()
+    views["current"] = controls.controls(user, decision.scope, page, known, settings, registered.pages)
     current.run()
 
 
@@ -46,7 +51,7 @@ def _settings() -> Settings:
     try:
         return config.load()
     except ConfigError as error:
-        st.error(f"The app is misconfigured: {error}")
+        navigation.only(lambda: st.error(f"The app is misconfigured: {error}"), APP_TITLE)  # no page list
         st.stop()
 
 

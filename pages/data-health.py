@@ -84,3 +84,9 @@ def render(user, view) -> None:
                     width="stretch", column_config={
             "customer_id": "Customer id", "provider": "Provider",
             "metered_rows": st.column_config.NumberColumn("Metered rows (hour buckets)")})
+
+
+if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
+    from usage_analytics import navigation
+
+    navigation.hand_over(__file__)

@@ -127,3 +127,9 @@ def _focus_download(view, found: dict) -> None:
                + (f"As closed in revision {latest.revision}, with the Correction rows of later revisions. "
                   if latest else "As of now: the month was never closed. ")
                + "Workspace runtime has no price in the exports, so it is not in this file.")
+
+
+if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
+    from usage_analytics import navigation
+
+    navigation.hand_over(__file__)

@@ -36,3 +36,9 @@ def render(user, view) -> None:
     st.caption(f"Showing {shown} entries, newest first; times are when it happened (real clock, UTC). "
                f"Entries are never changed and are kept {view.settings.audit_retention_days:g} days "
                "(AUDIT_RETENTION_DAYS). Passwords, cookies, keys and unknown usernames as typed are never written.")
+
+
+if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
+    from usage_analytics import navigation
+
+    navigation.hand_over(__file__)
