@@ -6,29 +6,59 @@ import streamlit as st
 
 from usage_analytics import attention, charts, coverage, formatting, rules, summary
 from usage_analytics.session_keys import SCOPE_CUSTOMER
-from usage_analytics.view import empty
+from usage_analytics.view import MONEY_HELP, empty
 from usage_analytics import tables
 from usage_analytics.areas import Area
 
 
-def _table(found: dict) -> pd.DataFrame:
-    return pd.DataFrame([{
+CREATION = {True: "allowed", False: "blocked", None: "unknown"}
+# What an operator acts on first, then the figures: the customer stays pinned at the left.
+COLUMNS = {
+    "customer": st.column_config.TextColumn("Customer", pinned=True),
+    "creation": "Creation", "next_action": "Next action", "reconciliation": "Reconciliation",
+    "max_lag_days": st.column_config.NumberColumn("Lag (days)", help="The largest lag of its linked providers today"),
+    "attention": st.column_config.TextColumn("Needs attention", help="Its most urgent reason in the queue above"),
+    "ai_cost_usd": st.column_config.NumberColumn("AI cost", format="dollar", help=MONEY_HELP),
+    "ai_status": "AI total",
+    "runtime_hours": st.column_config.NumberColumn("Runtime h", format="%.2f"),
+    "active_workspaces": st.column_config.NumberColumn("Workspaces"),
+    "ai_tokens": st.column_config.NumberColumn("AI tokens", format="compact"),
+    "billing_mode": "Billing mode", "account_status": "Account", "not_configured": "Not configured",
+    "customer_id": "Customer id",
+}
+
+
+def _table(found: dict, entries: list) -> pd.DataFrame:
+    """One row per customer, in the attention queue's order (most urgent first), then the others by name."""
+    rank = {e.customer_id: (i, attention.KIND_LABELS[e.reasons[0].kind]) for i, e in enumerate(entries or [])}
+    table = pd.DataFrame([{
         "customer": s.account.customer_name,
-        "customer_id": s.account.customer_id,
-        "account_status": s.account.account_status,
-        "billing_mode": s.billing.billing_mode if s.billing else None,
-        "creation": {True: "allowed", False: "blocked", None: "unknown"}[s.billing.creation_allowed]
-        if s.billing else "unknown",
+        "creation": CREATION[s.billing.creation_allowed] if s.billing else "unknown",
         "next_action": s.billing.next_action if s.billing else None,
-        "runtime_hours": round(s.runtime_hours, 2),
-        "active_workspaces": s.active_workspaces,
-        "ai_cost_usd": float(s.ai_cost_usd),
-        "ai_tokens": s.ai_tokens,
-        "ai_status": s.ai_status,
         "reconciliation": s.badge,
         "max_lag_days": max((p.lag_days for p in s.providers), default=None),
+        "attention": rank.get(cid, (None, None))[1],
+        "ai_cost_usd": float(s.ai_cost_usd),
+        "ai_status": s.ai_status,
+        "runtime_hours": round(s.runtime_hours, 2),
+        "active_workspaces": s.active_workspaces,
+        "ai_tokens": s.ai_tokens,
+        "billing_mode": s.billing.billing_mode if s.billing else None,
+        "account_status": s.account.account_status,
         "not_configured": ", ".join(s.not_configured),
-    } for s in found.values()])
+        "customer_id": cid,
+        "_rank": rank.get(cid, (len(rank), None))[0],
+    } for cid, s in found.items()], columns=[*COLUMNS, "_rank"])
+    table = table.sort_values(["_rank", "customer"], key=lambda c: c.str.lower() if c.dtype == object else c)
+    return table.drop(columns="_rank").reset_index(drop=True)
+
+
+def _open_selected(view, frame: pd.DataFrame, event) -> None:
+    """A selected row opens that customer's Overview (the sidebar's customer set to it)."""
+    rows = event.selection.rows if event is not None else []
+    if rows and "overview" in view.links:
+        st.session_state[SCOPE_CUSTOMER] = frame.iloc[rows[0]]["customer_id"]
+        st.switch_page(view.links["overview"])
 
 
 def _filters(table: pd.DataFrame) -> pd.DataFrame:
@@ -81,10 +111,9 @@ def _trends(found: dict, table: pd.DataFrame, view) -> None:
         st.altair_chart(charts.bars(table, "customer", "runtime_hours", "runtime hours"), width="stretch")
 
 
-def _queue(view) -> None:
+def _queue(view, entries: list | None) -> None:
     """The attention queue, first: who needs action now or soon, most urgent first; counts per reason filter it,
     and a row opens that customer's Overview."""
-    entries = view.attention()
     if entries is None:
         return
     st.subheader("Needs attention now or soon", anchor=False)
@@ -115,10 +144,7 @@ def _queue(view) -> None:
                "data, reconciliation, restated, onboarding stalled; the sooner due first. As of "
                f"{view.now:%Y-%m-%d %H:%M} UTC, from this month's figures whatever period is picked. Select a row "
                "to open that customer's Overview.")
-    rows = event.selection.rows if event is not None else []
-    if rows and "overview" in view.links:
-        st.session_state[SCOPE_CUSTOMER] = frame.iloc[rows[0]]["customer_id"]
-        st.switch_page(view.links["overview"])
+    _open_selected(view, frame, event)
 
 
 def render(user, view) -> None:
@@ -129,34 +155,28 @@ def render(user, view) -> None:
         empty("There are no customers in the exports yet.")
         return
     view.unavailable(found, Area.RUNTIME, Area.AI, Area.BILLING)  # the table shows what it can
-    _queue(view)
+    entries = view.attention()
+    _queue(view, entries)
     st.subheader("Every customer", anchor=False)
-    table = _table(found)
-    total, blocked, attention, cost = st.columns(4)
+    table = _table(found, entries)
+    total, blocked, risk, cost = st.columns(4)
     total.metric("Customers", len(table), border=True)
     blocked.metric("Cannot create workspaces", int((table["creation"] == "blocked").sum()),
                    border=True)
-    attention.metric("Reconciliation at risk", int(table["reconciliation"].map(rules.needs_attention).sum()),
-                     border=True, help="A mismatch in the period, or a provider more than 3 days behind.")
+    risk.metric("Reconciliation at risk", int(table["reconciliation"].map(rules.needs_attention).sum()),
+                border=True, help="A mismatch in the period, or a provider more than 3 days behind.")
     ai_cost = sum((s.ai_cost_usd for s in found.values()), Decimal(0))
     status = summary.overall_status(list(found.values()))
     cost.metric(f"Managed-AI cost · {status}", formatting.figure(formatting.usd_card(ai_cost), status), border=True,
                 help=f"Exact: {formatting.usd(ai_cost, 6)}")
 
     shown = _filters(table)
-    tables.show(view, shown, "operators", hide_index=True, width="stretch", column_config={
-        "customer": "Customer", "customer_id": "Customer id", "account_status": "Account",
-        "billing_mode": "Billing mode", "creation": "Workspace creation",
-        "next_action": "Next action",
-        "runtime_hours": st.column_config.NumberColumn("Runtime hours", format="%.2f"),
-        "active_workspaces": st.column_config.NumberColumn("Workspaces"),
-        "ai_cost_usd": st.column_config.NumberColumn("AI cost (USD)", format="$%.6f"),
-        "ai_tokens": st.column_config.NumberColumn("AI tokens", format="localized"),
-        "ai_status": "AI total", "reconciliation": "Reconciliation",
-        "max_lag_days": st.column_config.NumberColumn("Max lag (days)"),
-        "not_configured": "Not configured"})
-    st.caption(f"{len(shown)} of {len(table)} customers shown. Click a column header to sort. "
-               "Download CSV takes the rows shown, with every column.")
+    event = tables.show(view, shown, "operators", hide_index=True, width="stretch", column_config=COLUMNS,
+                        on_select="rerun", selection_mode="single-row", key="ops_table")
+    st.caption(f"{len(shown)} of {len(table)} customers shown, the attention queue's order first (most urgent at "
+               "the top), then by name; click a column header to sort. Select a row to open that customer's "
+               "Overview. Download CSV takes the rows shown, with every column.")
+    _open_selected(view, shown.reset_index(drop=True), event)
     _trends(found, table, view)
 
 

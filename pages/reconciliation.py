@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from usage_analytics import charts, coverage, formatting, quote, rules, summary
-from usage_analytics.view import empty
+from usage_analytics.view import MONEY_HELP, empty
 from usage_analytics.access import Action, can
 from usage_analytics.areas import Area
 from usage_analytics import tables
@@ -60,7 +60,7 @@ def _amounts(view, item) -> None:
         "compared_metered_usd": _float(compared.get(p.provider, (None, 0))[0]),
         "provider_cost_usd": _float(p.provider_cost_usd), "mismatch_usd": float(p.mismatch_usd)}
         for p in item.providers])
-    money = lambda title: st.column_config.NumberColumn(title, format="$%.6f")  # noqa: E731
+    money = lambda title: st.column_config.NumberColumn(title, format="dollar", help=MONEY_HELP)  # noqa: E731
     tables.show(view, table, "reconciliation amounts", hide_index=True, width="stretch", column_config={
         "provider": "Provider", "metered_cost_usd": money("Metered, whole period"),
         "days": st.column_config.NumberColumn("Days with a provider figure"),

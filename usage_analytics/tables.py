@@ -20,6 +20,7 @@ from . import formatting
 from .handoff import cell
 from .spreadsheet import csv_text
 
+MONEY_PLACES = 6  # a money column ("dollar": $1,148.30 on screen) is written to its exact 6 places in a download
 ALL_CUSTOMERS = "all-customers"  # the scope part of a file name when the table is of every customer
 _FIXED = re.compile(r"%[,+ ]*\.(\d+)f")  # a printf number format with a fixed count of decimals ("$%.6f")
 
@@ -44,7 +45,7 @@ def shown_columns(frame: pd.DataFrame, column_config: Mapping[str, Any] | None =
             label = config.get("label") or label
             number_format = (config.get("type_config") or {}).get("format") or ""
             fixed = _FIXED.search(number_format)
-            places = int(fixed.group(1)) if fixed else None
+            places = int(fixed.group(1)) if fixed else MONEY_PLACES if number_format == "dollar" else None
         found.append((column, label, places))
     return found
 

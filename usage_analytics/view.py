@@ -21,8 +21,10 @@ from .store import DataError
 from .summary import CustomerSummary
 from .validation import DatasetReport
 
-# Exact money (6 places, rounded half up by rules.usd) as a sortable number: below $1e9 a float keeps every digit.
-MONEY_COLUMN = st.column_config.NumberColumn("Cost (USD)", format="$%.6f")
+# Money as a sortable number shown in dollars and cents ($1,148.30); the download has the exact 6 places (rounded
+# half up by rules.usd; below $1e9 a float keeps every digit).
+MONEY_HELP = "Shown in cents; Download CSV has the exact amount to 6 decimal places."
+MONEY_COLUMN = st.column_config.NumberColumn("Cost (USD)", format="dollar", help=MONEY_HELP)
 
 
 @dataclass(frozen=True)
