@@ -87,7 +87,13 @@ class Settings:
     )
     session_hours: float = field(
         default=8.0,
-        metadata={"env": "AUTH_SESSION_HOURS", "help": "hours a login lasts before the user must log in again"},
+        metadata={"env": "AUTH_SESSION_HOURS", "help": "hours a login lasts before the user must log in again; "
+                                                       "when unset: cookie.expiry_days of auth.yaml × 24, else 8"},
+    )
+    session_hours_set: bool = field(
+        default=False,
+        metadata={"help": "whether AUTH_SESSION_HOURS was set: it then wins over cookie.expiry_days of auth.yaml "
+                          "(credentials.session_hours)"},
     )
     throttle_window_minutes: float = field(
         default=15.0,
@@ -159,6 +165,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         platform_name=(env.get("PLATFORM_NAME") or "").strip() or Settings.platform_name,
         demo_mode=_flag(env, "DEMO_MODE"),
         session_hours=_positive(env, "AUTH_SESSION_HOURS", "hours"),
+        session_hours_set=bool(env.get("AUTH_SESSION_HOURS")),
         throttle_window_minutes=_positive(env, "AUTH_THROTTLE_WINDOW_MINUTES", "minutes"),
         audit_retention_days=_positive(env, "AUDIT_RETENTION_DAYS", "days"),
         now_source=source)

@@ -25,7 +25,7 @@ import streamlit as st
 from .access import Action, User, can
 from . import access_log, navigation, state_db
 from .config import ConfigError, Settings
-from .credentials import AuthConfig, key_problem, load
+from .credentials import AuthConfig, key_problem, load, session_hours
 from .session_keys import REQUESTED_PAGE, SESSION_TOKEN
 from .sessions import EndedSessions, Session, issue, read
 from .state_db import StateUnavailable
@@ -177,7 +177,7 @@ def _form(settings: Settings, config: AuthConfig, problem: StateUnavailable | No
         middle.error(outcome.message(), icon=":material/lock:")
         return None
     holder.empty()
-    session = issue(config, username.strip().lower(), settings.session_hours)
+    session = issue(config, username.strip().lower(), session_hours(config, settings))
     st.session_state[SESSION_TOKEN] = session.token
     st.session_state[_SET_COOKIE] = True
     access_log.audit(settings, "login", outcome.user, detail="with username and password")
