@@ -168,12 +168,12 @@ def _checklist(view, items) -> None:
         data = view.coverage()
         _step(data.level == "full", "2 · Period", formatting.period_text(view.period, view.now, data.stale_until)
               + ("" if data.level == "full" else f" · coverage {data.level}: {data.note}"))
-        running = any(s.is_running for s in items)
+        running = sum(s.running_workspaces for s in items)
         runtime_status = _runtime_status(items)
         _step(runtime_status not in UNCOMPARABLE, "3 · Workspace runtime",
               f"{formatting.hours(sum(s.runtime_hours for s in items))} across "
               f"{sum(s.active_workspaces for s in items)} workspaces · {runtime_status}"
-              + (" · running now" if running else ""))
+              + (f" · {running:,} running now" if running else ""))
         view.link("runtime", "Review workspace runtime")
         if items[0].billing is None:
             _step(False, "4–6 · Managed AI, reconciliation, billing", "some exports cannot be read (see above)")

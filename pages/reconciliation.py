@@ -147,7 +147,9 @@ def render(user, view) -> None:
         counts = table["badge"].value_counts()
         cols = st.columns(len(rules.BADGE_ORDER))
         for col, label in zip(cols, rules.BADGE_ORDER):
-            col.metric(label, int(counts.get(label, 0)), border=True, help="customer–provider pairs")
+            col.metric(f"{label} · links", int(counts.get(label, 0)), border=True,
+                       help="Customer–provider links with this badge (the Overview counts customers by their worst "
+                            "badge instead).")
         shown = st.multiselect("Show badges", rules.BADGE_ORDER, default=list(rules.NEEDS_ATTENTION), key="recon_badges")
         table = table[table["badge"].isin(shown)]
         tables.show(view, table, "reconciliation", hide_index=True,

@@ -1,12 +1,12 @@
 -- Workspace runtime of one customer (all customers when $customer_id is null) in a period, as of $now, by
 -- the rules of runtime_by_workspace_day, summed two ways from one pass over the runs:
---   rows with a customer_id: that customer's hours, workspaces with any runtime, and whether one runs now
---     (day and template are null);
+--   rows with a customer_id: that customer's hours, workspaces with any runtime, whether one runs now, and
+--     how many do (day and template are null);
 --   rows without one: hours per UTC day and template across the customers in scope (the operators' trend;
 --     active_workspaces and is_running are null there).
 -- Pages get totals without fetching every workspace's days, which a page asks for only when it draws them.
 -- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
--- returns: customer_id VARCHAR, day DATE, template VARCHAR, runtime_hours DOUBLE, active_workspaces BIGINT, is_running BOOLEAN
+-- returns: customer_id VARCHAR, day DATE, template VARCHAR, runtime_hours DOUBLE, active_workspaces BIGINT, is_running BOOLEAN, running_workspaces BIGINT
 with parts as (
     select
         p.customer_id,
@@ -25,7 +25,8 @@ final as (
         cast(null as varchar) as template,
         sum(p.runtime_seconds) / 3600.0 as runtime_hours,
         count(distinct p.workspace_id) as active_workspaces,
-        bool_or(p.is_running) as is_running
+        bool_or(p.is_running) as is_running,
+        count(distinct p.workspace_id) filter (where p.is_running) as running_workspaces
     from parts as p
     group by p.customer_id
     union all
@@ -35,7 +36,8 @@ final as (
         p.template,
         sum(p.runtime_seconds) / 3600.0 as runtime_hours,
         cast(null as bigint) as active_workspaces,
-        cast(null as boolean) as is_running
+        cast(null as boolean) as is_running,
+        cast(null as bigint) as running_workspaces
     from parts as p
     group by p.day, p.template
 )

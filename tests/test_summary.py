@@ -23,6 +23,8 @@ def test_all_customers_at_once_equals_each_customer_alone(sample_store, period):
         assert summary.runtime_hours == pytest.approx(float(alone.runtime["runtime_hours"].sum()), abs=1e-9)
         assert summary.active_workspaces == alone.runtime["workspace_id"].nunique()
         assert summary.is_running == bool(alone.runtime["is_running"].any())
+        assert summary.running_workspaces == alone.running_workspaces == \
+            alone.runtime.loc[alone.runtime["is_running"], "workspace_id"].nunique()
 
 
 @pytest.mark.parametrize("part", ["runtime", "ai_daily"])

@@ -61,10 +61,12 @@ def test_runtime_totals_and_trend_equal_the_summed_days(sample_store, customer):
         expected = days.groupby("customer_id").agg(hours=("runtime_hours", "sum"),
                                                    workspaces=("workspace_id", "nunique"),
                                                    running=("is_running", "any"))
+        running_now = days[days["is_running"]].groupby("customer_id")["workspace_id"].nunique()
         assert per_customer["customer_id"].tolist() == expected.index.tolist()
         assert per_customer["runtime_hours"].tolist() == pytest.approx(expected["hours"].tolist(), abs=1e-9)
         assert per_customer["active_workspaces"].tolist() == expected["workspaces"].tolist()
         assert per_customer["is_running"].tolist() == expected["running"].tolist()
+        assert per_customer["running_workspaces"].tolist() == [int(running_now.get(c, 0)) for c in expected.index]
         trend = days.groupby(["day", "template"])["runtime_hours"].sum()
         assert list(zip(across["day"], across["template"])) == trend.index.tolist(), (start, end)
         assert across["runtime_hours"].tolist() == pytest.approx(trend.tolist(), abs=1e-9)

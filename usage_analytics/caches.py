@@ -103,10 +103,11 @@ def _prepare(settings: Settings, source: Source) -> None:
     if source in _PREPARED:
         return
     if not build.ready(settings.data_dir, settings.now(), settings.store_dir):
-        with st.status("New usage exports: checking them into the analytics store…", expanded=True) as status:
+        box = st.empty()  # (gone once the store is ready: no leftover box above the first page)
+        with box.status("New usage exports: checking them into the analytics store…", expanded=True) as status:
             # built here, outside the cached _store (a cached function may not write to this box), then opened
             build.build(settings.data_dir, settings.now(), settings.store_dir, status.write).close()
-            status.update(label="The analytics store is ready", state="complete", expanded=False)
+        box.empty()
     _PREPARED.add(source)  # also when STATE_DIR cannot hold the file (the exports are then in memory)
 
 

@@ -24,6 +24,7 @@ PAGE_DATASETS = {"overview": coverage.PACK, "handoff": coverage.PACK, "close": c
                  "managed-ai": ("customers", *coverage.MANAGED_AI), "reconciliation": ("customers", *coverage.MANAGED_AI),
                  "billing": ("customers", *coverage.BILLING)}
 PLATFORM_PAGES = ("close", "operators", "data-health", "access-log")  # always every customer: no customer picker
+AS_OF_NOW = ("billing",)  # pages whose figures are as of now, whatever period is picked
 
 
 _WRITTEN = "links_written"  # the query string (our parameters) this session's last run wrote
@@ -139,7 +140,10 @@ def header(view: View) -> None:
         scope = view.customer_name if view.customer_id is None else \
             f"{literal(view.customer_name)} · {code(view.customer_id)}"
         who.markdown(f":material/domain: Customer scope: **{scope}**")
-        when.markdown(f":material/calendar_month: Period: {period_text(view.period, view.now, data.stale_until)}")
+        if view.page.id in AS_OF_NOW:  # (the period picked elsewhere does not apply here)
+            when.markdown(f":material/schedule: **As of now**, {view.now:%Y-%m-%d %H:%M} UTC: billing has no period")
+        else:
+            when.markdown(f":material/calendar_month: Period: {period_text(view.period, view.now, data.stale_until)}")
         fresh.markdown(f":material/update: Data as of **{as_of:%Y-%m-%d %H:%M} UTC**" if as_of else
                        ":material/update: No usage data yet")
     for warning in validation.stale(reports, view.now, view.settings.export_max_age_hours):
@@ -151,7 +155,7 @@ def header(view: View) -> None:
         st.error(f"**Incomplete figures:** export files could not be read ({data.unread_text(datasets)}). "
                  f"Every figure made from them is marked incomplete and none of them is final; {where}.",
                  icon=":material/broken_image:")
-    if data.level != coverage.FULL and view.page.id not in ("data-health", "access-log"):
+    if data.level != coverage.FULL and view.page.id not in ("data-health", "access-log", *AS_OF_NOW):
         st.warning(f"**This period is {'outside' if data.level == coverage.NONE else 'only partly inside'} the "
                    f"exports:** {data.note}. " + ("Its figures are not zeros that can be quoted: there is no data."
                                                   if data.level == coverage.NONE else

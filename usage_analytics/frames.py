@@ -47,13 +47,15 @@ def summed_here(name: str, days: pd.DataFrame) -> pd.DataFrame:
         runtime: dict[str, list] = {}
         for cid, workspace, hours, running in zip(*columns(days, "customer_id", "workspace_id", "runtime_hours",
                                                             "is_running")):
-            summed = runtime.setdefault(cid, [0, set(), False])
+            summed = runtime.setdefault(cid, [0, set(), set()])
             summed[0] += round(hours * _MICROSECONDS_PER_HOUR)  # exact: the days' hours are whole microseconds
             summed[1].add(workspace)
-            summed[2] = summed[2] or bool(running)
-        return pd.DataFrame([(cid, micros / _MICROSECONDS_PER_HOUR, len(workspaces), running)
+            if running:
+                summed[2].add(workspace)
+        return pd.DataFrame([(cid, micros / _MICROSECONDS_PER_HOUR, len(workspaces), bool(running), len(running))
                              for cid, (micros, workspaces, running) in sorted(runtime.items())],
-                            columns=["customer_id", "runtime_hours", "active_workspaces", "is_running"])
+                            columns=["customer_id", "runtime_hours", "active_workspaces", "is_running",
+                                     "running_workspaces"])
     ai: dict[tuple[str, str], list] = {}
     for cid, provider, cost, *counts in zip(*columns(days, "customer_id", "provider", "cost_usd", *USAGE_COUNTS)):
         summed = ai.setdefault((cid, provider), [Decimal(0), 0, 0, 0, 0])

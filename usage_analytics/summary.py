@@ -74,6 +74,7 @@ class CustomerSummary:
     gaps: dict[Area, str] = field(default_factory=dict)  # an area whose data cannot be used -> why
     data: Coverage = Coverage(None, None, coverage.NONE, "")  # what the exports cover of the period (shared)
     refused: tuple[Refused, ...] = ()  # this customer's own rows that were not used
+    running_workspaces: int = 0  # workspaces with a session running now
     ahead: outlook.Usage = outlook.Usage()  # usage over the last 7 whole days, and since a prepaid snapshot
     low_days: float = outlook.DEFAULT_LOW_DAYS  # LOW_BALANCE_DAYS
 
@@ -359,14 +360,14 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
     unlinked: dict[str, list[str]] = {}
     for cid, provider in zip(*columns(ai["ai_unlinked_providers"], "customer_id", "provider")):
         unlinked.setdefault(cid, []).append(provider)
-    runtime = {cid: (hours, workspaces, running_now) for cid, hours, workspaces, running_now in zip(*columns(
-        _area(Area.RUNTIME, running, strict, fetched, gaps)["runtime_totals"], "customer_id", "runtime_hours",
-        "active_workspaces", "is_running")) if cid}
+    runtime = {cid: (hours, workspaces, running_now, count) for cid, hours, workspaces, running_now, count in zip(
+        *columns(_area(Area.RUNTIME, running, strict, fetched, gaps)["runtime_totals"], "customer_id",
+                 "runtime_hours", "active_workspaces", "is_running", "running_workspaces")) if cid}
     ahead = _ahead(_area(Area.AHEAD, running, strict, fetched, gaps)["outlook"])
     shared = Frames(store, window, gaps, fetched)
     result = {}
     for cid, acct in found.items():
-        hours, workspaces, running_now = runtime.get(cid, (0.0, 0, False))
+        hours, workspaces, running_now, running_count = runtime.get(cid, (0.0, 0, False, 0))
         result[cid] = CustomerSummary(
             account=acct,
             period=period,
@@ -377,6 +378,7 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
             runtime_hours=float(hours),
             active_workspaces=int(workspaces),
             is_running=bool(running_now),
+            running_workspaces=int(running_count or 0),
             frames=shared,
             gaps=gaps,
             data=data,
