@@ -32,39 +32,34 @@ def _balance(b) -> None:
     with st.container(border=True):
         st.markdown(f"**{b.name[0].upper()}{b.name[1:]}** · {BALANCE_STATES[b.state]}")
         now, burn, runway = st.columns(3)
-        now.metric("Estimated now", b.amount(b.estimated_now), f"−{b.amount(b.used_since)} used since the snapshot"
-                   if b.used_since else None, delta_color="off",
+        now.metric("Estimated now", b.amount(b.estimated_now), f"{b.amount(b.used_since)} used since the snapshot"
+                   if b.used_since else None, delta_color="off", delta_arrow="off",
                    help="The snapshot's balance less the usage since it: an estimate, not the platform's figure.")
         burn.metric("Burn per day", b.amount(b.burn_per_day), help=f"Usage over the last {outlook.TRAILING_DAYS} whole "
                     "UTC days before today, divided by 7.")
         out = b.state in ("overdrawn", "empty")
         runway.metric("Runway", "none left" if out else "—" if b.runway_days is None else f"{b.runway_days:.1f} days",
                       None if out or b.runs_out_on is None else f"runs out {b.runs_out_on:%Y-%m-%d}",
-                      delta_color="off",
+                      delta_color="off", delta_arrow="off",
                       help="Estimated now ÷ burn per day. None when nothing was used in the last 7 whole days.")
         st.caption(f"Snapshot {b.amount(b.snapshot)} as of {b.as_of:%Y-%m-%d %H:%M} UTC − used since "
                    f"{b.amount(b.used_since)} = estimated {b.amount(b.estimated_now)} now."
                    + "".join(f" Note: {note}." for note in b.notes))
 
 
-def _running_out(item) -> bool:
-    """Warn, under the verdict, of a prepaid balance or an approved trial that runs out within LOW_BALANCE_DAYS
-    (estimates beside the verdict, which stays the one of the platform's snapshot). True when one does."""
-    warned = False
+def _running_out(item) -> None:
+    """Under the verdict: each prepaid balance or approved trial that runs out within LOW_BALANCE_DAYS, by the
+    estimates (beside the verdict, which stays the one of the platform's snapshot)."""
     for b in item.balances or ():
         if b.low:
             say = st.error if b.state in ("overdrawn", "empty") else st.warning
-            say(f"**The {b.name} {b.runway_text()}**" + ("" if b.state == "low" else " by this estimate")
-                + ": add funds." + (" The verdict reads the platform's snapshot, which still shows funds; its next "
-                                    "snapshot will show what is left." if b.snapshot > 0
-                                    and item.billing.creation_allowed else ""), icon=":material/savings:")
-            warned = True
+            say(f"**By the estimate, the {b.name} {b.runway_text()}:** add funds"
+                + (" before the platform's next billing snapshot blocks workspace creation." if b.snapshot > 0
+                   and item.billing.creation_allowed else "."), icon=":material/savings:")
     trial = item.trial
     if trial is not None and trial.ending:
         st.warning(f"**{trial.text()[0].upper()}{trial.text()[1:]}:** set up paid billing (verify a payment "
                    "method) so workspace creation does not stop.", icon=":material/hourglass_bottom:")
-        warned = True
-    return warned
 
 
 def _ahead(item) -> None:
@@ -82,12 +77,24 @@ def _ahead(item) -> None:
         left, _ = st.columns([1, 2])
         left.metric("Trial days left", "—" if trial.days_left is None else f"{trial.days_left:.1f}",
                     None if trial.ends_at is None else f"ends {trial.ends_at:%Y-%m-%d %H:%M} UTC", delta_color="off",
-                    border=True, help="The trial has no end date." if trial.ends_at is None else None)
+                    delta_arrow="off", border=True, help="The trial has no end date." if trial.ends_at is None else None)
+
+
+SOON_TO_DO = {
+    "funding": "Add funds: by the estimate of the usage since the platform's last billing snapshot, a prepaid balance "
+               "is low or used up, and the next snapshot will block workspace creation once it is.",
+    "setup": "Set up paid billing (verify a payment method) before the trial ends, or workspace creation stops then.",
+}
 
 
 def _one(item) -> None:
     readiness = item.billing
-    if readiness.creation_allowed:
+    ahead = outlook.soon(item.balances, item.trial) if readiness.creation_allowed else None
+    if readiness.creation_allowed and ahead:
+        st.warning(f"**Workspace creation is allowed** by the platform's billing snapshot of "
+                   f"{readiness.snapshot.as_of:%Y-%m-%d %H:%M} UTC, but not for long: see below. Next action: "
+                   f"**{ahead[0]}**.", icon=":material/warning:")
+    elif readiness.creation_allowed:
         st.success("**Workspace creation is allowed.** Next action: none.", icon=":material/check_circle:")
     elif readiness.creation_allowed is None:
         st.warning(f"**The billing state is unknown:** {formatting.literal(readiness.reason, None)}. Whether workspace "
@@ -96,14 +103,13 @@ def _one(item) -> None:
     else:
         st.error(f"**Workspace creation is blocked** because {formatting.literal(readiness.reason, None)}. "
                  f"Next action: **{readiness.next_action}**.", icon=":material/block:")
-    soon = _running_out(item)
+    _running_out(item)
     mode, action, status = st.columns(3)
     mode.metric("Billing mode", readiness.billing_mode, border=True)
     unknown = readiness.creation_allowed is None
-    what = UNKNOWN_TO_DO if unknown else WHAT_TO_DO[readiness.next_action]
-    if soon and readiness.creation_allowed:
-        what = "Nothing blocks workspace creation yet; act on the warning above before it does."
-    action.metric("Next action", readiness.next_action, border=True, help=what)
+    what = UNKNOWN_TO_DO if unknown else SOON_TO_DO[ahead[0]] if ahead else WHAT_TO_DO[readiness.next_action]
+    action.metric("Next action", ahead[0] if ahead else readiness.next_action, border=True,
+                  help=what + (" (The platform's snapshot itself asks for none yet.)" if ahead else ""))
     status.metric("Account status", item.account.account_status, border=True)
     st.markdown(f"**What to do:** {what}")
     if unknown:  # (said above, with the refused value; no gate and no balance can be read from a snapshot in doubt)
@@ -122,17 +128,26 @@ def _all(view, found: dict) -> None:
         "customer": s.account.customer_name, "customer_id": s.account.customer_id,
         "account_status": s.account.account_status, "billing_mode": s.billing.billing_mode,
         "creation": CREATION[s.billing.creation_allowed], "next_action": s.billing.next_action,
-        "reason": s.billing.reason} for s in found.values()])
+        "reason": s.billing.reason, "estimate": _estimate(s)} for s in found.values()])
     table["creation"] = pd.Categorical(table["creation"], list(CREATION.values()), ordered=True)
     counts = table["next_action"].value_counts()
-    for col, action in zip(st.columns(4), WHAT_TO_DO):
+    for col, action in zip(st.columns(5), WHAT_TO_DO):
         col.metric(f"Next action: {action}", int(counts.get(action, 0)), border=True, help=WHAT_TO_DO[action])
+    st.columns(5)[4].metric("Running out (estimate)", int(table["estimate"].astype(bool).sum()), border=True,
+                            help="Allowed by the platform's snapshot, but a prepaid balance is low or overdrawn, or an "
+                                 "approved trial ends soon, by the estimate (see the Operators page's queue).")
     tables.show(view, table.sort_values(["creation", "next_action", "customer"]), "billing", hide_index=True,
                 width="stretch", height=460, column_config={
                      "customer": "Customer", "customer_id": "Customer id", "account_status": "Account",
                      "billing_mode": "Billing mode", "creation": "Workspace creation", "next_action": "Next action",
-                     "reason": "Why"})
+                     "reason": "Why", "estimate": "Running out (estimate)"})
     st.caption("Pick one customer in the sidebar to see every gate and the prepaid balances.")
+
+
+def _estimate(item) -> str:
+    """What the estimates say for one customer allowed now: "" when nothing runs out."""
+    ahead = outlook.soon(item.balances, item.trial) if item.billing.creation_allowed else None
+    return "" if ahead is None else f"{ahead[0]}: {'; '.join(ahead[1])}"
 
 
 def render(user, view) -> None:

@@ -125,25 +125,22 @@ def _queue(view, entries: list | None) -> None:
                       format_func=lambda k: f"{attention.KIND_LABELS[k]} · {counts[k]}", key="ops_queue_kinds",
                       help="Customers per reason (one with two reasons counts in both). Pick some to show only them.")
     shown = [e for e in entries if not picked or any(r.kind in picked for r in e.reasons)]
-    frame = pd.DataFrame([{
-        "customer": e.customer_name, "why": attention.KIND_LABELS[e.reasons[0].kind],
-        "next_action": e.reasons[0].next_action, "due": e.reasons[0].due,
-        "detail": "; ".join(f"{attention.KIND_LABELS[r.kind].lower()}: {r.detail}" for r in e.reasons),
-        "customer_id": e.customer_id} for e in shown],
-        columns=["customer", "why", "next_action", "due", "detail", "customer_id"])
+    frame = pd.DataFrame([{  # one row per reason, so every reason can be read whole; the customer's rows together
+        "customer": e.customer_name, "reason": attention.KIND_LABELS[r.kind], "detail": r.detail,
+        "next_action": r.next_action, "due": r.due.isoformat() if r.due else "", "customer_id": e.customer_id}
+        for e in shown for r in e.reasons], columns=["customer", "reason", "detail", "next_action", "due", "customer_id"])
     event = tables.show(view, frame, "attention", when=f"{view.now:%Y-%m-%d}", hide_index=True, width="stretch",
-                        height=min(38 + 35 * len(frame), 380), on_select="rerun", selection_mode="single-row",
+                        height=min(38 + 35 * len(frame), 420), on_select="rerun", selection_mode="single-row",
                         key="ops_queue", column_config={
-                            "customer": st.column_config.TextColumn("Customer", pinned=True),
-                            "why": "Most urgent", "next_action": "Next action",
-                            "due": st.column_config.DateColumn("Due", format="YYYY-MM-DD",
-                                                               help="When a balance runs out or a trial ends"),
+                            "customer": "Customer", "reason": "Reason",
                             "detail": st.column_config.TextColumn("Why", width="large"),
+                            "next_action": "Next action",
+                            "due": st.column_config.TextColumn("Due", help="When a balance runs out or a trial ends"),
                             "customer_id": "Customer id"})
-    st.caption(f"{len(shown)} of {len(entries)} customers, most urgent first: blocked, low balance, trial ending, "
-               "data, reconciliation, restated, onboarding stalled; the sooner due first. As of "
-               f"{view.now:%Y-%m-%d %H:%M} UTC, from this month's figures whatever period is picked. Select a row "
-               "to open that customer's Overview.")
+    st.caption(f"{len(shown)} of {len(entries)} customers ({len(frame)} reasons), most urgent first: blocked, low or "
+               "overdrawn balance, trial ending, data, reconciliation, restated, onboarding stalled; the sooner due "
+               f"first. As of {view.now:%Y-%m-%d %H:%M} UTC, from this month's figures whatever period is picked. "
+               "Select a row to open that customer's Overview.")
     _open_selected(view, frame, event)
 
 

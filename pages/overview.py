@@ -3,7 +3,7 @@ import streamlit as st
 
 from decimal import Decimal
 
-from usage_analytics import access, attention, closing, formatting, handoff, periods, quote, rules, summary
+from usage_analytics import access, attention, closing, formatting, handoff, outlook, periods, quote, rules, summary
 from usage_analytics.view import close_note, empty
 from usage_analytics.areas import Area
 
@@ -77,9 +77,12 @@ def _kpis(view, items, basis, previous, compared: str | None) -> None:
                              for p in item.providers) or "no linked provider"
             _status_card(recon, "Reconciliation", formatting.badge(item.badge), lags)
         allowed = item.billing.creation_allowed
+        ahead = outlook.soon(item.balances, item.trial) if allowed else None
         _status_card(billing, f"Billing now · {item.billing.billing_mode}",
                      ":orange-badge[billing state unknown]" if allowed is None else
+                     ":orange-badge[creation allowed, not for long]" if ahead else
                      ":green-badge[creation allowed]" if allowed else ":red-badge[creation blocked]",
+                     f"Next action: **{ahead[0]}** — by the estimate, {'; '.join(ahead[1])}." if ahead else
                      "Next action: none." if allowed else
                      f"Next action: **{item.billing.next_action}** — {formatting.literal(item.billing.reason, None)}.")
     else:
@@ -146,13 +149,22 @@ def _attention(view) -> None:
                    + ". The Operators page leads with the queue.", icon=":material/notification_important:")
         view.link("operators", "Open the attention queue")
         return
-    words = access.can(view.user, access.Action.SEE_ATTENTION_DETAIL)  # operators read the queue's own words
     (entry,) = entries
-    lines = "\n".join(f"- **{attention.KIND_LABELS[r.kind]}** — "
-                      + (f"{formatting.literal(r.detail, None)} → *{r.next_action}*" if words
-                         else formatting.literal(r.yours, None)) for r in entry.reasons)
-    st.warning(("**Needs attention now or soon**" if words else "**Needs your attention**") + "\n\n" + lines,
-               icon=":material/notification_important:")
+    if access.can(view.user, access.Action.SEE_ATTENTION_DETAIL):  # operators read the queue's own words
+        lines = "\n".join(f"- **{attention.KIND_LABELS[r.kind]}** — {formatting.literal(r.detail, None)}. Next "
+                          f"action: **{r.next_action}**." for r in entry.reasons)
+        st.warning("**Needs attention now or soon**\n\n" + lines, icon=":material/notification_important:")
+        return
+    yours = [r for r in entry.reasons if r.kind in attention.ACTIONABLE]  # what the admin can act on
+    theirs = [r for r in entry.reasons if r.kind not in attention.ACTIONABLE]  # what the platform is doing
+    if yours:
+        st.warning("**Needs your attention**\n\n" + "\n".join(
+            f"- **{attention.KIND_LABELS[r.kind]}** — {formatting.literal(r.yours, None)}" for r in yours),
+            icon=":material/notification_important:")
+    if theirs:
+        st.info("**In progress on the platform's side**\n\n" + "\n".join(
+            f"- **{attention.KIND_LABELS[r.kind]}** — {formatting.literal(r.yours, None)}" for r in theirs),
+            icon=":material/pending:")
 
 
 def _step(done: bool, title: str, text: str) -> None:
@@ -186,11 +198,14 @@ def _checklist(view, items) -> None:
             _step(can_quote, "5 · Reconciliation", formatting.literal(sentence, None))  # (names providers)
             view.link("reconciliation", "Review reconciliation")
             billing = item.billing
-            verdict = "workspace creation is allowed" if billing.creation_allowed else \
+            ahead = outlook.soon(item.balances, item.trial) if billing.creation_allowed else None
+            verdict = f"workspace creation is allowed, but by the estimate {'; '.join(ahead[1])}" if ahead else \
+                "workspace creation is allowed" if billing.creation_allowed else \
                 f"the billing state is unknown: {formatting.literal(billing.reason, None)}" \
                 if billing.creation_allowed is None else \
                 f"workspace creation is blocked: {formatting.literal(billing.reason, None)}"
-            _step(billing.creation_allowed, "6 · Billing", f"{verdict}. Next action: **{billing.next_action}**.")
+            _step(billing.creation_allowed and not ahead, "6 · Billing",
+                  f"{verdict}. Next action: **{ahead[0] if ahead else billing.next_action}**.")
         else:
             _step(True, "4 · Managed AI", f"{formatting.usd(sum((s.ai_cost_usd for s in items), 0))} across customers")
             view.link("managed-ai", "Review managed AI")

@@ -102,11 +102,11 @@ def test_runtime_projection_is_a_dashed_layer_of_its_own_on_top_of_todays_bar():
     assert rows_of(spec).equals(rows_of(plain))
     assert list(zip(rows_of(spec)["template"], rows_of(spec)["bottom"], rows_of(spec)["top"])) == [
         ("gpu", 0.0, 8.0), ("standard", 0.0, 3.0)]
-    # the projection's own rows: today's rest from today's top (3) up by 10 × 0.5; Nov 25..30 from 0 to 10
+    # the projection's own rows: Nov 25..30 from 0 to 10 (today's rest is not drawn: it would cross its "so far")
     drawn = rows_of(spec, 3)
     assert list(drawn.columns) == ["start", "end", "bottom", "top", "label", "part", "projected"]
     assert list(zip(drawn["start"], drawn["bottom"], drawn["top"], drawn["projected"])) == [
-        (utc("2026-11-24"), 3.0, 8.0, 5.0)] + [(utc(f"2026-11-{d}"), 0.0, 10.0, 10.0) for d in range(25, 31)]
+        (utc(f"2026-11-{d}"), 0.0, 10.0, 10.0) for d in range(25, 31)]
     assert set(drawn["part"]) == {"projected"} and "template" not in drawn and "state" not in drawn
     # one label, over the days to come, right-aligned at the period's end (away from today's "so far")
     assert note["mark"]["type"] == "text" and note["mark"]["align"] == "right"
@@ -136,8 +136,8 @@ def test_managed_ai_cost_projection_is_in_dollars_and_tokens_get_none():
     assert bars["encoding"]["tooltip"][-1] == {"field": "projected", "type": "quantitative", "title": "cost (USD)",
                                                "format": "$,.2f"}
     drawn = rows_of(spec, 3)
-    # today's $0.25 so far, then $2 × 0.5 = $1.00 more; Nov 25..30 at $2.00
-    assert list(zip(drawn["bottom"], drawn["top"])) == [(0.25, 1.25)] + [(0.0, 2.0)] * 6
+    # Nov 25..30 at $2.00 (today's $0.25 so far keeps its label clear)
+    assert list(zip(drawn["bottom"], drawn["top"])) == [(0.0, 2.0)] * 6
     # a token metric has no projection: the chart is the same as without one
     for metric in ("input_tokens", "output_tokens"):
         assert charts.ai_over_time(ai_rows(), metric, period=NOVEMBER, now=now, projection=2.0).to_dict() == \

@@ -19,7 +19,8 @@ from .summary import CustomerSummary
 # Most urgent first: what stops work now, then what will stop it soon, then what makes figures doubtful, then
 # what has only stalled.
 KINDS = ("blocked", "low_balance", "trial_ending", "data", "reconciliation", "restated", "onboarding")
-KIND_LABELS = {"blocked": "Blocked", "low_balance": "Low balance", "trial_ending": "Trial ending",
+ACTIONABLE = ("blocked", "low_balance", "trial_ending", "onboarding")  # a customer admin can act on these
+KIND_LABELS = {"blocked": "Blocked", "low_balance": "Low or overdrawn balance", "trial_ending": "Trial ending",
                "data": "Data", "reconciliation": "Reconciliation", "restated": "Restated",
                "onboarding": "Onboarding stalled"}
 CSV_COLUMNS = ("customer_id", "customer_name", "kind", "detail", "next_action")

@@ -337,6 +337,8 @@ def _projection_layers(frame: pd.DataFrame, period: Period | None, now: datetime
     today = pd.Timestamp(now).tz_convert("UTC").normalize()
     today_top = float(frame.loc[frame["start"] == today, "top"].max()) if (frame["start"] == today).any() else 0.0
     days = projection_days(period, now, rate, today_top)
+    if (frame["start"] == today).any():  # today's rest would be drawn through its "so far": the days after only
+        days = days[days["start"] > today]
     if days.empty:
         return []
     days = days.assign(part=PROJECTED, projected=days["top"] - days["bottom"])

@@ -179,3 +179,15 @@ def projected(accrued: float | Decimal, trailing_7d: float | Decimal, period: Pe
         seconds = Decimal(round((period.end - now).total_seconds() * 1_000_000)) / Decimal(86_400_000_000)
         return rules.usd(Decimal(accrued) + Decimal(trailing_7d) / TRAILING_DAYS * seconds)
     return accrued + trailing_7d / TRAILING_DAYS * left
+
+
+def soon(balances: tuple[Balance, ...] | None, trial_: Trial | None) -> tuple[str, list[str]] | None:
+    """What the estimates ask for before the platform's snapshot does: ("funding", why) when a prepaid balance is
+    low or overdrawn, ("setup", why) when an approved trial ends within the low-balance days; None otherwise.
+    (Beside the verdict, never in place of it.)"""
+    low = [f"the {b.name} {b.runway_text()}" for b in balances or () if b.low]
+    if low:
+        return "funding", low
+    if trial_ is not None and trial_.ending:
+        return "setup", [trial_.text()]
+    return None
