@@ -429,12 +429,6 @@ def test_the_demo_key_and_short_keys_are_refused_unless_demo_mode_is_on(demo):
     assert credentials.key_problem(replace(demo, cookie_key="s" * 32), strict) is None
 
 
-def test_cookie_expiry_days_is_refused_so_nobody_keeps_a_long_cookie_by_mistake():
-    text = (ROOT / "auth.yaml").read_text().replace("cookie:\n", "cookie:\n  expiry_days: 30\n")
-    with pytest.raises(config.ConfigError, match="cookie.expiry_days is no longer read"):
-        credentials.parse(text, "auth.yaml")
-
-
 def test_sessions_last_eight_hours_by_default(demo):
     session = sessions.issue(demo, "ops", config.load({}).session_hours, now=T0)
     assert session.expires_at == T0 + 8 * 3600

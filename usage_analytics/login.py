@@ -189,13 +189,17 @@ def login(settings: Settings) -> User | None:
     try:
         config = load(settings)
     except ConfigError as error:
-        st.error(f"The app is misconfigured: {error}")
+        navigation.only(lambda: st.error(f"The app is misconfigured: {error}"), "Usage & Billing Analytics")
         st.stop()
     problem = key_problem(config, settings)
     if problem:
         log.error("refusing to serve: %s", problem)
-        st.title("Usage & Billing Analytics", anchor=False)
-        st.error(f"The app refuses to start: {problem}", icon=":material/key_off:")
+
+        def refused() -> None:
+            st.title("Usage & Billing Analytics", anchor=False)
+            st.error(f"The app refuses to start: {problem}", icon=":material/key_off:")
+
+        navigation.only(refused, "Usage & Billing Analytics")
         st.stop()
     if config.demo_key:
         st.sidebar.warning("Demo mode: the login cookie is signed with the public demo key from the bundled "
