@@ -1,6 +1,7 @@
 """Billing handoff (/handoff, operators): the pack of docs/product.md §6 on screen, as CSV and JSON downloads."""
 import io
 import shlex
+from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
@@ -9,6 +10,10 @@ from usage_analytics import closing, formatting, handoff, rules
 from usage_analytics.view import close_note, empty
 from usage_analytics.areas import Area
 from usage_analytics import tables
+
+# The pack's money columns: 6-place strings in the files, dollars and cents on screen (formatting.usd_text).
+MONEY = ("cost_usd", "provider_cost_usd", "mismatch_usd", "ai_usd_estimated_now")
+MONEY_HELP = "Shown in cents; the pack's CSV and JSON downloads (above) have the exact amount to 6 decimal places."
 
 
 def render(user, view) -> None:
@@ -29,8 +34,9 @@ def render(user, view) -> None:
     runtime, cost, status, ready = st.columns(4)
     runtime.metric(f"Workspace runtime · {pack['workspace_runtime_status']}", f"{pack['workspace_runtime_hours']:,.2f} h",
                    border=True)
-    cost.metric("Managed-AI cost (USD)", formatting.figure(ai["cost_usd"], ai["status"]), border=True,
-                help=f"Linked providers only, 6 places: {ai['cost_usd']} in the pack.")
+    cost.metric("Managed-AI cost (USD)", formatting.figure(formatting.usd_card(Decimal(ai["cost_usd"])), ai["status"]),
+                border=True, help=f"Exact: {formatting.usd_text(ai['cost_usd'], 6)}, as in the pack's downloads. "
+                                  "Linked providers only.")
     status.metric("Managed-AI total", ai["status"], border=True,
                   help="Final only when the period has ended and every linked provider is final.")
     ready.metric("Workspace creation", {True: "allowed", False: "blocked", None: "unknown"}[billing["creation_allowed"]],
@@ -49,16 +55,28 @@ def render(user, view) -> None:
     _downloads(view, as_csv, as_json, latest if pack["close"] else None, ai["status"] == rules.INCOMPLETE)
 
     st.subheader("The pack as it downloads", anchor=False)
-    # The CSV itself, read back as text: the screen shows exactly the bytes finance receives.
-    # (no download of its own: Download CSV above is this table, byte for byte, and is logged as the pack's csv)
-    tables.show(view, pd.read_csv(io.StringIO(as_csv), dtype=str, keep_default_na=False), "handoff-pack",
-                download=False, hide_index=True, width="stretch")
+    # The CSV itself, read back as text: the screen shows the cells finance receives, money in dollars and cents
+    # like every table (the files keep 6 places). An empty money cell stays empty: a number column would draw
+    # "None", so money is text here. (no download of its own: Download CSV above is this table's file, and is
+    # logged as the pack's csv)
+    tables.show(view, _on_screen(as_csv), "handoff-pack", download=False, hide_index=True, width="stretch",
+                column_config={column: st.column_config.TextColumn(column, help=MONEY_HELP, alignment="right")
+                               for column in MONEY})
     st.caption(f"Generated at {pack['generated_at']} for {pack['period']['start']} → {pack['period']['end']} "
                "(end exclusive, UTC). The command line gives the same pack: "
                + formatting.code(f"python -m usage_analytics handoff --customer {shlex.quote(view.customer_id)} "
                                  f"--period {view.period.label} --format csv", None))
     with st.expander("JSON"):
         st.code(as_json, language="json")
+
+
+def _on_screen(as_csv: str) -> pd.DataFrame:
+    """The pack's CSV as its table shows it: every cell as written, money as $1,148.30 (empty stays empty)."""
+    frame = pd.read_csv(io.StringIO(as_csv), dtype=str, keep_default_na=False)
+    for column in MONEY:
+        if column in frame.columns:
+            frame[column] = [formatting.usd_text(value) for value in frame[column]]
+    return frame
 
 
 def _downloads(view, as_csv: str, as_json: str, latest, incomplete: bool) -> None:

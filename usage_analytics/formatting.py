@@ -19,6 +19,21 @@ def usd(amount: Decimal, places: int = 2) -> str:
     return f"${value:,.{places}f}"
 
 
+def usd_text(amount: Decimal | str | float | None, places: int = 2) -> str:
+    """Money as text wherever it cannot be a number column (a table cell that may be empty, a help or tooltip):
+    the sign before the dollar, thousands separators, rounded half up to `places` (2: cents as shown; 6: the
+    exact amount of every download, as in "Exact: $1,148.299073"). Accepts the packs' 6-place strings; no
+    amount (None, "", NaN) is an empty string, never "None" or "$nan"."""
+    if amount is None or (isinstance(amount, str) and not amount.strip()):
+        return ""
+    text = amount.strip() if isinstance(amount, str) else repr(amount) if isinstance(amount, float) else amount
+    value = Decimal(text)
+    if not value.is_finite():
+        return ""
+    value = value.quantize(Decimal(1).scaleb(-places), rounding="ROUND_HALF_UP")
+    return f"{'-' if value < 0 else ''}${abs(value):,.{places}f}"
+
+
 def usd_card(amount: Decimal) -> str:
     """Money on a card that shares a row with three others: cents up to a million, then $13.9M (the card's
     help carries the exact amount)."""
