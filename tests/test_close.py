@@ -1,16 +1,20 @@
 """Month close on a tiny hand-made dataset: close, close again unchanged, a late row and its restatement with
-the exact deltas, revision 2, packs as closed byte for byte, verify, bad input, and two closes at once."""
+the exact deltas, revision 2, packs as closed byte for byte, verify, bad input, and two closes at once. Every
+test runs with the month-close index on both backends (`backend`: the SQLite file, and PostgreSQL, issue 18)."""
 import contextlib
 import io
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, customer, link, recon, usage
+from pg_server import backend, postgres_url, server  # noqa: F401
+from usage_analytics import pg
 from usage_analytics.__main__ import main
 from usage_analytics.periods import Period
 from usage_analytics.sample import write_dataset
@@ -19,7 +23,7 @@ NOW = "2026-04-02T12:00:00Z"
 
 
 @pytest.fixture
-def month(tmp_path, monkeypatch):
+def month(tmp_path, monkeypatch, backend):
     """cus_a with openai linked: March 2026 holds $1.000000 on the 2nd and $2.500000 on the 5th, both matched;
     the exports run from February 28th to April 1st (a matched $0.125 and $0.25), so they cover the whole month."""
     data = tmp_path / "data"
@@ -32,7 +36,8 @@ def month(tmp_path, monkeypatch):
                  "reconciliation"):
         write_dataset(data, name, rows.get(name, []))
     monkeypatch.setenv("USAGE_DATA_DIR", str(data))
-    monkeypatch.setenv("STATE_DIR", str(tmp_path / "state"))
+    backend.state_dir = tmp_path / "state"
+    backend.env(monkeypatch)
     monkeypatch.setenv("ANALYTICS_NOW", NOW)
     return data
 
@@ -272,12 +277,32 @@ def _focus_rows(text: str) -> list[dict]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def test_a_state_folder_that_cannot_be_written_is_one_line_and_no_revision(month, monkeypatch):
+def test_a_state_folder_that_cannot_be_written_is_one_line_and_no_revision(month, monkeypatch, backend):
     monkeypatch.setenv("STATE_DIR", "/dev/null/state")  # (a folder under a file: root may write anywhere else)
     code, out, err = cli("close", "--period", "2026-03")
     assert code == 1 and out == ""
-    assert err == "error: the state folder /dev/null/state cannot be written (Not a directory)\n"
+    if backend.name == "sqlite":  # the state file's folder
+        assert err == "error: the state folder /dev/null/state cannot be written (Not a directory)\n"
+    else:  # the state is in PostgreSQL: the revisions' folder (CLOSE_DIR's default, under STATE_DIR) says it
+        assert err == "error: the month-close folder /dev/null/state/close/2026-03 cannot be written (Not a directory)\n"
     monkeypatch.setenv("STATE_DIR", str(month.parent / "state"))
     monkeypatch.setenv("CLOSE_DIR", "/dev/null/closes")
     assert cli("close", "--period", "2026-03")[2] == \
         "error: the month-close folder /dev/null/closes/2026-03 cannot be written (Not a directory)\n"
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_stopped_database_is_one_line_and_no_revision_and_the_next_close_works(month, backend):
+    server().stop()
+    try:
+        code, out, err = cli("close", "--period", "2026-03")
+    finally:
+        server().start()
+    assert code == 1 and out == "" and len(err.splitlines()) == 1
+    assert err.startswith(f"error: the state database postgresql://postgres@127.0.0.1:{server().port}/") and \
+        'cannot be written (connection failed: connection to server at "127.0.0.1"' in err
+    folder = month.parent / "state" / "close" / "2026-03"
+    assert not list(folder.glob("revision-*"))
+    time.sleep(pg.RETRY_AFTER)  # (the last failed probe's answer stands this long)
+    assert cli("close", "--period", "2026-03")[1].splitlines()[0] == "closed 2026-03: revision 1, 1 customer"
+    assert backend.rows("select period, revision, closed_by from month_closes") == [("2026-03", 1, "cli")]

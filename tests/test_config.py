@@ -42,7 +42,7 @@ def test_every_setting_has_a_variable_help_and_default():
                                                     "STATE_DIR", "CLOSE_DIR", "PLATFORM_NAME",
                                                     "DEMO_MODE",
                                                     "AUTH_SESSION_HOURS", "AUTH_THROTTLE_WINDOW_MINUTES",
-                                                    "AUDIT_RETENTION_DAYS"]
+                                                    "AUDIT_RETENTION_DAYS", "DATABASE_URL"]
     assert all(help_text for _, help_text, _ in config.describe())
 
 

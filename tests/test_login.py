@@ -1,15 +1,20 @@
 """Login through app.py in AppTest: the key policy, throttling on the form, logout, what the access log
-holds afterwards (every event type, and never a secret), and sign-in while the state cannot be written."""
+holds afterwards (every event type, and never a secret), and sign-in while the state cannot be written. The
+state's tests run against both backends (`backend`: the SQLite file, and PostgreSQL, issue 18); a state that
+cannot be written is a read-only SQLite file, or a PostgreSQL server that is stopped."""
 from datetime import datetime, timedelta, timezone
 
 import shutil
+import time
 
 import jwt
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_runs import APP, app, rerun, submit
+from pg_server import backend, postgres_url, server  # noqa: F401
 from test_security import cannot_write, unprivileged
+from usage_analytics import pg
 from usage_analytics.access_log import AccessLog
 from usage_analytics.state_db import StateDB
 SECRETS = ["ops-demo-pass", "acme-demo-pass", "member-demo-pass", "usage-analytics-demo-cookie-key-not-secret",
@@ -18,13 +23,22 @@ SECRETS = ["ops-demo-pass", "acme-demo-pass", "member-demo-pass", "usage-analyti
 
 @pytest.fixture
 def state_dir(tmp_path, monkeypatch):
+    """The SQLite file's folder, for the tests of a state that cannot be written."""
     monkeypatch.setenv("STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     return tmp_path
 
 
-def entries(state_dir):
+@pytest.fixture
+def state(backend, monkeypatch):
+    """The app's state on each backend in turn."""
+    backend.env(monkeypatch)
+    return backend
+
+
+def entries(db):
     now = datetime.now(timezone.utc)
-    frame, _ = AccessLog(StateDB(state_dir)).entries(now - timedelta(hours=1), now + timedelta(minutes=1))
+    frame, _ = AccessLog(db).entries(now - timedelta(hours=1), now + timedelta(minutes=1))
     return frame.iloc[::-1]  # oldest first
 
 
@@ -50,7 +64,7 @@ def test_a_long_secret_key_serves_the_login_form_without_the_demo_warning(monkey
     assert not at.sidebar.warning and not at.error
 
 
-def test_the_form_says_how_long_to_wait_after_repeated_failures(state_dir):
+def test_the_form_says_how_long_to_wait_after_repeated_failures(state):
     at = app()
     messages = [submit(at, "acme_admin", f"guess{i}").error[0].value for i in range(4)]
     assert messages[:2] == ["Username or password is incorrect."] * 2
@@ -62,7 +76,7 @@ def test_the_form_says_how_long_to_wait_after_repeated_failures(state_dir):
     assert at.title[0].value == "Overview"
 
 
-def test_logout_ends_the_session_for_good_and_another_tab_holding_it_is_refused(state_dir):
+def test_logout_ends_the_session_for_good_and_another_tab_holding_it_is_refused(state):
     at = submit(app(), "ops", "ops-demo-pass")
     token = at.session_state["_auth_token"]
     at.sidebar.button(key="logout_button").click()
@@ -75,17 +89,17 @@ def test_logout_ends_the_session_for_good_and_another_tab_holding_it_is_refused(
     assert "Your session has ended" in other_tab.info[0].value
     assert [t.label for t in other_tab.text_input] == ["Username", "Password"]
     assert not other_tab.title and not other_tab.metric
-    log = entries(state_dir)
+    log = entries(state.open())
     assert list(log["event"]) == ["login", "page_view", "logout", "session_refused"]
     assert log["detail"].iloc[-1] == "session: ended by a logout"
 
 
-def test_the_access_log_records_each_event_and_never_a_secret(state_dir):
+def test_the_access_log_records_each_event_and_never_a_secret(state):
     submit(app(), "ops", "not-the-password")
     submit(app(), "hunter2", "hunter2-typed-as-a-username")  # an unknown username, maybe a password
     submit(app(), "acme_member", "member-demo-pass")  # denied
     submit(app(), "acme_admin", "acme-demo-pass")  # logged in, lands on the overview
-    log = entries(state_dir)
+    log = entries(state.open())
     rows = [tuple(r) for r in log[["event", "username", "page", "customer", "period", "detail"]]
             .astype(object).where(log.notna(), None).itertuples(index=False)]
     assert rows == [
@@ -98,7 +112,7 @@ def test_the_access_log_records_each_event_and_never_a_secret(state_dir):
     ]
     assert "customer admins" in rows[3][5]
     assert set(log["client"]) == {"local"}
-    stored = b"".join(p.read_bytes() for p in state_dir.glob("security.sqlite*"))
+    stored = state.stored_text()
     for secret in SECRETS:
         assert secret.encode() not in stored, secret
 
@@ -129,7 +143,7 @@ def test_a_read_only_state_refuses_sign_in_in_one_line_and_takes_logins_again_on
             assert at.title[0].value == "Overview" and not at.error
     finally:
         writable(state_dir, True)
-    assert list(entries(state_dir)["event"]) == ["login", "page_view"]  # only the accepted login
+    assert list(entries(StateDB(state_dir))["event"]) == ["login", "page_view"]  # only the accepted login
 
 
 @pytest.mark.parametrize("username, password, why", [
@@ -176,3 +190,29 @@ def test_a_state_dir_that_is_a_file_refuses_sign_in_in_one_line_until_it_is_a_fo
     shutil.move(tmp_path / "moved", state)  # a folder again: both work at their next click
     assert submit(at, "ops", "ops-demo-pass").title[0].value == "Overview"
     assert rerun(logged_in).title[0].value == "Overview"
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_stopped_database_refuses_sign_in_in_one_line_and_takes_logins_again_when_it_returns(state):
+    logged_in = submit(app(), "acme_admin", "acme-demo-pass")
+    assert logged_in.title[0].value == "Overview"
+    server().stop()
+    try:
+        at = app()
+        assert [e.value for e in at.error] == [UNAVAILABLE] and not at.exception
+        assert [t.label for t in at.text_input] == FORM
+        at = submit(at, "ops", "ops-demo-pass")  # the right password: not even checked
+        assert [e.value for e in at.error] == [UNAVAILABLE] and not at.title and not at.exception
+        # a session already logged in: whether it was logged out cannot be read, so it gets the form too
+        logged_in = rerun(logged_in)
+        assert [e.value for e in logged_in.error] == [UNAVAILABLE] and not logged_in.title
+        assert not logged_in.exception
+    finally:
+        server().start()
+    time.sleep(pg.RETRY_AFTER)  # (the last failed probe's answer stands this long)
+    at = submit(at, "ops", "ops-demo-pass")  # no restart: the next try works
+    assert at.title[0].value == "Overview" and not at.error
+    assert rerun(logged_in).title[0].value == "Overview"
+    # acme_admin's login and view, then ops's: nothing while the server was stopped (its view of the overview
+    # again is the same view, logged once)
+    assert list(entries(state.open())["username"]) == ["acme_admin"] * 2 + ["ops"] * 2

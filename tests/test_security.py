@@ -2,14 +2,16 @@
 hostile conditions: a state folder that cannot be written, logins at the same moment, a browser's "clear
 caches" message.
 
-The browser tests try the same through the real form and cookies; these pin the rules down exactly."""
+The browser tests try the same through the real form and cookies; these pin the rules down exactly. The
+tests of the security state run against both backends (`backend`: the SQLite file, and PostgreSQL, issue 18);
+those of a state folder that cannot be written are the SQLite file's own (tests/test_state_backends.py stops
+the PostgreSQL server instead)."""
 import base64
 import contextlib
 import ctypes
 import json
 import os
 import shutil
-import sqlite3
 import statistics
 import threading
 import time
@@ -20,6 +22,7 @@ import jwt
 import pytest
 
 from conftest import ROOT
+from pg_server import backend, postgres_url  # noqa: F401
 from usage_analytics import config, credentials, login, sessions, state_db, throttle
 from usage_analytics.access_log import EVENTS, AccessLog
 from usage_analytics.sessions import EndedSessions
@@ -36,13 +39,13 @@ def demo():
 
 
 @pytest.fixture
-def guard(tmp_path):
-    return FailedLogins(StateDB(tmp_path), throttle=Throttle(window=900, user_free=3, client_free=10, base=2, cap=300))
+def guard(backend):
+    return FailedLogins(backend.open(), throttle=Throttle(window=900, user_free=3, client_free=10, base=2, cap=300))
 
 
 @pytest.fixture
-def ended(tmp_path):
-    return EndedSessions(StateDB(tmp_path))
+def ended(backend):
+    return EndedSessions(backend.open())
 
 
 class _CapHeader(ctypes.Structure):
@@ -244,8 +247,8 @@ def test_unknown_usernames_are_throttled_exactly_like_known_ones(demo, guard):
                                        "Wait 1 second before trying again."
 
 
-def test_parallel_guesses_cannot_slip_past_the_count(demo, tmp_path):
-    guard = FailedLogins(StateDB(tmp_path), throttle=Throttle(user_free=3, client_free=100))
+def test_parallel_guesses_cannot_slip_past_the_count(demo, backend):
+    guard = FailedLogins(backend.open(), throttle=Throttle(user_free=3, client_free=100))
     results = []
 
     def guess(i):
@@ -303,15 +306,14 @@ def _overlapping(started: threading.Semaphore, *calls) -> list:
     return results
 
 
-def _failures(tmp_path) -> list:
-    with sqlite3.connect(tmp_path / "security.sqlite") as db:
-        return sorted(db.execute("select count from failures").fetchall())
+def _failures(backend) -> list:
+    return sorted(backend.rows("select count from failures"))
 
 
-def test_the_same_user_logging_in_twice_at_once_succeeds_twice_even_after_two_failures(demo, tmp_path, monkeypatch):
+def test_the_same_user_logging_in_twice_at_once_succeeds_twice_even_after_two_failures(demo, backend, monkeypatch):
     # Two failures of 3 free: the next try is checked. Two correct tries at once: while the first was being
     # checked it counted as the third failure, so the second was refused with "too many failed logins".
-    guard = FailedLogins(StateDB(tmp_path), throttle=Throttle(user_free=3, client_free=10))
+    guard = FailedLogins(backend.open(), throttle=Throttle(user_free=3, client_free=10))
     started = _slow_checks(monkeypatch, {"wrong": 0.0, "right": 0.4})
     for i in range(2):
         assert throttle.attempt(demo, guard, "ops", "wrong", "10.0.0.1").wait == 0
@@ -319,26 +321,26 @@ def test_the_same_user_logging_in_twice_at_once_succeeds_twice_even_after_two_fa
     first, second = _overlapping(started, lambda: throttle.attempt(demo, guard, "ops", "right", "10.0.0.1"),
                                  lambda: throttle.attempt(demo, guard, "OPS", "right", "10.0.0.1"))
     assert first == second == throttle.Attempt(demo.users["ops"], 0.0)
-    assert _failures(tmp_path) == []  # the success reset the two failures, and neither success counted
+    assert _failures(backend) == []  # the success reset the two failures, and neither success counted
 
 
-def test_correct_logins_from_one_client_address_at_once_all_succeed(demo, tmp_path, monkeypatch):
+def test_correct_logins_from_one_client_address_at_once_all_succeed(demo, backend, monkeypatch):
     # Behind a proxy every user has one address: 12 correct logins overlap, with 10 free failures per client.
     users = {f"user{i}": replace(demo.users["ops"], username=f"user{i}") for i in range(12)}
     config = replace(demo, users=users, hashes=dict.fromkeys(users, demo.dummy_hash))
-    guard = FailedLogins(StateDB(tmp_path), throttle=Throttle(user_free=3, client_free=10))
+    guard = FailedLogins(backend.open(), throttle=Throttle(user_free=3, client_free=10))
     started = _slow_checks(monkeypatch, {"right": 1.5})
     results = _overlapping(started, *[lambda name=name: throttle.attempt(config, guard, name, "right", "proxy")
                                       for name in users])
     assert [(r.user.username, r.throttled) for r in results] == [(name, False) for name in users]
-    assert _failures(tmp_path) == []
+    assert _failures(backend) == []
 
 
-def test_a_correct_login_being_checked_is_not_counted_against_the_next_try(demo, tmp_path, monkeypatch):
+def test_a_correct_login_being_checked_is_not_counted_against_the_next_try(demo, backend, monkeypatch):
     # Three tries of "ops" are being checked (3 free failures) when a fourth comes. It waits for them: two
     # guesses fail (0.2 s), the right password succeeds (0.8 s) and resets the count, so the fourth is checked.
     # (It used to be refused unchecked: the success being checked counted as the third failure.)
-    guard = FailedLogins(StateDB(tmp_path), throttle=Throttle(user_free=3, client_free=100))
+    guard = FailedLogins(backend.open(), throttle=Throttle(user_free=3, client_free=100))
     started = _slow_checks(monkeypatch, {"guess-1": 0.2, "guess-2": 0.2, "right": 0.8, "guess-3": 0.0})
     results = _overlapping(started, lambda: throttle.attempt(demo, guard, "ops", "guess-1", "10.0.2.1"),
                            lambda: throttle.attempt(demo, guard, "ops", "guess-2", "10.0.2.2"),
@@ -347,7 +349,7 @@ def test_a_correct_login_being_checked_is_not_counted_against_the_next_try(demo,
     assert [(r.user is not None, r.throttled, r.wait) for r in results] == [(False, False, 0)] * 2 + [
         (True, False, 0), (False, False, 0)]
     # one failure each for the clients .1, .2 and .4, and one for "ops" (the last guess, after the reset)
-    assert _failures(tmp_path) == [(1,)] * 4
+    assert _failures(backend) == [(1,)] * 4
 
 
 def test_a_password_longer_than_bcrypt_takes_is_simply_wrong(demo, guard):
@@ -412,10 +414,10 @@ def test_a_user_removed_from_auth_yaml_loses_their_session(demo, ended):
     assert sessions.read(replace(demo, users=users), session.token, ended) == (None, "user no longer in auth.yaml")
 
 
-def test_ended_sessions_are_kept_in_the_state_folder_across_processes(demo, tmp_path):
+def test_ended_sessions_are_kept_in_the_state_across_processes(demo, backend):
     session = sessions.issue(demo, "ops", 8)
-    EndedSessions(StateDB(tmp_path)).end_session(session.session_id, "ops", session.expires_at)
-    assert sessions.read(demo, session.token, EndedSessions(StateDB(tmp_path)))[1] == "ended by a logout"
+    EndedSessions(backend.open()).end_session(session.session_id, "ops", session.expires_at)
+    assert sessions.read(demo, session.token, EndedSessions(backend.open()))[1] == "ended by a logout"
 
 
 # -- the cookie key ---------------------------------------------------------------------------------
@@ -444,8 +446,8 @@ def test_the_cookie_is_strict_and_secure_over_https(demo):
 
 
 # -- the access log ---------------------------------------------------------------------------------
-def test_every_event_type_is_recorded_and_filtered(tmp_path):
-    log = AccessLog(StateDB(tmp_path))
+def test_every_event_type_is_recorded_and_filtered(backend):
+    log = AccessLog(backend.open())
     for i, event in enumerate(EVENTS):
         log.record(event, "ops" if i % 2 else "acme_admin", "10.0.0.1", page="billing", customer="cus_acme_robotics",
                    period="2026-11", detail=f"detail {event}", now=T0 + i)
@@ -462,14 +464,14 @@ def test_every_event_type_is_recorded_and_filtered(tmp_path):
         log.record("sudo", "ops")
 
 
-def test_the_access_log_is_append_only_and_kept_for_the_retention_time(tmp_path):
-    log = AccessLog(StateDB(tmp_path, retention_days=30))
+def test_the_access_log_is_append_only_and_kept_for_the_retention_time(backend):
+    log = AccessLog(backend.open(retention_days=30))
     log.record("login", "ops", now=time.time() - 29 * 86400)  # (the first entry of a process purges)
     log.record("login", "ops", now=time.time() - 31 * 86400)
-    with sqlite3.connect(tmp_path / "security.sqlite") as db:
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with backend.raw() as db:  # the database's own error, not this app's
+        with pytest.raises(backend.refusal, match="append-only"):
             db.execute("update audit set username = 'someone else'")
-        with pytest.raises(sqlite3.DatabaseError, match="past their retention"):
+        with pytest.raises(backend.refusal, match="past their retention"):
             db.execute("delete from audit")
     assert log.purge() == 1  # the 31-day-old entry only
     since = datetime.now(timezone.utc) - timedelta(days=400)
@@ -480,9 +482,10 @@ def test_the_access_log_is_append_only_and_kept_for_the_retention_time(tmp_path)
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJvcHMifQ.c2lnbmF0dXJl",  # a session token
     "$2b$12$abcdefghijklmnopqrstuv",  # a bcrypt hash
 ])
-def test_the_access_log_refuses_secret_shaped_values(tmp_path, value):
+def test_the_access_log_refuses_secret_shaped_values(backend, value):
     with pytest.raises(ValueError, match="secret-shaped"):
-        AccessLog(StateDB(tmp_path)).record("login_failed", None, detail=f"typed {value}")
+        AccessLog(backend.open()).record("login_failed", None, detail=f"typed {value}")
+    assert backend.rows("select count(*) from audit") == [(0,)]
 
 
 # -- a browser's "clear caches" message ------------------------------------------------------------------

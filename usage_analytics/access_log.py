@@ -7,6 +7,7 @@ import re
 import time
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -14,7 +15,7 @@ import streamlit as st
 from .access import Action, User, can
 from .config import Settings
 from . import state_db
-from .state_db import StateDB, StateUnavailable
+from .state_db import StateStore, StateUnavailable
 
 log = logging.getLogger("usage_analytics")
 
@@ -35,9 +36,10 @@ _SECRET_SHAPES = re.compile(r"eyJ[\w-]{8,}\.[\w-]+|\$2[aby]\$\d\d\$")
 
 
 class AccessLog:
-    """The log's entries in the state file; entries older than the StateDB's retention_days are purged."""
+    """The log's entries in the state (SQLite or PostgreSQL); entries older than the store's retention_days are
+    purged. On PostgreSQL every replica writes to the one log, and every reader sees the same order."""
 
-    def __init__(self, db: StateDB):
+    def __init__(self, db: StateStore):
         self.db = db
         self._purged_at = 0.0
 
@@ -61,7 +63,8 @@ class AccessLog:
         """Delete access-log entries older than the retention time; returns how many."""
         self._purged_at = time.time()
         with self.db.transaction() as db:
-            return db.execute("delete from audit where at < cast(strftime('%s', 'now') as real) - 86400 * ?",
+            # (the database's clock, as its delete trigger has it: unixepoch() is SQLite's, and pg.py's schema's)
+            return db.execute("delete from audit where at < unixepoch() - 86400 * ?",
                               (self.db.retention_days,)).rowcount
 
     def entries(self, since: datetime, until: datetime, users: list[str] | None = None,
@@ -82,9 +85,10 @@ class AccessLog:
         sql = " where " + " and ".join(where)
         with self.db.reader() as db:
             total = db.execute("select count(*) from audit" + sql, params).fetchone()[0]
-            frame = pd.read_sql_query("select at, event, username, client, page, customer, period, detail "
-                                      "from audit" + sql + " order by at desc, id desc limit ?", db,
-                                      params=[*params, limit])
+            columns = ["at", "event", "username", "client", "page", "customer", "period", "detail"]
+            rows = db.execute(f"select {', '.join(columns)} from audit" + sql + " order by at desc, id desc limit ?",
+                              [*params, limit]).fetchall()
+        frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=True)  # (as pd.read_sql_query does)
         frame["at"] = pd.to_datetime(frame["at"], unit="s", utc=True)
         return frame, total
 
@@ -101,13 +105,15 @@ class AccessLog:
 
 
 @lru_cache(maxsize=4)  # (not st.cache_resource: a browser's "clear caches" message would reach it)
-def _for(state_dir: str, retention_days: float) -> AccessLog:
-    return AccessLog(state_db.shared(state_dir, retention_days))
+def _for(state_dir: str, retention_days: float, database_url: str | None) -> AccessLog:
+    return AccessLog(state_db.for_settings(Settings(state_dir=Path(state_dir), audit_retention_days=retention_days,
+                                                    database_url=database_url)))
 
 
 def for_settings(settings: Settings) -> AccessLog:
-    """The process's access log in STATE_DIR/security.sqlite (one per process: it purges at most hourly)."""
-    return _for(str(settings.state_dir), settings.audit_retention_days)
+    """The process's access log in STATE_DIR/security.sqlite, or in PostgreSQL when DATABASE_URL is set (one
+    per process: it purges at most hourly)."""
+    return _for(str(settings.state_dir), settings.audit_retention_days, settings.database_url)
 
 
 def for_user(settings: Settings, user: User) -> AccessLog:

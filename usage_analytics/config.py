@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from .coverage import DEFAULT_FRESH_HOURS
 from .outlook import DEFAULT_LOW_DAYS, DEFAULT_STALL_DAYS
@@ -104,6 +105,13 @@ class Settings:
         default=400.0,
         metadata={"env": "AUDIT_RETENTION_DAYS", "help": "days the access log keeps an entry"},
     )
+    database_url: str | None = field(
+        default=None, repr=False,  # (it may hold a password: never in a repr, a log line or a page; see masked_url)
+        metadata={"env": "DATABASE_URL",
+                  "help": "PostgreSQL (postgresql://user:password@host:5432/dbname) for the ended sessions, login "
+                          "throttling, the access log and the month-close index, shared by every replica; "
+                          "default: security.sqlite under STATE_DIR"},
+    )
     now_source: str = field(
         default="clock",
         metadata={"help": "where 'now' comes from: ANALYTICS_NOW, the sample manifest, or the clock"},
@@ -168,6 +176,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         session_hours_set=bool(env.get("AUTH_SESSION_HOURS")),
         throttle_window_minutes=_positive(env, "AUTH_THROTTLE_WINDOW_MINUTES", "minutes"),
         audit_retention_days=_positive(env, "AUDIT_RETENTION_DAYS", "days"),
+        database_url=_database_url(env),
         now_source=source)
 
 
@@ -183,6 +192,32 @@ def _positive(env: Mapping[str, str], name: str, unit: str) -> float:
     except ValueError:
         raise ConfigError(f"{name}: {text!r} is not a positive number of {unit}") from None
     return value
+
+
+def _database_url(env: Mapping[str, str]) -> str | None:
+    """DATABASE_URL, or None when unset. Its value is never echoed in an error: it may hold a password."""
+    text = (env.get("DATABASE_URL") or "").strip()
+    if not text:
+        return None
+    try:
+        parts = urlsplit(text)
+        parts.port  # (raises for a port that is not a number)
+    except ValueError:
+        raise ConfigError("DATABASE_URL: not a URL such as postgresql://user:password@host:5432/dbname") from None
+    if parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
+        raise ConfigError("DATABASE_URL: not a PostgreSQL URL such as postgresql://user:password@host:5432/dbname "
+                          "(it needs the postgresql:// scheme and a database name)")
+    return text
+
+
+def masked_url(url: str) -> str:
+    """A database URL as it may be shown or logged: scheme, user, host, port and database name; the password is
+    *** and the query (which may hold one too) is left out."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    user = parts.username or ""
+    login = f"{user}:***@" if parts.password is not None else f"{user}@" if user else ""
+    return f"{parts.scheme}://{login}{host}{parts.path}"
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

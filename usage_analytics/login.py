@@ -45,14 +45,14 @@ class _Stores(NamedTuple):
 def _stores(settings: Settings) -> _Stores:
     """The ended sessions and failed logins in STATE_DIR/security.sqlite (StateUnavailable when STATE_DIR
     cannot be a folder)."""
-    db = state_db.shared(str(settings.state_dir), settings.audit_retention_days)
+    db = state_db.for_settings(settings)
     return _Stores(EndedSessions(db), FailedLogins(db, Throttle(window=settings.throttle_window_minutes * 60)))
 
 
 def _state_problem(settings: Settings) -> StateUnavailable | None:
     """Why no login can be accepted now (the state cannot be written), or None. It takes a write to know."""
     try:
-        state_db.shared(str(settings.state_dir), settings.audit_retention_days).check_writable()
+        state_db.for_settings(settings).check_writable()
     except StateUnavailable as error:
         return error
     return None

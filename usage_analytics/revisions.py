@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 from . import state_db
 from .config import Settings
-from .state_db import StateDB
+from .state_db import StateStore
 
 MANIFEST = "manifest.json"
 
@@ -66,16 +66,16 @@ def _folder_name(revision: int) -> str:
 class Revisions:
     """The revisions of every closed month, by period."""
 
-    def __init__(self, close_dir: Path, db: StateDB):
+    def __init__(self, close_dir: Path, db: StateStore):
         self.close_dir = Path(close_dir)
         self.db = db
 
     def all(self, period: str | None = None) -> list[Revision]:
         """Every revision (of one period), oldest first."""
+        sql = "select period, revision, closed_at, closed_by, folder, manifest_sha256 from month_closes"
         with self.db.reader() as db:
-            rows = db.execute("select period, revision, closed_at, closed_by, folder, manifest_sha256 from "
-                              "month_closes where ? is null or period = ? order by period, revision",
-                              (period, period)).fetchall()
+            rows = db.execute(sql + " order by period, revision").fetchall() if period is None else \
+                db.execute(sql + " where period = ? order by revision", (period,)).fetchall()
         return [Revision(p, r, at, by, Path(folder), digest) for p, r, at, by, folder, digest in rows]
 
     def latest(self, period: str) -> Revision | None:
@@ -84,7 +84,8 @@ class Revisions:
 
     @contextmanager
     def _locked(self, period: str) -> Iterator[None]:
-        """One close of a period at a time, across threads and processes (a lock file beside its revisions)."""
+        """One close of a period at a time, across threads and processes (a lock file beside its revisions), and
+        across replicas when the state is in PostgreSQL (the state's exclusive(): an advisory lock there)."""
         folder = self.close_dir / period
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -94,7 +95,8 @@ class Revisions:
         with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                yield
+                with self.db.exclusive(f"month close {period}"):
+                    yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -149,8 +151,9 @@ class Revisions:
 
 
 def for_settings(settings: Settings) -> Revisions:
-    """The month-close revisions of these settings: files under CLOSE_DIR, the index in the state database."""
-    return Revisions(settings.closes_dir, state_db.shared(str(settings.state_dir), settings.audit_retention_days))
+    """The month-close revisions of these settings: files under CLOSE_DIR, the index in the state database
+    (security.sqlite, or PostgreSQL when DATABASE_URL is set)."""
+    return Revisions(settings.closes_dir, state_db.for_settings(settings))
 
 
 def verify(manifest_path: Path, expected_sha256: str | None = None) -> list[str]:

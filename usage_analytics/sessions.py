@@ -1,8 +1,9 @@
 """Signed session tokens and the record of ended sessions: what a login cookie carries, and when it is refused.
 
 A session is a signed token (PyJWT, HS256) carrying a random session id, the username and an expiry.
-Logout records the session id as ended in the state file (state_db.py), and every run of every session
-checks that record, so a copied cookie is refused from the logout on, in any browser. No Streamlit here.
+Logout records the session id as ended in the state (state_db.py: the SQLite file, or PostgreSQL shared by
+every replica), and every run of every session checks that record, so a copied cookie is refused from the
+logout on, in any browser and on any replica. No Streamlit here.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import jwt
 
 from .credentials import AuthConfig
-from .state_db import StateDB
+from .state_db import StateStore
 
 
 @dataclass(frozen=True)
@@ -27,14 +28,14 @@ class Session:
 class EndedSessions:
     """The session ids ended by a logout, each kept until its token would have expired anyway."""
 
-    def __init__(self, db: StateDB):
+    def __init__(self, db: StateStore):
         self.db = db
 
     def end_session(self, session_id: str, username: str, expires_at: float, now: float | None = None) -> None:
-        """Record the logout (StateUnavailable when the state file cannot be written)."""
+        """Record the logout (StateUnavailable when the state cannot be written)."""
         now = time.time() if now is None else now
         with self.db.transaction() as db:
-            db.execute("insert or ignore into ended_sessions values (?, ?, ?, ?)",
+            db.execute("insert into ended_sessions values (?, ?, ?, ?) on conflict (session_id) do nothing",
                        (session_id, username, now, expires_at))
             db.execute("delete from ended_sessions where expires_at < ?", (now - 60,))  # expired anyway
 

@@ -1,6 +1,8 @@
-"""The app's own state in one SQLite file, STATE_DIR/security.sqlite: the schema, and short connections to it.
-The stores of ended sessions (sessions.py), failed logins (throttle.py) and the access log (access_log.py)
-each take a StateDB and use only transaction() and reader(). No Streamlit here.
+"""The app's own state: ended sessions, failed logins, the access log and the month-close index. By default in
+one SQLite file, STATE_DIR/security.sqlite (StateDB, here); with DATABASE_URL set, in PostgreSQL (pg.py). Both
+are a StateStore: the stores of ended sessions (sessions.py), failed logins (throttle.py), the access log
+(access_log.py) and the month-close index (revisions.py) each take one and use only transaction(), reader()
+and exclusive(), with SQL both databases run. for_settings() picks the backend. No Streamlit here.
 
 SQLite, not DuckDB: several Streamlit processes (and the tests) write to it at once, and a DuckDB file
 held open by one process locks every other writer out. Every call opens its own short connection, so
@@ -16,10 +18,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Any, ContextManager, Iterator, Protocol
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 FILE_NAME = "security.sqlite"
 
@@ -55,12 +60,34 @@ begin select raise(abort, 'only access-log entries past their retention time may
 
 
 class StateUnavailable(OSError):
-    """The state file or folder cannot be written (or read): one line naming it and why. An OSError, so the
-    command line's one-line error covers it; `reason` is the why alone, for people who may not see the path."""
+    """The state file or folder, or the state database, cannot be written (or read): one line naming it and why.
+    An OSError, so the command line's one-line error covers it; `reason` is the why alone, for people who may
+    not see the path. `where` is the file's or folder's path, or the database's URL without its password."""
 
-    def __init__(self, what: str, path: Path, reason: str, verb: str = "written"):
-        self.path, self.reason = Path(path), reason
-        super().__init__(f"the {what} {path} cannot be {verb} ({reason})")
+    def __init__(self, what: str, where: Path | str, reason: str, verb: str = "written"):
+        self.where, self.reason = where, reason
+        super().__init__(f"the {what} {where} cannot be {verb} ({reason})")
+
+
+class StateStore(Protocol):
+    """What the stores use, on either backend. The connection handed out has execute(sql, params) and
+    executemany(sql, rows) with `?` placeholders, returning a cursor (fetchone, fetchall, rowcount)."""
+
+    dialect: str  # "sqlite" or "postgresql"
+    retention_days: float  # the access log's, enforced by the database's own delete trigger
+
+    def transaction(self) -> ContextManager[Any]:
+        """One short write transaction, serialised with every other writer's; StateUnavailable when the state
+        cannot be written."""
+
+    def reader(self) -> ContextManager[Any]:
+        """A connection for reading; StateUnavailable when the state cannot be read."""
+
+    def check_writable(self) -> None:
+        """StateUnavailable unless a write succeeds now."""
+
+    def exclusive(self, name: str) -> ContextManager[None]:
+        """One holder of `name` at a time, across every process that shares the state."""
 
 
 def _unusable(error: BaseException) -> bool:
@@ -73,6 +100,8 @@ class StateDB:
     """STATE_DIR/security.sqlite, created with its schema if missing; retention_days is the access log's,
     kept in the file so the delete trigger can enforce it. Raises StateUnavailable when STATE_DIR cannot be
     made a folder; a file that cannot be written is only found out (and said) by the first write."""
+
+    dialect = "sqlite"
 
     def __init__(self, state_dir: Path, retention_days: float = 400.0):
         self.path = Path(state_dir) / FILE_NAME
@@ -107,7 +136,7 @@ class StateDB:
                 with closing(sqlite3.connect(self.path, timeout=30)) as db:
                     db.execute("pragma journal_mode=wal")  # readers never wait for a writer; kept in the file
                     db.executescript(_SCHEMA)
-                    db.execute("insert or replace into settings values ('retention_days', ?)", (self.retention_days,))
+                    self._store_retention(db)
                     db.commit()
             except sqlite3.Error as error:
                 raise self._unavailable(error) from None
@@ -142,7 +171,18 @@ class StateDB:
         """StateUnavailable unless a write succeeds now: it writes the retention setting again. (SQLite finds a
         read-only file only at its first write, so nothing short of a write tells.)"""
         with self.transaction() as db:
-            db.execute("insert or replace into settings values ('retention_days', ?)", (self.retention_days,))
+            self._store_retention(db)
+
+    def _store_retention(self, db) -> None:
+        db.execute("insert into settings values ('retention_days', ?) "
+                   "on conflict (key) do update set value = excluded.value", (self.retention_days,))
+
+    def exclusive(self, name: str) -> ContextManager[None]:
+        """Nothing to add: the one host's callers lock what they need with a file lock of their own (revisions.py)."""
+        return nullcontext()
+
+    def close(self) -> None:
+        """Nothing to close: every call opens its own connection."""
 
     @contextmanager
     def reader(self) -> Iterator[sqlite3.Connection]:
@@ -188,3 +228,13 @@ def shared(state_dir: str, retention_days: float) -> StateDB:
     not kept, so the next call tries again; a kept handle whose file could not be written tries again at
     every write. Either way the state works again once it can be written, without a restart."""
     return StateDB(Path(state_dir), retention_days)
+
+
+def for_settings(settings: Settings) -> StateStore:
+    """The process's state for these settings: PostgreSQL when DATABASE_URL is set, else STATE_DIR/security.sqlite.
+    (A PostgreSQL server that is down when the handle is made is said at its first use, which tries again.)"""
+    if settings.database_url:
+        from . import pg  # (psycopg only where it is used)
+
+        return pg.shared(settings.database_url, settings.audit_retention_days)
+    return shared(str(settings.state_dir), settings.audit_retention_days)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from . import credentials
 from .access import User
 from .credentials import BAD_LOGIN, AuthConfig
-from .state_db import StateDB
+from .state_db import StateStore
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class FailedLogins:
     second) and is decided again. So parallel guesses cannot slip past the count together, and a correct
     login checked at the same moment as another is never counted, nor refused, as a failure."""
 
-    def __init__(self, db: StateDB, throttle: Throttle = Throttle(), settle: float = 10.0, poll: float = 0.05):
+    def __init__(self, db: StateStore, throttle: Throttle = Throttle(), settle: float = 10.0, poll: float = 0.05):
         self.db = db
         self.throttle = throttle
         self.settle = settle  # the longest a try waits for parallel checks before it is checked anyway
@@ -108,7 +108,8 @@ class FailedLogins:
                 return 0.0
             for subject, _ in subjects:
                 db.execute("insert into failures values (?, 1, ?) on conflict (subject) do update "
-                           "set count = count + 1, last_at = max(last_at, excluded.last_at)", (subject, clock))
+                           "set count = failures.count + 1, last_at = case when excluded.last_at > failures.last_at "
+                           "then excluded.last_at else failures.last_at end", (subject, clock))
             return self._state(db, subjects, clock)[0]
 
 
@@ -129,7 +130,7 @@ class Attempt:
 def attempt(config: AuthConfig, logins: FailedLogins, username: str, password: str, client: str,
             now: float | None = None) -> Attempt:
     """Check one login. Throttled tries are refused unchecked; every checked try costs one bcrypt check.
-    StateUnavailable when the state file cannot be written: no login is accepted that could not be counted,
+    StateUnavailable when the state cannot be written: no login is accepted that could not be counted,
     nor later logged out."""
     name = username.strip().lower()
     wait, ticket = logins.begin_attempt(name, client, now)
