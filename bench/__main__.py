@@ -1,5 +1,5 @@
-"""`python -m bench --ai-rows N [--repeat K]`: the benchmark's command line (with the product command line's
-one-line errors and exit codes)."""
+"""`python -m bench --ai-rows N [--repeat K] [--only attention]`: the benchmark's command line (with the product
+command line's one-line errors and exit codes)."""
 from __future__ import annotations
 
 import argparse
@@ -18,6 +18,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = Parser(prog="python -m bench", description=DESCRIPTION)
     parser.add_argument("--ai-rows", type=int, required=True, help="managed-AI usage rows to generate, e.g. 10000000")
     parser.add_argument("--repeat", type=int, default=5, help="runs per warm median (default 5)")
+    parser.add_argument("--only", choices=timing.ONLY,
+                        help="time only these rows (attention: issue 16's, on the store file as found)")
     return parser
 
 
@@ -26,7 +28,7 @@ def _bench(args: argparse.Namespace) -> int:
     if args.ai_rows < 1000 or args.repeat < 1:
         raise UsageError("--ai-rows needs at least 1000 and --repeat at least 1")
     settings = config.load()
-    timings = timing.run(args.ai_rows, settings.state_dir, args.repeat, progress=say)
+    timings = timing.run(args.ai_rows, settings.state_dir, args.repeat, progress=say, only=args.only)
     print(timing.table(timings, args.ai_rows))
     return 0
 

@@ -16,6 +16,7 @@ from usage_analytics import summary
 from usage_analytics.build import build
 from usage_analytics.periods import Period
 
+from . import attention_timing
 from .baseline import pandas_ai_month, pandas_page
 from .generate import NOW, add_a_day, customers_for, generate
 
@@ -32,6 +33,7 @@ class Timing:
     app_ms: float | None
     pandas_ms: float | None = None
     note: str = ""
+    cpu_ms: float | None = None  # the app's CPU time (process_time; a fresh process's getrusage), where measured
 
     @property
     def ratio(self) -> str:
@@ -84,8 +86,13 @@ def _setup(folder: Path, store_dir: Path) -> str:
             f"store = build(Path({str(folder)!r}), now, Path({str(store_dir)!r}))\n")
 
 
-def run(ai_rows: int, state_dir: Path, repeat: int = 5, progress: Callable[[str], None] = print) -> list[Timing]:
-    """Generate (or reuse) the dataset of ai_rows rows under state_dir/bench/, and time every step on it."""
+ONLY = ("attention",)  # the parts `--only` can run alone
+
+
+def run(ai_rows: int, state_dir: Path, repeat: int = 5, progress: Callable[[str], None] = print,
+        only: str | None = None) -> list[Timing]:
+    """Generate (or reuse) the dataset of ai_rows rows under state_dir/bench/, and time every step on it (only
+    "attention": issue 16's rows alone, on the store file as found, built first when missing)."""
     folder = Path(state_dir) / "bench" / f"ai-{ai_rows}"
     store_dir = Path(state_dir) / "bench" / f"store-{ai_rows}"
     started = time.perf_counter()
@@ -93,9 +100,14 @@ def run(ai_rows: int, state_dir: Path, repeat: int = 5, progress: Callable[[str]
     progress(f"bench data ready in {folder} ({manifest['ai_rows']:,} AI rows, {manifest['customers']:,} customers, "
              f"{time.perf_counter() - started:.1f} s)")
     setup = _setup(folder, store_dir)
-    timings = _fresh_starts(setup, store_dir, manifest, progress)
-    store = build(folder, NOW, store_dir)
+    timings = [] if only else _fresh_starts(setup, store_dir, manifest, progress)
+    store = build(folder, NOW, store_dir, progress)
     try:
+        # First in this process after opening the store, so the queue's first call is as cold as a command's.
+        timings += _attention(store, folder, Path(state_dir) / "bench" / f"attention-{ai_rows}", manifest, repeat,
+                              progress)
+        if only:
+            return timings
         timings += _warm(_pairs(store, folder, manifest, repeat), progress)
     finally:
         store.close()
@@ -104,6 +116,16 @@ def run(ai_rows: int, state_dir: Path, repeat: int = 5, progress: Callable[[str]
     timings.append(Timing("peak memory of this process (warm runs and pandas)", None,
                           note=f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB"))
     return timings
+
+
+def _attention(store, folder: Path, work_dir: Path, manifest: dict, repeat: int,
+               progress: Callable[[str], None]) -> list[Timing]:
+    """Issue 16's rows (bench/attention_timing.py): the attention queue, the Operators page's queue, the outlook
+    query; wall time, CPU time and the load average for each."""
+    customers = [f"cus_{i:05d}" for i in range(manifest["customers"])]  # cus_00000 is the largest (LARGEST)
+    rows = attention_timing.run(store, folder, store.database, work_dir, repeat, customers, progress)
+    return [Timing(what, sample and sample.wall_ms, note=said, cpu_ms=sample and sample.cpu_ms)
+            for what, sample, said in rows]
 
 
 def _fresh_starts(setup: str, store_dir: Path, manifest: dict, progress: Callable[[str], None]) -> list[Timing]:
@@ -214,9 +236,11 @@ def table(timings: list[Timing], ai_rows: int) -> str:
     """The timings as a markdown table, under a line naming the size and the machine's cores."""
     lines = [f"bench: {ai_rows:,} AI usage rows, {customers_for(ai_rows):,} customers, "
              f"{os.cpu_count()} cores",
-             "| data path | app (ms) | pandas (ms) | pandas ÷ app | note |", "|---|---:|---:|---:|---|"]
+             "| data path | app (ms) | app CPU (ms) | pandas (ms) | pandas ÷ app | note |",
+             "|---|---:|---:|---:|---:|---|"]
     for t in timings:
         app = "" if t.app_ms is None else f"{t.app_ms:,.1f}"
+        cpu = "" if t.cpu_ms is None else f"{t.cpu_ms:,.1f}"
         analyst = "" if t.pandas_ms is None else f"{t.pandas_ms:,.1f}"
-        lines.append(f"| {t.what} | {app} | {analyst} | {t.ratio} | {t.note} |")
+        lines.append(f"| {t.what} | {app} | {cpu} | {analyst} | {t.ratio} | {t.note} |")
     return "\n".join(lines)
