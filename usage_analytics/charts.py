@@ -25,8 +25,10 @@ from .periods import Period
 
 FONT = "Source Sans Pro, sans-serif"
 # Ten hues told apart side by side (no two greens, blues or browns alike); a light grey is kept for "other".
-PALETTE = ["#3b6fd6", "#e07b39", "#2f9e8f", "#8e5cc8", "#d04f72", "#6f8f2f", "#c9a227", "#5a6b7d", "#56b4e9",
-           "#8c4a2f"]
+# Each stands at least 3:1 (WCAG's contrast for graphics) on Streamlit's dark page (#171614): the slate and the
+# brown, the darkest, were lightened for it (test_theme).
+PALETTE = ["#3b6fd6", "#e07b39", "#2f9e8f", "#8e5cc8", "#d04f72", "#6f8f2f", "#c9a227", "#66788b", "#56b4e9",
+           "#a0562f"]
 OTHER_COLOUR = "#bcc2cb"
 MAX_SERIES = 10  # series (and legend entries) on one chart, "other" included
 NOT_YET_DUE = "not yet due"  # today and yesterday (UTC): their reconciliation is not expected yet
@@ -37,6 +39,7 @@ STATUS_COLORS = {  # a day's reconciliation status
     "mismatch": "#d64545",
     NOT_YET_DUE: "#e9edf2",
 }
+CELL_GAP = 1.5  # px between the calendar's cells: the page's background shows through, light or dark
 GLYPHS = {"matched": "✓", "pending": "…", "missing": "?", "mismatch": "✕", NOT_YET_DUE: "◷"}
 GLYPH_COLORS = {"matched": "white", "pending": "#3d4451", "missing": "#1f2430", "mismatch": "white",
                 NOT_YET_DUE: "#5a6372"}
@@ -44,21 +47,31 @@ RECONCILED, OPEN = "reconciled", "not yet reconciled"
 WHOLE_DAY = "whole day"
 HEIGHT = 300
 LABEL_LIMIT = 160  # legend labels, px
-TEXT = "#3d4451"
+# Text and outlines drawn on the chart's background take the page's text colour, whichever theme (light or dark)
+# the browser shows: "currentColor" is the CSS colour of the element holding the chart (Streamlit's body text).
+# Axes, legends and grid lines are left to Streamlit's theme (st.altair_chart's theme="streamlit"), which sets
+# them per theme unless a chart's config pins them. Colours that stand on a chart's own fills (the calendar's
+# glyphs on their cells) are fixed: their ground does not change with the theme. (Streamlit's "Download as PNG"
+# redraws a chart on a canvas, where currentColor is black: in a dark-theme download the "so far" note and the
+# dashed outlines do not show; on screen they always do, see _themed.)
+TEXT = "currentColor"
+MUTED = "#7d8796"  # a grey that reads on both pages: 3.6:1 on white, 5:1 on the dark page (#171614)
 DAY, WEEK = timedelta(days=1), timedelta(days=7)
 
 
 def _themed(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """The one look of every chart (fonts, grid, legend), applied at the top level."""
+    """The one look of every chart (fonts, legend), applied at the top level. No colour of text, axis or grid:
+    Streamlit's theme gives those, light or dark as the page is."""
     # fit-x: as wide as the container, and as tall as the plot and its legends need (a fixed total height
     # squeezed the plot under a legend of several rows)
-    return (chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    # SVG always: Streamlit draws a chart of over 2,000 rows on a canvas, where currentColor (TEXT) is black
+    return (chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
+                             usermeta={"embedOptions": {"renderer": "svg"}})
             .configure(font=FONT, padding={"left": 4, "right": 12, "top": 6, "bottom": 4})
             .configure_range(category=PALETTE)
-            .configure_axis(labelFontSize=12, titleFontSize=12, titleFontWeight="normal", gridColor="#eceff3",
-                            domainColor="#c4cad3", tickColor="#c4cad3", labelColor=TEXT, titleColor=TEXT)
+            .configure_axis(labelFontSize=12, titleFontSize=12, titleFontWeight="normal")
             .configure_legend(orient="bottom", labelFontSize=12, titleFontSize=12, titleFontWeight="normal",
-                              symbolType="square", labelLimit=LABEL_LIMIT, labelColor=TEXT, titleColor=TEXT)
+                              symbolType="square", labelLimit=LABEL_LIMIT)
             .configure_view(strokeWidth=0)
             .configure_title(fontSize=14, anchor="start", fontWeight="normal"))
 
@@ -269,7 +282,7 @@ def _state_channels(states: list[str]) -> dict:
     width = {WHOLE_DAY: 0.0, RECONCILED: 0.0, OPEN: 1.0, "today": 2.0}
     keys = [s if s in opacity else "today" for s in states]
     legend = None if states == [WHOLE_DAY] else alt.Legend(  # (one plain state: nothing to tell apart)
-        title=None, orient="top", direction="horizontal", symbolFillColor="#7d8796", symbolStrokeColor=TEXT,
+        title=None, orient="top", direction="horizontal", symbolFillColor=MUTED, symbolStrokeColor=TEXT,
         symbolSize=160, labelLimit=260, columns=columns(states, 260))
     return dict(
         opacity=alt.Opacity("state:N", scale=alt.Scale(domain=states, range=[opacity[k] for k in keys]), legend=legend),
@@ -292,7 +305,7 @@ def stacked(frame: pd.DataFrame, by: str, value: str, states: list[str], names: 
 
 
 PROJECTED = "projected"
-PROJECTION_STROKE = "#7d8796"  # grey: a projection is no series, and its dashes tell it from the real bars
+PROJECTION_STROKE = MUTED  # grey: a projection is no series, and its dashes tell it from the real bars
 PROJECTION_DASH = [4, 3]
 LABEL_SHARE = 6  # "projected" takes about a sixth of the narrowest plot (a phone's)
 
@@ -515,7 +528,9 @@ def reconciliation_calendar(days: pd.DataFrame, row: str = "provider", order: li
     statuses = list(STATUS_COLORS)
     n_days = max(1, (last - first).days)
     x_scale = alt.Scale(type="utc", domain=[_ms(first), _ms(last)], nice=False)
-    rect = alt.Chart().mark_rect(stroke="white", strokeWidth=1.5, cornerRadius=2).encode(
+    # cells inset from their day and row (not a white outline, which drew a white grid on a dark page)
+    rect = alt.Chart().mark_rect(xOffset=CELL_GAP / 2, x2Offset=-CELL_GAP / 2, yOffset=CELL_GAP / 2,
+                                 y2Offset=-CELL_GAP / 2, cornerRadius=2).encode(
         x=alt.X("day:T", title="day (UTC)", scale=x_scale,
                 axis=alt.Axis(format="%b %d", labelAngle=0, grid=False, labelOverlap=True, labelSeparation=6)),
         x2="end:T",
@@ -523,7 +538,7 @@ def reconciliation_calendar(days: pd.DataFrame, row: str = "provider", order: li
                                                                  range=[STATUS_COLORS[s] for s in statuses]),
                         legend=alt.Legend(title="status", orient="bottom", direction="horizontal",
                                           columns=columns([f"{GLYPHS[s]} {s}" for s in statuses]),
-                                          symbolStrokeColor="#c4cad3", symbolStrokeWidth=1)))
+                                          symbolStrokeColor=MUTED, symbolStrokeWidth=1)))
     # the glyph shrinks with the cell (a month on a phone leaves ~9 px a day), and is left out below 7 px
     cell = f"(width / {n_days})"
     text = alt.Chart().mark_text(fontWeight="bold", baseline="middle",

@@ -1,4 +1,4 @@
-"""The page frame: settings -> login -> access check -> navigation -> scope and period -> header -> page.
+"""The page frame: settings -> login -> access check -> navigation -> scope and period -> account -> header -> page.
 
 One entry point, run(), which app.py calls and the page tests run through app.py: no page is reached any
 other way, so every page, its denials and its access-log entries are the production ones."""
@@ -30,6 +30,7 @@ def run() -> None:
     known, problem = caches.accounts(settings)
     decision = access.check(user, None if known is None else set(known))
     if not decision.allowed or known is None:
+        login.account(settings)
         _refuse(settings, user, decision, problem)
         st.stop()
     views: dict[str, View] = {}
@@ -39,10 +40,15 @@ def run() -> None:
     navigation.land_on_requested_page(registered, current, settings, user)
     page = registered.spec(current)
     if page is None:  # "/", a page the role lacks, a page file's name: it leads to a page
+        login.account(settings)
         current.run()
         return
     navigation.notice()
     views["current"] = controls.controls(user, decision.scope, page, known, settings, registered.pages)
+    # The account block (logged in as, Log out, demo mode) under the pickers, which then sit right under the
+    # page links: in sight without scrolling on a laptop's screen. (When no period can be made of the pickers,
+    # a custom range not yet whole, they stop the run, and the block is left out until the period is whole.)
+    login.account(settings)
     current.run()
 
 

@@ -35,6 +35,7 @@ log = logging.getLogger("usage_analytics")
 
 _SET_COOKIE, _ENDED_HERE, _REFUSED = "_auth_set_cookie", "_auth_ended_here", "_auth_refused"
 _LOGGED_OUT = "_auth_logged_out"
+_ACCOUNT = "_auth_account"  # this run's logged-in session, for account() (drawn after the pickers)
 
 
 class _Stores(NamedTuple):
@@ -201,26 +202,48 @@ def login(settings: Settings) -> User | None:
 
         navigation.only(refused, "Usage & Billing Analytics")
         st.stop()
-    if config.demo_key:
-        st.sidebar.warning("Demo mode: the login cookie is signed with the public demo key from the bundled "
-                           "auth.yaml. Set AUTH_COOKIE_KEY to a long random secret before real users log in.",
-                           icon=":material/key:")
     try:
         session = _current(settings, config)
     except StateUnavailable as error:  # whether this session was logged out cannot be read: serve nothing
+        _demo_warning(config.demo_key)
         _login_page(settings, config, error)
         return None
     if session is None:
+        _demo_warning(config.demo_key)
         _login_page(settings, config)
         return None
     user = config.users[session.username]
-    with st.sidebar:
-        if st.session_state.get(_SET_COOKIE):
-            st.html(cookie_script(config, session), unsafe_allow_javascript=True)
-        st.caption(f"Logged in as **{user.name}** ({user.username})")
-        st.button("Log out", key="logout_button", icon=":material/logout:", on_click=_logout,
-                  args=(settings, session, user))
+    if st.session_state.get(_SET_COOKIE):
+        st.sidebar.html(cookie_script(config, session), unsafe_allow_javascript=True)
+    st.session_state[_ACCOUNT] = (bool(config.demo_key), session, user)
     return user
+
+
+def _demo_warning(demo_key: bool, compact: bool = False) -> None:
+    """In the sidebar, while the cookie key is the bundled demo key: that it must be set before real users log in
+    (in fewer words at the end of a logged-in user's account block)."""
+    if not demo_key:
+        return
+    st.sidebar.warning("**Demo mode:** the login cookie is signed with the public demo key. Set AUTH_COOKIE_KEY "
+                       "before real users log in." if compact else
+                       "Demo mode: the login cookie is signed with the public demo key from the bundled "
+                       "auth.yaml. Set AUTH_COOKIE_KEY to a long random secret before real users log in.",
+                       icon=":material/key:")
+
+
+def account(settings: Settings) -> None:
+    """The sidebar's account block of the user login() returned in this run: who is logged in, Log out, and the
+    demo-mode warning. Drawn by the frame after the scope and period pickers, so that those stay at the top of
+    the sidebar, under the page links, on a laptop's screen (a block drawn later cannot go above them: the
+    pickers are the sidebar's own elements, in the order drawn)."""
+    found = st.session_state.pop(_ACCOUNT, None)
+    if found is None:
+        return
+    demo_key, session, user = found
+    st.sidebar.caption(f"Logged in as **{user.name}** ({user.username})")
+    st.sidebar.button("Log out", key="logout_button", icon=":material/logout:", on_click=_logout,
+                      args=(settings, session, user))
+    _demo_warning(demo_key, compact=True)
 
 
 def _logout(settings: Settings, session: Session, user: User) -> None:
