@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import attention, closing, config, coverage, focus, handoff, revisions, sample, validation
+from . import attention, closing, config, coverage, focus, handoff, objects, revisions, sample, validation
 from .build import build, fingerprint
 from .revisions import Revision
 from .store import DataError, first_line
@@ -260,7 +260,7 @@ def _attention(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     settings = config.load()
-    path = args.manifest.resolve()
+    path = objects.location(args.manifest).resolve()  # (a file, or s3://… when CLOSE_DIR is a bucket)
     known = [r for r in revisions.for_settings(settings).all() if r.manifest_path.resolve() == path]
     problems = revisions.verify(path, known[0].manifest_sha256 if known else None)
     for line in problems:

@@ -5,6 +5,7 @@ The explicit step before any query: pages reach it through the app's caches, the
 `ingest`, `check` and `handoff`. Each state of the exports has a file of its own under STATE_DIR/store."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -12,23 +13,28 @@ import os
 import shutil
 import stat
 import sys
+import tempfile
 import threading
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
+from typing import Callable, Iterator
 
 import duckdb
 
-from . import rollups, sql, store, validation
+from . import objects, rollups, sql, store, validation
 from .checking import Checker, Rebuild, day_text, literal, signatures
 from .contract import DATASETS
+from .objects import Location, ObjectPath, Unreachable
 from .store import DataError, Store, first_line
 
 log = logging.getLogger("usage_analytics")
 BUILD_MEMORY = "3GB"  # DuckDB's cap while checking exports into a store file; beyond it, it spills to disk
+UNREACHABLE = "unreachable"  # the fingerprint of exports in a bucket that cannot be listed
+RETRY_SECONDS = 60.0  # a bucket found unreachable is not asked again for this long (each try can take seconds)
+_unreachable: dict[str, tuple[float, Unreachable]] = {}  # exports location -> when it failed, and how
 
 
 def _package_modules(root: ModuleType) -> list[ModuleType]:
@@ -59,17 +65,33 @@ def code_version() -> str:
     return hashlib.sha256(b"\0".join(sources)).hexdigest()[:12]
 
 
-def _folder(data_dir: Path) -> Path:
-    """The exports folder in one spelling ("data", "./data", "/srv/app/data", a link to it), so that its
-    store file's name, its fingerprint and the files named in reports agree whichever way it was given."""
-    return Path(data_dir).resolve()
+def _folder(data_dir: Location | str) -> Location:
+    """The exports folder in one spelling ("data", "./data", "/srv/app/data", a link to it; s3://bucket/prefix
+    for a bucket), so that its store file's name, its fingerprint and the files named in reports agree
+    whichever way it was given."""
+    where = objects.location(data_dir)
+    return where if isinstance(where, ObjectPath) else where.resolve()
 
 
-def fingerprint(data_dir: Path) -> str:
-    """Changes whenever a file under data_dir is added, removed, rewritten or touched (cache key). Folders
-    themselves do not count: making and removing an empty folder changes nothing the app reads."""
+def _fingerprint(folder: Location) -> str:
+    """fingerprint() of a folder as _folder spells it; Unreachable when it is a bucket that cannot be listed
+    (then not asked again for RETRY_SECONDS)."""
     digest = hashlib.sha256()
-    for path in sorted(_folder(data_dir).rglob("*")):
+    if isinstance(folder, ObjectPath):  # one listing: every object's key, size and ETag
+        failed = _unreachable.get(str(folder))
+        if failed is not None and time.monotonic() - failed[0] < RETRY_SECONDS:
+            raise failed[1]
+        try:
+            listed = folder.listing()
+        except Unreachable as error:
+            _unreachable[str(folder)] = (time.monotonic(), error)
+            raise
+        _unreachable.pop(str(folder), None)
+        for path in listed:
+            info = path.stat()
+            digest.update(f"{path}\0{info.st_size}\0{info.etag}\n".encode())
+        return digest.hexdigest()[:16]
+    for path in sorted(folder.rglob("*")):
         try:
             info = path.stat()
         except OSError:
@@ -79,20 +101,36 @@ def fingerprint(data_dir: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _key(data_dir: Path, now: datetime | None) -> str:
-    """What the checked tables depend on: the exports' files, the day 'now' falls on, the building code."""
-    return f"{fingerprint(data_dir)}@{day_text(now)}@{code_version()}"
+def fingerprint(data_dir: Location | str) -> str:
+    """Changes whenever a file under data_dir is added, removed, rewritten or touched (cache key). Folders
+    themselves do not count: making and removing an empty folder changes nothing the app reads. In a bucket:
+    an object added, removed or replaced (its key, size and ETag, from a listing); UNREACHABLE while the
+    bucket cannot be listed (build then serves the last store built from it, saying it may be stale)."""
+    try:
+        return _fingerprint(_folder(data_dir))
+    except Unreachable:
+        return UNREACHABLE
 
 
-def store_file(data_dir: Path, key: str, store_dir: Path) -> Path:
+def _key(data_dir: Location, now: datetime | None) -> str:
+    """What the checked tables depend on: the exports' files, the day 'now' falls on, the building code.
+    Unreachable when the exports are in a bucket that cannot be listed."""
+    return f"{_fingerprint(_folder(data_dir))}@{day_text(now)}@{code_version()}"
+
+
+def store_file(data_dir: Location | str, key: str, store_dir: Path) -> Path:
     """Where the store of this exports folder in this state lives: one file per state, named by both."""
     folder = hashlib.sha256(str(_folder(data_dir)).encode()).hexdigest()[:8]
     return Path(store_dir) / f"store-{folder}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.duckdb"
 
 
-def ready(data_dir: Path, now: datetime | None, store_dir: Path) -> bool:
-    """Whether the store of the exports as they are now is already built (opening it is then quick)."""
-    return store_file(data_dir, _key(data_dir, now), store_dir).exists()
+def ready(data_dir: Location | str, now: datetime | None, store_dir: Path) -> bool:
+    """Whether the store of the exports as they are now is already built (opening it is then quick); for a
+    bucket that cannot be listed, whether there is a last store to serve."""
+    try:
+        return store_file(data_dir, _key(data_dir, now), store_dir).exists()
+    except Unreachable:
+        return bool(_last_files(_folder(data_dir), Path(store_dir)))
 
 
 def _other_states(database: Path) -> list[Path]:
@@ -135,27 +173,103 @@ def _check_all(checker: Checker, con: duckdb.DuckDBPyConnection, progress: Calla
     rollups.roll_up(con, set(DATASETS), {}, set(checker.problems), progress)
 
 
-def build(data_dir: Path, now: datetime | None = None, store_dir: Path | None = None,
+def build(data_dir: Location | str, now: datetime | None = None, store_dir: Path | None = None,
           progress: Callable[[str], None] | None = None) -> Store:
     """Check the exports into a store and open it: the store file of their current state under store_dir
     (built, or refreshed from the last one, when missing; reused while the exports, the UTC day of now and
     the building code are unchanged), or memory when store_dir is None or cannot be written.
 
+    Exports in a bucket (s3://bucket/prefix) are read from a local copy under store_dir (objects.Mirror). A
+    bucket that cannot be listed or read: the last store file built from it, its reports saying that the
+    figures may be stale (validation.stale); with none, every dataset is unusable and says why.
+
     now: rows with an event more than a day after it are refused; None (the tests' fixtures): no such check."""
     data_dir, progress = _folder(data_dir), progress or (lambda message: None)
+    unreachable = None
     if store_dir is not None:
         try:
             return _from_file(data_dir, now, Path(store_dir), progress)
+        except Unreachable as error:
+            found = _last_store(data_dir, Path(store_dir), error)
+            if found is not None:
+                return found
+            log.warning("%s; there is no store built from it to serve", error)
+            unreachable = error
         except (OSError, duckdb.IOException) as error:  # e.g. a read-only STATE_DIR: still serve
             log.warning("store folder %s cannot be used (%s); checking the exports in memory", store_dir,
                         first_line(error))
     con = _connect(":memory:")
-    checker = Checker(con, data_dir, now, progress)
-    _check_all(checker, con, progress)
-    return Store(con, checker.state())
+    if not isinstance(data_dir, ObjectPath):
+        checker = Checker(con, data_dir, now, progress)
+        _check_all(checker, con, progress)
+        return Store(con, checker.state())
+    with tempfile.TemporaryDirectory(prefix="exports-") as folder:  # (the tables hold the rows: gone after)
+        mirror = objects.Mirror(data_dir, Path(folder))
+        if unreachable is None:
+            try:
+                mirror.sync(DATASETS, progress)
+            except Unreachable as error:
+                unreachable = error
+        checker = Checker(con, mirror.folder if unreachable is None else _Gone(data_dir, unreachable), now, progress)
+        _check_all(checker, con, progress)
+        return Store(con, mirror.named(checker.state()))
 
 
-def _from_file(data_dir: Path, now: datetime | None, store_dir: Path, progress: Callable[[str], None]) -> Store:
+class _Gone:
+    """A bucket that cannot be read, as Checker.listing sees it: each dataset's folder cannot be read, and why
+    (without asking the bucket again for each)."""
+
+    def __init__(self, where: object, error: Unreachable):
+        self.where, self.error = str(where), error
+
+    def __truediv__(self, name: str) -> _Gone:
+        return _Gone(f"{self.where}/{name}", self.error)
+
+    def __str__(self) -> str:
+        return self.where
+
+    def is_dir(self) -> bool:
+        return True
+
+    def rglob(self, pattern: str) -> list:
+        raise self.error
+
+
+class _Local:
+    """A local exports folder, read where it is (the interface of objects.Mirror, for build)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    @staticmethod
+    def signatures(files: list[Path]) -> list[list]:
+        return signatures(files)
+
+    @staticmethod
+    def named(state: dict) -> dict:
+        return state
+
+    @staticmethod
+    def local(state: dict) -> dict:
+        return state
+
+
+@contextlib.contextmanager
+def _readable(data_dir: Location, store_dir: Path, progress: Callable[[str], None]
+              ) -> Iterator[_Local | objects.Mirror]:
+    """Where DuckDB reads the exports: a local folder itself; a bucket's mirror under store_dir, brought up to
+    date (and locked: one builder of a bucket at a time). Unreachable when the bucket cannot be read."""
+    if not isinstance(data_dir, ObjectPath):
+        yield _Local(data_dir)
+        return
+    name = hashlib.sha256(str(data_dir).encode()).hexdigest()[:8]
+    mirror = objects.Mirror(data_dir, store_dir / ".objects" / name)
+    with mirror.lock():
+        mirror.sync(DATASETS, progress)
+        yield mirror
+
+
+def _from_file(data_dir: Location, now: datetime | None, store_dir: Path, progress: Callable[[str], None]) -> Store:
     """The store file of these exports; built first when there is none, under a temporary name and renamed
     into place (atomic). Each state of the exports has a file of its own: DuckDB keeps a file open once per
     process and path, and a reader of the previous state must keep reading it."""
@@ -173,7 +287,14 @@ def _from_file(data_dir: Path, now: datetime | None, store_dir: Path, progress: 
     building = store_dir / f".{database.name}.{os.getpid()}.{threading.get_ident()}.building"
     building.unlink(missing_ok=True)
     started = time.perf_counter()
-    checker = _write(data_dir, now, store_dir, database, building, key, progress)
+    with _readable(data_dir, store_dir, progress) as readable:
+        if isinstance(data_dir, ObjectPath) and database.exists():  # built by the builder we waited for
+            with contextlib.suppress(DataError):
+                found, built_for = store.open_file(database)
+                if built_for == key:
+                    return found
+                found.close()
+        checker = _write(readable, now, store_dir, database, building, key, progress)
     for old in _other_states(database):  # this folder's earlier states (a process reading one keeps
         old.unlink(missing_ok=True)  # reading its copy: the file goes when the last reader closes it)
     made = "refreshed" if checker is None else "built"
@@ -183,24 +304,24 @@ def _from_file(data_dir: Path, now: datetime | None, store_dir: Path, progress: 
     return opened
 
 
-def _write(data_dir: Path, now: datetime | None, store_dir: Path, database: Path, building: Path, key: str,
-           progress: Callable[[str], None]) -> Checker | None:
+def _write(readable: _Local | objects.Mirror, now: datetime | None, store_dir: Path, database: Path, building: Path,
+           key: str, progress: Callable[[str], None]) -> Checker | None:
     """Write the store file for key: a refresh of a copy of the last one where it can, else a full build.
     Returns the checker of a full build, None after a refresh."""
-    previous = _previous(data_dir, now, database)
+    previous = _previous(readable, now, database)
     con = None
     try:
         if previous is not None:  # only files were added: copy the last file and check the new ones
             _copy(previous[0], building)
         con = _connect(str(building), spill=store_dir / ".spill")
-        checker = Checker(con, data_dir, now, progress)
+        checker = Checker(con, readable.folder, now, progress)
         if previous is not None:
             _refresh(checker, con, *previous[1:], progress)
         else:
             _check_all(checker, con, progress)
         con.execute(f"create or replace table {store.STATE_TABLE} (key varchar, state varchar)")
         con.execute(f"insert into {store.STATE_TABLE} values ($key, $state)",
-                    {"key": key, "state": json.dumps(checker.state())})
+                    {"key": key, "state": json.dumps(readable.named(checker.state()))})
         con.execute("checkpoint")
         con.close()
         os.replace(building, database)  # a reader finds the whole file or none
@@ -212,9 +333,10 @@ def _write(data_dir: Path, now: datetime | None, store_dir: Path, database: Path
     return None if previous is not None else checker
 
 
-def _previous(data_dir: Path, now: datetime | None, database: Path) -> tuple[Path, dict, dict] | None:
-    """The newest earlier store file of these exports that a refresh can start from, with its state and
-    the plan (see _plan); None when a full build is needed (or simpler)."""
+def _previous(readable: _Local | objects.Mirror, now: datetime | None, database: Path
+              ) -> tuple[Path, dict, dict] | None:
+    """The newest earlier store file of these exports that a refresh can start from, with its state (naming
+    the files where they are read) and the plan (see _plan); None when a full build is needed (or simpler)."""
     earlier = sorted(_other_states(database), key=lambda p: p.stat().st_mtime_ns, reverse=True)
     if not earlier:
         return None
@@ -228,24 +350,26 @@ def _previous(data_dir: Path, now: datetime | None, database: Path) -> tuple[Pat
     later = day == today or ("-" not in (day, today) and day < today)
     if code != code_version() or "signatures" not in state or not later:
         return None
-    plan = _plan(Checker(None, data_dir, now, lambda message: None), state, day)
+    plan = _plan(Checker(None, readable.folder, now, lambda message: None), state, day, readable.signatures)
     if all(step == "check" for step in plan.values()):
         return None
-    return earlier[0], state, plan
+    return earlier[0], readable.local(state), plan
 
 
-def _plan(checker: Checker, state: dict, day: str) -> dict[str, str | list[Path]]:
+def _plan(checker: Checker, state: dict, day: str, sign: Callable[[list[Path]], list[list]] = signatures
+          ) -> dict[str, str | list[Path]]:
     """Per dataset: 'keep' (its files are unchanged), the list of new files to add (only files were
     added, and they sort after the others, so a full check would see them last), or 'check' (all
     again: a file changed or went, a dataset was unusable, or a new 'now' could accept rows that
-    were refused as being in the future)."""
+    were refused as being in the future). sign: the signatures of listed files, as the state has them."""
     plan: dict[str, str | list[Path]] = {}
     for name, dataset in DATASETS.items():
         old = state["signatures"].get(name)
         report = state["reports"].get(name, {})
         future = any(r["reason"] == validation.IN_THE_FUTURE for r in report.get("rejected", []))
         try:
-            now = signatures(checker.listing(dataset))
+            listed = checker.listing(dataset)
+            now = sign(listed)
         except DataError:
             plan[name] = "check"
             continue
@@ -255,7 +379,7 @@ def _plan(checker: Checker, state: dict, day: str) -> dict[str, str | list[Path]
         elif now == old:
             plan[name] = "keep"
         elif now[:len(old)] == old and all(path > old[-1][0] for path, _, _ in now[len(old):]):
-            plan[name] = [Path(path) for path, _, _ in now[len(old):]]
+            plan[name] = listed[len(old):]
         else:
             plan[name] = "check"
     return plan
@@ -282,3 +406,34 @@ def _refresh(checker: Checker, con: duckdb.DuckDBPyConnection, state: dict, plan
         progress(f"checking {name} ({number}/{len(plan)})")
         checker.check(dataset)
     rollups.roll_up(con, changed, since, set(checker.problems), progress)
+
+
+def _last_files(data_dir: Location, store_dir: Path) -> list[Path]:
+    """The store files of this exports folder, newest first."""
+    found = list(store_dir.glob(store_file(data_dir, "", store_dir).name.rsplit("-", 1)[0] + "-*.duckdb"))
+    return sorted(found, key=lambda p: p.stat().st_mtime_ns, reverse=True)
+
+
+def _last_store(data_dir: Location, store_dir: Path, error: Unreachable) -> Store | None:
+    """The last store built from exports that cannot be reached now (by this code), its reports saying so
+    (validation.stale names the exports and when the store was checked, never a credential); None if none."""
+    try:
+        files = _last_files(data_dir, store_dir)
+    except OSError:
+        return None
+    for database in files:
+        try:
+            found, key = store.open_file(database)
+        except DataError:
+            continue
+        if key.rsplit("@", 1)[-1] != code_version():
+            found.close()
+            continue
+        checked = datetime.fromtimestamp(database.stat().st_mtime, timezone.utc)
+        note = (f"the exports at {data_dir} cannot be reached ({error.strerror}): these figures are from the "
+                f"store checked at {checked:%Y-%m-%d %H:%M} UTC, and may be stale")
+        log.warning("%s; serving the store checked at %s", error, f"{checked:%Y-%m-%d %H:%M} UTC")
+        for report in found.reports.values():
+            report.unreachable = note
+        return found
+    return None

@@ -9,14 +9,16 @@ import io
 import json
 import os
 import shutil
+import tempfile
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import state_db
+from . import objects, state_db
 from .config import Settings
+from .objects import ObjectPath
 from .state_db import StateStore
 
 MANIFEST = "manifest.json"
@@ -28,8 +30,11 @@ class Revision:
     revision: int
     closed_at: str
     closed_by: str
-    folder: Path
+    folder: Path  # (an objects.ObjectPath when CLOSE_DIR is a bucket)
     manifest_sha256: str
+
+    def __post_init__(self) -> None:  # the index holds the folder as text: s3://… names an ObjectPath
+        object.__setattr__(self, "folder", objects.location(self.folder))
 
     @property
     def manifest_path(self) -> Path:
@@ -51,7 +56,11 @@ class Revision:
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(p for p in self.folder.rglob("*") if p.is_file()):
-                archive.write(path, f"{self.period}-{self.folder.name}/{path.relative_to(self.folder)}")
+                name = f"{self.period}-{self.folder.name}/{path.relative_to(self.folder)}"
+                if isinstance(path, ObjectPath):
+                    archive.writestr(name, path.read_bytes())
+                else:
+                    archive.write(path, name)
         return out.getvalue()
 
 
@@ -67,7 +76,7 @@ class Revisions:
     """The revisions of every closed month, by period."""
 
     def __init__(self, close_dir: Path, db: StateStore):
-        self.close_dir = Path(close_dir)
+        self.close_dir = objects.location(close_dir)  # a folder, or s3://bucket/prefix
         self.db = db
 
     def all(self, period: str | None = None) -> list[Revision]:
@@ -88,8 +97,7 @@ class Revisions:
         across replicas when the state is in PostgreSQL (the state's exclusive(): an advisory lock there)."""
         folder = self.close_dir / period
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            lock = open(folder / ".lock", "w")
+            lock = open(_lock_file(folder), "w")
         except OSError as error:  # one clear line: which folder, and why (e.g. a read-only STATE_DIR)
             raise OSError(f"the month-close folder {folder} cannot be written ({error.strerror})") from None
         with lock:
@@ -118,17 +126,19 @@ class Revisions:
 
     def _write(self, period: str, number: int, files: dict[str, bytes], fields: dict) -> Revision:
         final = self.close_dir / period / _folder_name(number)
-        building = final.with_name(f".{final.name}.{os.getpid()}.building")
-        shutil.rmtree(building, ignore_errors=True)
-        listed = []
-        for name, data in sorted(files.items()):
-            path = building / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-            listed.append({"path": name, "bytes": len(data), "sha256": sha256(data)})
+        listed = [{"path": name, "bytes": len(data), "sha256": sha256(data)} for name, data in sorted(files.items())]
         manifest = (json.dumps({**fields, "files": listed}, indent=2) + "\n").encode()
-        (building / MANIFEST).write_bytes(manifest)
-        os.replace(building, final)  # the whole revision appears at once, or none of it
+        if isinstance(final, ObjectPath):
+            _write_objects(final, files, manifest)
+        else:
+            building = final.with_name(f".{final.name}.{os.getpid()}.building")
+            shutil.rmtree(building, ignore_errors=True)
+            for name, data in sorted(files.items()):
+                path = building / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            (building / MANIFEST).write_bytes(manifest)
+            os.replace(building, final)  # the whole revision appears at once, or none of it
         revision = Revision(period, number, fields["closed_at"], fields["closed_by"], final, sha256(manifest))
         self._index(revision)
         return revision
@@ -156,25 +166,52 @@ def for_settings(settings: Settings) -> Revisions:
     return Revisions(settings.closes_dir, state_db.for_settings(settings))
 
 
-def verify(manifest_path: Path, expected_sha256: str | None = None) -> list[str]:
-    """One line per problem with a revision's files: missing, changed, or not listed; none when all match."""
+def verify(manifest_path: Path | str, expected_sha256: str | None = None) -> list[str]:
+    """One line per problem with a revision's files: missing, changed, or not listed; none when all match.
+    manifest_path: a file, or an object (s3://…) of a CLOSE_DIR in a bucket."""
+    manifest_path = objects.location(manifest_path)
     try:
-        data = Path(manifest_path).read_bytes()
+        data = manifest_path.read_bytes()
         listed = json.loads(data)["files"]
     except (OSError, ValueError, KeyError, TypeError) as error:
         return [f"{manifest_path}: not a readable manifest ({type(error).__name__})"]
     problems = [] if expected_sha256 in (None, sha256(data)) else [
         f"{manifest_path}: changed since it was recorded (sha256 differs from the index)"]
-    folder = Path(manifest_path).parent
+    folder = manifest_path.parent
+    present = {str(p.relative_to(folder)): p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST}
     names = set()
-    for entry in listed:
+    for entry in listed:  # (one listing of the folder: an object's size comes with it)
         names.add(entry["path"])
-        path = folder / entry["path"]
-        if not path.is_file():
+        path = present.get(entry["path"])
+        if path is None:
             problems.append(f"{entry['path']}: missing")
         elif path.stat().st_size != entry["bytes"] or sha256(path.read_bytes()) != entry["sha256"]:
             problems.append(f"{entry['path']}: changed")
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
-        if str(path.relative_to(folder)) not in names:
-            problems.append(f"{path.relative_to(folder)}: not listed")
+    for name in sorted(set(present) - names, key=lambda name: present[name]):
+        problems.append(f"{name}: not listed")
     return problems
+
+
+def _lock_file(folder: Path | ObjectPath) -> Path:
+    """The lock file of a period's closes: beside its revisions; for a bucket, which has no locks, in the
+    temporary folder (one per bucket, prefix and period: this machine's closes wait for each other; other
+    replicas are kept apart by the state's exclusive(), and the manifest's exclusive write guards the rest)."""
+    if isinstance(folder, ObjectPath):
+        name = hashlib.sha256(str(folder).encode()).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / f"usage-analytics-close-{name}.lock"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / ".lock"
+
+
+def _write_objects(final: ObjectPath, files: dict[str, bytes], manifest: bytes) -> None:
+    """A revision into a bucket, which cannot rename a folder into place: every file first, the manifest
+    last (written only if there is none: a second writer fails), so a revision is whole once its manifest
+    exists, and a reader never takes a folder without one for a revision (_adopt, verify). The files of a
+    revision begun and never finished (no manifest) are removed first."""
+    if (final / MANIFEST).is_file():
+        raise FileExistsError(f"{final} already holds a revision")
+    for leftover in list(final.rglob("*")):
+        leftover.unlink(missing_ok=True)
+    for name, data in sorted(files.items()):
+        (final / name).write_bytes(data)
+    (final / MANIFEST).write_bytes(manifest, exclusive=True)

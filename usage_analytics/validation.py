@@ -159,6 +159,7 @@ class DatasetReport:
     newest: datetime | None = None  # the latest event in the kept rows
     oldest: datetime | None = None  # the earliest event in the kept rows
     unusable: str = ""  # why the dataset cannot be used at all
+    unreachable: str = ""  # exports in a bucket that cannot be reached: this report is the last store's (stale)
 
     @property
     def status(self) -> str:
@@ -232,8 +233,9 @@ def usage_since(reports: dict[str, DatasetReport]) -> datetime | None:
 
 
 def stale(reports: dict[str, DatasetReport], now: datetime, max_age_hours: float) -> list[str]:
-    """A sentence per usage export whose newest row is older than the allowed age."""
-    found = []
+    """A sentence per usage export whose newest row is older than the allowed age; first, when the exports'
+    bucket cannot be reached, that the figures are the last store's and may be stale."""
+    found = sorted({r.unreachable for r in reports.values() if r.unreachable})
     for name in FRESHNESS:
         newest = reports[name].newest if name in reports else None
         if newest is not None and (now - newest).total_seconds() > max_age_hours * 3600:
