@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -45,20 +46,21 @@ class Endpoint:
         return {**CREDENTIALS, "AWS_ENDPOINT_URL": self.url}
 
     def start(self) -> None:
-        log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"moto-{self.port}.log", "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)],
-                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.url}/moto-api/", timeout=1).close()
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"moto server did not start on {self.url}")
-                time.sleep(0.1)
+        with tempfile.TemporaryFile() as log:  # (its output, for the message when it does not start)
+            self.process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)],
+                                            stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(f"{self.url}/moto-api/", timeout=1).close()
+                    return
+                except OSError:
+                    if self.process.poll() is not None or time.monotonic() > deadline:
+                        self.stop()
+                        log.seek(0)
+                        raise RuntimeError(f"moto server did not start on {self.url}: "
+                                           f"{log.read().decode(errors='replace')[-2000:]}") from None
+                    time.sleep(0.1)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
