@@ -193,7 +193,7 @@ def test_bookmarks_and_shared_links_before_and_after_login(tab):
     assert "Acme Robotics" in main and "October 2026" in main
     assert "customer=cus_acme_robotics" in t.page.url and "period=2026-10" in t.page.url
     t.shot("ops_shared_link")
-    admin = tab().open("billing?period=2026-10&customer=cus_northwind_traders").login("acme_admin")
+    admin = tab().open("managed-ai?period=2026-10&customer=cus_northwind_traders").login("acme_admin")
     no_dialog(admin)
     main = admin.page.locator('[data-testid="stMain"]').inner_text()
     assert "Acme Robotics" in main and "Northwind" not in main and "October 2026" in main
@@ -234,7 +234,7 @@ def test_finance_downloads_a_handoff_whose_numbers_equal_the_screen_and_the_cli(
     assert on_disk == cli.stdout
     total = [row for row in csv.DictReader(io.StringIO(on_disk)) if row["provider"] == "TOTAL"][0]
     cards = t.page.locator('[data-testid="stMetric"]').all_inner_texts()
-    assert any(total["cost_usd"] in card for card in cards)  # the screen shows the pack's own string
+    assert any(f"${float(total['cost_usd']):,.2f}" in card for card in cards)  # the pack's figure, to the cent
     assert any(f"{float(total['workspace_runtime_hours']):,.2f} h" in card for card in cards)
     with t.page.expect_download() as download:
         t.page.get_by_role("button", name="Download JSON").click()

@@ -124,7 +124,7 @@ def test_ingest_builds_the_store_once_and_bench_runs_at_a_tiny_size(tmp_path):
     assert bench.returncode == 0, bench.stderr
     lines = bench.stdout.splitlines()
     assert lines[0] == "bench: 3,000 AI usage rows, 40 customers, " + f"{os.cpu_count()} cores"
-    assert len(lines) == 3 + 13 and all(line.startswith("|") for line in lines[1:])
+    assert len(lines) == 3 + 26 and all(line.startswith("|") for line in lines[1:])
     assert "like for like" in bench.stdout and "rows/s" in bench.stdout and "of the full build" in bench.stdout
     assert "first page data in a fresh process, again" in bench.stdout
     assert "close the month for every customer, 40 customers" in bench.stdout and "restatements of the closed" in bench.stdout

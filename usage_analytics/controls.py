@@ -64,11 +64,8 @@ def _to_link(pick: links.Pick, today: date, customer_id: str | None, picked: boo
     wanted = links.period_params(pick, today)
     if picked and customer_id is not None:
         wanted["customer"] = customer_id
-    if links.ours(st.query_params.to_dict()) != wanted:
-        for key in links.KEYS:
-            if key not in wanted and key in st.query_params:
-                del st.query_params[key]
-        st.query_params.update(wanted)
+    if st.query_params.to_dict() != wanted:  # (a parameter the app does not read is dropped, never echoed back)
+        st.query_params.from_dict(wanted)
     st.session_state[_WRITTEN] = wanted
 
 

@@ -17,7 +17,7 @@ from .periods import PRESETS, Period, PeriodError
 
 MONTH, CUSTOM = PRESETS[0], PRESETS[-1]  # "Calendar month", "Custom range"
 SLUGS = {choice.lower().replace(" ", "-"): choice for choice in PRESETS if choice not in (MONTH, CUSTOM)}
-KEYS = ("period", "from", "to", "customer")  # the parameters the app reads and writes; others are left alone
+KEYS = ("period", "from", "to", "customer")  # the parameters the app reads and writes; others are dropped
 PERIOD_FORMS = "YYYY-MM, " + ", ".join(SLUGS) + ", or from=YYYY-MM-DD&to=YYYY-MM-DD"
 
 
