@@ -5,7 +5,7 @@ import streamlit as st
 
 from usage_analytics import access_log, closing, coverage, focus, handoff, periods, revisions, validation
 from usage_analytics.areas import Area
-from usage_analytics.build import fingerprint
+from usage_analytics.build import UNREACHABLE, fingerprint
 from usage_analytics.view import empty
 from usage_analytics import tables
 
@@ -85,6 +85,11 @@ def _close(view, store: revisions.Revisions, month, packs: dict[str, dict], late
         st.error(f"{month.label} cannot be closed now: export files could not be read ({unread}), so its packs "
                  "would be incomplete. Fix the exports (the Data health page names the files), then close.",
                  icon=":material/broken_image:")
+        return
+    if view.source[1].startswith(UNREACHABLE):  # (the fingerprint of this run: as the close would take it)
+        st.error(f"{month.label} cannot be closed now: the exports cannot be reached, so its packs would be the "
+                 "last store's figures, which may be stale. Close it when they can be read again (Data health says "
+                 "when).", icon=":material/cloud_off:")
         return
     action = "Close" if latest is None else f"Re-close as revision {latest.revision + 1}"
     if st.session_state.get(CONFIRMING) != month.label:

@@ -214,6 +214,12 @@ def test_a_bucket_that_cannot_be_reached_leaves_the_last_store_serving_with_a_st
                              capture_output=True, text=True, timeout=120)
     assert checked.returncode == 0, checked.stderr
     assert f"  - the exports at {where} cannot be reached (EndpointConnectionError)" in checked.stdout
+    # …but a month is never closed from a store that may be stale
+    closed = subprocess.run([sys.executable, "-m", "usage_analytics", "close", "--period", "2026-10"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert closed.returncode == 2 and closed.stdout == "", closed.stderr
+    assert "2026-10 cannot be closed now: the exports cannot be reached" in closed.stderr
+    assert not (tmp_path / "close").exists() or not list((tmp_path / "close").rglob("manifest.json"))
     # never built and unreachable: every dataset unusable, saying why
     empty = build.build(where, NOW, tmp_path / "other-store")
     try:
@@ -298,6 +304,10 @@ def test_the_command_line_on_a_bucket(s3, tmp_path):
     checked = cli(remote, "check")
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout.splitlines()[1:] == cli(local, "check").stdout.splitlines()[1:]
+    # without ANALYTICS_NOW, the sample's own 'now' is read from the bucket as from a folder
+    unpinned = cli({k: v for k, v in remote.items() if k != "ANALYTICS_NOW"}, "check")
+    assert unpinned.returncode == 0, unpinned.stderr
+    assert unpinned.stdout.splitlines()[0] == f"checked {where} (now: {NOW:%Y-%m-%d %H:%M} UTC, from sample)"
     closed = cli(remote, "close", "--period", "2026-10")
     assert closed.returncode == 0, closed.stderr
     manifest = closed.stdout.splitlines()[-1]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import focus, handoff, outlook, rules, summary, validation
+from .build import UNREACHABLE
 from .contract import USAGE_COUNTS
 from .periods import Period
 from .revisions import Revision, Revisions
@@ -176,7 +177,11 @@ def _focus(scope: Scope, latest: Revision | None, number: int) -> bytes:
 def close(revisions: Revisions, scope: Scope, closed_at: datetime) -> tuple[Revision | None, bool, list[str]]:
     """Record the month's next revision when a customer's figures differ from the latest's (or it has none).
     Returns the latest revision afterwards, whether it is new, and the customers restated against the one
-    before it."""
+    before it. Never when the exports could not be listed: the figures would be the last store's, which may be
+    stale, and the manifest could not name the exports they come from."""
+    if scope.fingerprint == UNREACHABLE:
+        raise CloseError(f"{scope.period.label} cannot be closed now: the exports cannot be reached, so its figures "
+                         "would come from the last store, which may be stale; close it when they can be read again")
     restated: list[str] = []
 
     def make(latest: Revision | None, number: int) -> tuple[dict[str, bytes], dict] | None:

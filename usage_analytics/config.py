@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,7 +38,8 @@ def parse_timestamp(text: str, what: str) -> datetime:
 class Settings:
     data_dir: Path = field(
         default=PROJECT_ROOT / "data",
-        metadata={"env": "USAGE_DATA_DIR", "help": "folder holding one sub-folder of parquet files per dataset"},
+        metadata={"env": "USAGE_DATA_DIR", "help": "folder holding one sub-folder of parquet files per dataset, or "
+                                                   "s3://bucket/prefix (with the standard AWS_* variables)"},
     )
     auth_config: Path = field(
         default=PROJECT_ROOT / "auth.yaml",
@@ -73,8 +75,9 @@ class Settings:
     )
     close_dir: Path | None = field(
         default=None,
-        metadata={"env": "CLOSE_DIR", "help": "folder the month-close revisions are written to (append-only); "
-                                              "default: STATE_DIR/close"},
+        metadata={"env": "CLOSE_DIR", "help": "folder or s3://bucket/prefix the month-close revisions are written to "
+                                              "(append-only; in a bucket the manifest is written last); default: "
+                                              "STATE_DIR/close"},
     )
     platform_name: str = field(
         default="Workspaces Platform",
@@ -142,8 +145,32 @@ def describe() -> list[tuple[str, str, str]]:
 
 
 def sample_now(data_dir: Path) -> datetime | None:
-    """The 'now' a generated sample was made for, when data_dir holds one."""
-    manifest = data_dir / SAMPLE_MANIFEST
+    """The 'now' a generated sample was made for, when data_dir (a folder or s3://…) holds one. A manifest that
+    cannot be read (a bucket that cannot be reached, an unreadable file) raises OSError: the caller says so.
+    A bucket's answer is kept by the process (a failure for RETRY_SECONDS), so a page run asks it at most once
+    a minute: every run loads the settings."""
+    from . import objects  # (objects is imported only where a setting may name a bucket)
+    where = objects.location(data_dir)
+    if not isinstance(where, objects.ObjectPath):
+        return _manifest_now(where / SAMPLE_MANIFEST)
+    key = str(where)
+    kept = _BUCKET_NOW.get(key)
+    if kept is None or (isinstance(kept[1], OSError) and time.monotonic() - kept[0] > RETRY_SECONDS):
+        try:
+            kept = (time.monotonic(), _manifest_now(where / SAMPLE_MANIFEST))
+        except OSError as error:
+            kept = (time.monotonic(), error)
+        _BUCKET_NOW[key] = kept
+    if isinstance(kept[1], OSError):
+        raise kept[1]
+    return kept[1]
+
+
+RETRY_SECONDS = 60.0
+_BUCKET_NOW: dict[str, tuple[float, datetime | None | OSError]] = {}
+
+
+def _manifest_now(manifest) -> datetime | None:
     if not manifest.is_file():
         return None
     try:
@@ -155,21 +182,26 @@ def sample_now(data_dir: Path) -> datetime | None:
 def load(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from the environment; a sample data folder pins 'now' unless ANALYTICS_NOW is set."""
     env = os.environ if env is None else env
-    data_dir = Path(env.get("USAGE_DATA_DIR") or Settings.data_dir)
+    from . import objects
+    data_dir = objects.location(env.get("USAGE_DATA_DIR") or Settings.data_dir)  # a Path, or an s3://… ObjectPath
     auth_config = Path(env.get("AUTH_CONFIG") or Settings.auth_config)
     cookie_key = env.get("AUTH_COOKIE_KEY") or None
     if env.get("ANALYTICS_NOW"):
         now, source = parse_timestamp(env["ANALYTICS_NOW"], "ANALYTICS_NOW"), "ANALYTICS_NOW"
     else:
-        now = sample_now(data_dir)
-        source = "sample" if now else "clock"
+        try:
+            now = sample_now(data_dir)
+            source = "sample" if now else "clock"
+        except OSError as error:  # (the figures then say the exports cannot be read; 'now' says where it came from)
+            why = getattr(error, "strerror", None) or type(error).__name__
+            now, source = None, f"the clock ({SAMPLE_MANIFEST} could not be read: {why})"
     return Settings(
         data_dir=data_dir, auth_config=auth_config, auth_cookie_key=cookie_key, analytics_now=now,
         export_max_age_hours=_positive(env, "EXPORT_MAX_AGE_HOURS", "hours"),
         low_balance_days=_positive(env, "LOW_BALANCE_DAYS", "days"),
         onboarding_stall_days=_positive(env, "ONBOARDING_STALL_DAYS", "days"),
         state_dir=Path(env.get("STATE_DIR") or Settings.state_dir),
-        close_dir=Path(env["CLOSE_DIR"]) if env.get("CLOSE_DIR") else None,
+        close_dir=objects.location(env["CLOSE_DIR"]) if env.get("CLOSE_DIR") else None,
         platform_name=(env.get("PLATFORM_NAME") or "").strip() or Settings.platform_name,
         demo_mode=_flag(env, "DEMO_MODE"),
         session_hours=_positive(env, "AUTH_SESSION_HOURS", "hours"),
