@@ -34,9 +34,10 @@ def _balance(b) -> None:
         now, burn, runway = st.columns(3)
         now.metric("Estimated now", b.amount(b.estimated_now), f"{b.amount(b.used_since)} used since the snapshot"
                    if b.used_since else None, delta_color="off", delta_arrow="off",
-                   help="The snapshot's balance less the usage since it: an estimate, not the platform's figure.")
+                   help="The snapshot's balance less the usage since it: an estimate, not the platform's figure. "
+                        + b.exact(b.estimated_now))
         burn.metric("Burn per day", b.amount(b.burn_per_day), help=f"Usage over the last {outlook.TRAILING_DAYS} whole "
-                    "UTC days before today, divided by 7.")
+                    "UTC days before today, divided by 7. " + b.exact(b.burn_per_day))
         out = b.state in ("overdrawn", "empty")
         runway.metric("Runway", "none left" if out else "—" if b.runway_days is None else f"{b.runway_days:.1f} days",
                       None if out or b.runs_out_on is None else f"runs out {b.runs_out_on:%Y-%m-%d}",

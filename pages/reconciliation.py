@@ -43,8 +43,12 @@ def _badges(item) -> None:
             text.markdown("usage exists but reconciliation is not configured, so it is not attributed")
 
 
-def _float(amount) -> float | None:
-    return None if amount is None or amount != amount else float(amount)  # (None or NaN: no figure)
+def _float(amount, days: int) -> float | None:
+    """An amount over the days with a provider figure: over no day it is $0.00, a sum of nothing (not a grey
+    "None" cell); None or NaN over some days stays no figure."""
+    if amount is None or amount != amount:
+        return 0.0 if days == 0 else None
+    return float(amount)
 
 
 def _amounts(view, item) -> None:
@@ -54,12 +58,14 @@ def _amounts(view, item) -> None:
     st.subheader("Metered and provider cost", anchor=False)
     compared = item.frames.part("reconciliation_amounts", item.account.customer_id)
     compared = dict(zip(compared["provider"], zip(compared["compared_metered_usd"], compared["provider_cost_days"])))
-    table = pd.DataFrame([{
-        "provider": p.provider, "metered_cost_usd": float(p.cost_usd),
-        "days": int(compared.get(p.provider, (None, 0))[1]),
-        "compared_metered_usd": _float(compared.get(p.provider, (None, 0))[0]),
-        "provider_cost_usd": _float(p.provider_cost_usd), "mismatch_usd": float(p.mismatch_usd)}
-        for p in item.providers])
+    rows = []
+    for p in item.providers:
+        metered, days = compared.get(p.provider, (None, 0))
+        days = int(days)
+        rows.append({"provider": p.provider, "metered_cost_usd": float(p.cost_usd), "days": days,
+                     "compared_metered_usd": _float(metered, days),
+                     "provider_cost_usd": _float(p.provider_cost_usd, days), "mismatch_usd": float(p.mismatch_usd)})
+    table = pd.DataFrame(rows)
     money = lambda title: st.column_config.NumberColumn(title, format="dollar", help=MONEY_HELP)  # noqa: E731
     tables.show(view, table, "reconciliation amounts", hide_index=True, width="stretch", column_config={
         "provider": "Provider", "metered_cost_usd": money("Metered, whole period"),

@@ -81,7 +81,7 @@ def assert_page_ok(at, page_id):
         [e.value for e in at.error]
     assert at.title[0].value == TITLES[page_id]
     scope_line = " ".join(m.value for m in at.markdown)
-    when = "As of now" if page_id == "billing" else "Period"  # (billing has no period: it is as of now)
+    when = {"billing": "As of now", "access-log": "Real clock"}.get(page_id, "Period")  # (those have no period)
     assert "Customer scope" in scope_line and when in scope_line and "UTC" in scope_line
     found = labels(at) | {e.value for e in at.error} | {s.value for s in at.success}
     text = " ".join(found)
@@ -154,7 +154,7 @@ def test_the_period_picker_changes_the_period_on_the_page():
     at = page(OPERATOR, "overview", "cus_acme_robotics", period="Previous month")
     assert any("October 2026" in m.value and "ended" in m.value for m in at.markdown)
     at.sidebar.selectbox(key="period_choice").select("Last 7 days")
-    rerun(at)  # (the overview again: the default page)
+    rerun(at, stay=True)  # (the overview again)
     assert any("**Last 7 days** · 2026-11-18 → 2026-11-24 UTC" in m.value for m in at.markdown)
     assert dict(at.query_params) == {"period": "last-7-days", "customer": "cus_acme_robotics"}  # a link to it
 

@@ -57,7 +57,7 @@ def test_a_prepaid_admin_sees_balances_estimated_now_beside_the_verdict(hooli_ad
                          "funds before the platform's next billing snapshot blocks workspace creation.")
     assert errors[1].startswith("**By the estimate, the managed-AI balance is overdrawn by $2.70:**")
     metrics = {(m.label, m.value) for m in at.metric}
-    assert ("Estimated now", f"−{used - 3.5:.2f} h") in metrics and ("Estimated now", "−$2.70") in metrics
+    assert ("Estimated now", f"-{used - 3.5:.2f} h") in metrics and ("Estimated now", "-$2.70") in metrics
     assert ("Runway", "none left") in metrics
     assert ("Next action", "funding") in metrics
     assert any(m.value.startswith("**What to do:** Add funds: by the estimate") for m in at.markdown)

@@ -195,8 +195,8 @@ def test_a_restated_month_says_what_changed_on_the_close_handoff_and_overview_pa
     at = page("ops", "close", period="Previous month")
     assert any("1 customer's figures changed since revision 1" in w.value for w in at.warning)
     table = at.dataframe[1].value
-    assert table.loc[table["what"] == "managed-AI cost (USD)", ["closed", "now", "delta"]].values.tolist() == \
-        [["3.500000", "53.500000", "50.000000"]]
+    assert table.loc[table["what"] == "managed-AI cost", ["closed", "now", "delta"]].values.tolist() == \
+        [["$3.50", "$53.50", "+$50.00"]]
     at = page("ops", "handoff", "cus_a", period="Previous month")
     assert at.info[0].value.startswith("Closed figures · revision 1 · closed 2026-04-02 by cli.")
     assert any("managed AI $3.50 → $53.50 (+$50.00: openai +$50.00). Late usage" in w.value for w in at.warning)  # (runtime unchanged: not named)

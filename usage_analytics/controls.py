@@ -139,6 +139,9 @@ def header(view: View) -> None:
         who.markdown(f":material/domain: Customer scope: **{scope}**")
         if view.page.id in AS_OF_NOW:  # (the period picked elsewhere does not apply here)
             when.markdown(f":material/schedule: **As of now**, {view.now:%Y-%m-%d %H:%M} UTC: billing has no period")
+        elif view.page.id == "access-log":  # (its window is picked on the page and follows the real clock)
+            when.markdown(":material/schedule: **Real clock**: the window is picked below; entries say when it "
+                          "happened")
         else:
             when.markdown(f":material/calendar_month: Period: {period_text(view.period, view.now, data.stale_until)}")
         fresh.markdown(f":material/update: Data as of **{as_of:%Y-%m-%d %H:%M} UTC**" if as_of else

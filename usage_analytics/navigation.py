@@ -69,7 +69,7 @@ class Registered:
     other path a bookmark may hold: "/" (to the landing page), a page the role lacks (one notice, then the
     landing page), and a page file's name (to its page)."""
     pages: dict[str, st.Page]
-    home: st.Page | None = None  # "/": the landing page itself (not a redirect, which would drop the pickers)
+    home: st.Page | None = None  # "/": leads to the landing page (land_on_requested_page)
     landing: str = LANDING
     hidden: list[st.Page] = field(default_factory=list)
 
@@ -153,3 +153,7 @@ def land_on_requested_page(registered: Registered, current: st.Page, settings: S
                        query_params=st.query_params.to_dict())
     if wanted in registered.pages and registered.pages[wanted] is not current:
         st.switch_page(registered.pages[wanted], query_params=st.query_params.to_dict())
+    if current is registered.home and registered.landing in registered.pages:
+        # "/": the landing page at its own address, so the sidebar marks it as the page open (the query string
+        # goes along, and with it a shared link's period and customer: the pickers are set from it)
+        st.switch_page(registered.pages[registered.landing], query_params=st.query_params.to_dict())

@@ -62,10 +62,17 @@ class Balance:
         return "low" if self.low else "ok"
 
     def amount(self, value: float | Decimal) -> str:
-        """A value of this balance as people read it: '$2.00' or '12.00 h'."""
+        """A value of this balance as people read it: '$2.00', '-$2.70' or '12.00 h' (the sign as every other
+        amount of the app writes it, so a copied figure pastes as a number)."""
         if self.kind == AI_USD:
-            return ("−" if value < 0 else "") + f"${abs(rules.usd(value)):,.2f}"
-        return ("−" if value < 0 else "") + f"{abs(value):,.2f} h"
+            return ("-" if value < 0 else "") + f"${abs(rules.usd(value)):,.2f}"
+        return ("-" if value < 0 else "") + f"{abs(value):,.2f} h"
+
+    def exact(self, value: float | Decimal) -> str:
+        """Money as a download writes it, to its 6 places ('Exact: -$2.700000.'); hours are shown whole already."""
+        if self.kind == AI_USD:
+            return f"Exact: {'-' if value < 0 else ''}${abs(rules.usd(value)):,.6f}."
+        return ""
 
     def runway_text(self) -> str:
         """'runs out in about 4.0 days, on 2026-11-28', 'is overdrawn by $2.70', 'lasts: nothing used in …'."""
