@@ -54,7 +54,10 @@ runtime_since as (
 ),
 
 -- Whole days after the snapshot's day and before today from the daily rollup; the snapshot's own day (from
--- as_of) and today (to now) from the hourly buckets. The two parts never hold the same bucket.
+-- as_of, up to now when that day is today) and today (to now, when the snapshot's day is an earlier one) from
+-- the hourly buckets. The three parts never hold the same bucket. Each hourly part has bounds that do not
+-- depend on the row's customer (the earliest snapshot to the end of the latest snapshot's day; today's
+-- midnight to now), so the scan skips the row groups outside them instead of joining every bucket.
 ai_since_rows as (
     select
         d.customer_id,
@@ -62,7 +65,8 @@ ai_since_rows as (
         d.cost_usd
     from ai_usage_daily as d
     join prepaid as p on d.customer_id = p.customer_id
-    where d.day > cast(p.as_of as date)
+    where ($customer_id is null or d.customer_id = $customer_id)
+        and d.day > cast(p.as_of as date)
         and d.day < cast($now as date)
     union all
     select
@@ -72,9 +76,19 @@ ai_since_rows as (
     from ai_usage as u
     join prepaid as p on u.customer_id = p.customer_id
     where u.bucket_start >= p.as_of
+        and u.bucket_start < least($now, date_trunc('day', p.as_of) + interval 1 day)
+        and u.bucket_start >= (select min(q.as_of) from prepaid as q)
+        and u.bucket_start < (select max(date_trunc('day', q.as_of)) + interval 1 day from prepaid as q)
+    union all
+    select
+        u.customer_id,
+        u.provider,
+        u.cost_usd
+    from ai_usage as u
+    join prepaid as p on u.customer_id = p.customer_id
+    where u.bucket_start >= date_trunc('day', $now)
         and u.bucket_start < $now
-        and (u.bucket_start < date_trunc('day', p.as_of) + interval 1 day
-            or u.bucket_start >= date_trunc('day', $now))
+        and u.bucket_start >= greatest(p.as_of, date_trunc('day', p.as_of) + interval 1 day)
 ),
 
 ai_since as (

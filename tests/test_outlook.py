@@ -168,6 +168,55 @@ def test_the_outlook_query_on_rows_worked_by_hand(march):
     assert list(one["customer_id"]) == ["cus_a"]
 
 
+def test_ai_usage_since_the_snapshot_counts_each_bucket_once_from_as_of_to_now(exports):
+    """The AI usage since a snapshot comes from three parts (the snapshot's own day and today from the hourly
+    buckets, the whole days between from the daily rollup): each bucket from as_of up to now is counted exactly
+    once, whichever part holds it, and none before as_of or from now on. Each cost is a power of two, so the sum
+    says which buckets were counted."""
+    store = exports(
+        customers=[customer(), customer("cus_t", "Today Co"), customer("cus_m", "Midnight Co"),
+                   customer("cus_p", "Paid Co")],
+        billing_accounts=[prepaid(as_of="2026-03-15 10:30"), prepaid("cus_t", as_of="2026-03-20 06:00"),
+                          prepaid("cus_m", as_of="2026-03-19 00:00"),
+                          {"customer_id": "cus_p", "as_of": at("2026-03-01 00:00"), "billing_mode": "paid",
+                           "payment_verified": True}],
+        provider_links=[link("openai", customer=c) for c in ("cus_a", "cus_t", "cus_m", "cus_p")],
+        ai_usage=[
+            # cus_a: the snapshot on Mar 15 10:30, an earlier day than today (Mar 20)
+            usage("2026-03-14 23:00", cost="1024"),  # the day before the snapshot's: no
+            usage("2026-03-15 10:00", cost="1"),  # its own day, before as_of: no
+            usage("2026-03-15 11:00", cost="2"),  # its own day, after as_of: yes (hourly)
+            usage("2026-03-15 23:00", cost="4"),  # its own day's last hour: yes (hourly)
+            usage("2026-03-16 00:00", cost="8"),  # a whole day between: yes (daily)
+            usage("2026-03-19 23:00", cost="16"),  # the last whole day before today: yes (daily)
+            usage("2026-03-20 00:00", cost="32"),  # today from midnight: yes (hourly)
+            usage("2026-03-20 11:00", cost="64"),  # today, the last hour before now: yes (hourly)
+            usage("2026-03-20 12:00", cost="128"),  # today at now: no
+            usage("2026-03-20 15:00", cost="256"),  # today after now: no
+            usage("2026-03-21 05:00", cost="512"),  # tomorrow: no
+            # cus_t: the snapshot today at 06:00, so its own day is today (from as_of to now)
+            usage("2026-03-19 10:00", cost="1", customer="cus_t"),  # yesterday: no
+            usage("2026-03-20 05:00", cost="2", customer="cus_t"),  # today before as_of: no
+            usage("2026-03-20 06:00", cost="4", customer="cus_t"),  # at as_of: yes
+            usage("2026-03-20 11:00", cost="8", customer="cus_t"),  # before now: yes
+            usage("2026-03-20 12:00", cost="16", customer="cus_t"),  # at now: no
+            # cus_m: the snapshot at yesterday's midnight, so its own day is yesterday, whole
+            usage("2026-03-18 23:00", cost="1", customer="cus_m"),  # before as_of: no
+            usage("2026-03-19 00:00", cost="2", customer="cus_m"),  # at as_of: yes
+            usage("2026-03-19 23:00", cost="4", customer="cus_m"),  # yes
+            usage("2026-03-20 03:00", cost="8", customer="cus_m"),  # today: yes
+            usage("2026-03-20 13:00", cost="16", customer="cus_m"),  # after now: no
+            usage("2026-03-16 03:00", cost="32", customer="cus_p"),  # not prepaid: nothing is counted since
+        ])
+    expected = {"cus_a": Decimal(2 + 4 + 8 + 16 + 32 + 64), "cus_t": Decimal(4 + 8), "cus_m": Decimal(2 + 4 + 8),
+                "cus_p": None}
+    rows = store.run("outlook", customer_id=None, now=MARCH_NOW)
+    assert dict(zip(rows["customer_id"], rows["ai_usd_since"])) == expected
+    for cid, since in expected.items():  # one customer's row is the same as in every customer's
+        one = store.run("outlook", customer_id=cid, now=MARCH_NOW)
+        assert list(zip(one["customer_id"], one["ai_usd_since"])) == [(cid, since)]
+
+
 def test_a_prepaid_customers_balances_reach_the_pack(march):
     item = customer_summary(march, "cus_a", Period.parse("2026-03"), MARCH_NOW)
     hours, money = item.balances
