@@ -5,6 +5,7 @@ calendar month holding now), so the queue can never disagree with the page a row
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Callable, Iterable
@@ -194,6 +195,7 @@ def to_text(entries: list[Entry]) -> str:
 
 
 def counts(entries: list[Entry]) -> dict[str, int]:
-    """Customers per kind of reason (a customer with two kinds counts in both)."""
-    return {kind: sum(any(r.kind == kind for r in e.reasons) for e in entries) for kind in KINDS}
+    """Customers per kind of reason (a customer with two kinds counts in both), in one pass over the queue."""
+    found = Counter(kind for e in entries for kind in {r.kind for r in e.reasons})
+    return {kind: found[kind] for kind in KINDS}
 

@@ -63,11 +63,16 @@ def not_yet_due(day: date, today: date) -> bool:
 
 
 def open_day_text(status: str | None, day: date, today: date) -> str:
-    """An open (not matched) day, said shortly: 'mismatch on 2026-10-15', 'reconciliation of … not due yet'."""
+    """An open (not matched) day, said shortly: 'mismatch on 2026-10-15', 'reconciliation of … not due yet'.
+    (Only the text it returns is made: the attention queue says this for thousands of providers.)"""
+    text = day.isoformat()
     if not_yet_due(day, today):
-        return f"reconciliation of {day:%Y-%m-%d} not due yet"
-    return {"mismatch": f"mismatch on {day:%Y-%m-%d}", "pending": f"pending on {day:%Y-%m-%d}"}.get(
-        status or "", f"no reconciliation row for {day:%Y-%m-%d}")
+        return f"reconciliation of {text} not due yet"
+    if status == "mismatch":
+        return f"mismatch on {text}"
+    if status == "pending":
+        return f"pending on {text}"
+    return f"no reconciliation row for {text}"
 
 
 def total_status(period_ended: bool, usage_days: int, matched_days: int) -> str:
