@@ -8,11 +8,13 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -22,6 +24,9 @@ from .objects import ObjectPath
 from .state_db import StateStore
 
 MANIFEST = "manifest.json"
+# A revision's file names as closing writes them (packs/<customer id or its hash>.<format>, focus.csv): parts
+# of letters, digits, '.', '_' and '-' that never start with '.', joined by '/'.
+FILE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,127})*")
 
 
 @dataclass(frozen=True)
@@ -43,12 +48,18 @@ class Revision:
     def manifest(self) -> dict:
         return json.loads(self.manifest_path.read_text())
 
+    @cached_property
+    def _resolved(self) -> Path:
+        """The revision's folder, resolved once (a restatement reads thousands of its files)."""
+        return self.folder.resolve()
+
     def file(self, name: str) -> bytes:
-        """One of the revision's files, as written (e.g. packs/cus_x.json)."""
-        path = (self.folder / name).resolve()
-        if not path.is_relative_to(self.folder.resolve()):
+        """One of the revision's files, as written (e.g. packs/cus_x.json). Only a name as the app makes them
+        (FILE_NAME: no part is '.', '..' or empty, no other characters) is read, so a name never leads out of
+        the revision's folder; the folder is resolved once, not every file's path."""
+        if not FILE_NAME.fullmatch(name):
             raise FileNotFoundError(f"{name} is not a file of this revision")
-        return path.read_bytes()
+        return (self._resolved / name).read_bytes()
 
     def zip(self) -> bytes:
         """The whole revision as one ZIP: every pack and the manifest, under <period>-revision-N/ (made when asked:
