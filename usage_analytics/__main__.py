@@ -244,11 +244,14 @@ def _attention(args: argparse.Namespace) -> int:
         _complete(store, coverage.PACK, args, "the attention queue")
         unread = coverage.files_text(coverage.unread_files(store.reports, coverage.PACK))
 
-        def figures(period: Period) -> dict:
-            return closing.figures_of(store, period, now, low_days=settings.low_balance_days)
+        def closed(period: Period) -> dict:  # (a restatement compares no balance: no look ahead)
+            return closing.figures_of(store, period, now, ahead=False)
 
-        restated = attention.restated_months(revisions.for_settings(settings), figures)
-        entries = attention.queue(figures(attention.month_of(now)), settings.onboarding_stall_days, restated)
+        restated = attention.restated_months(revisions.for_settings(settings), closed,
+                                             attention.kept(settings, store, now))
+        entries = attention.queue(closing.figures_of(store, attention.month_of(now), now,
+                                                     low_days=settings.low_balance_days),
+                                  settings.onboarding_stall_days, restated)
     finally:
         store.close()
     sys.stdout.write({"json": attention.to_json, "csv": attention.to_csv, "text": attention.to_text}[args.format](
@@ -277,7 +280,7 @@ def _restatements(args: argparse.Namespace) -> int:
         raise closing.CloseError(f"{period.label} was never closed: there is nothing to compare with")
     store = build(settings.data_dir, settings.now(), settings.store_dir, _progress)
     try:
-        found = closing.packs(store, period, settings.now(), low_days=settings.low_balance_days)
+        found = closing.now_compared(store, period, settings.now())
     finally:
         store.close()
     report = closing.restatements(revisions.for_settings(settings), period, found)

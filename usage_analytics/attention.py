@@ -4,17 +4,26 @@ sees their own account's reasons on the Overview, in their words. Made from the 
 calendar month holding now), so the queue can never disagree with the page a row opens."""
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import os
+import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Callable, Iterable
 
 from . import closing, rules, spreadsheet
-from .handoff import cell, pack
+from .areas import Area
+from .config import Settings
+from .handoff import cell, compared_figures
 from .outlook import DEFAULT_STALL_DAYS
 from .periods import Period
-from .revisions import Revisions
+from .revisions import Revision, Revisions
+from .store import Store
 from .summary import CustomerSummary
 
 # Most urgent first: what stops work now, then what will stop it soon, then what makes figures doubtful, then
@@ -153,23 +162,92 @@ def queue(found: dict[str, CustomerSummary], stall_days: float = DEFAULT_STALL_D
 
 
 def restated_months(revisions: Revisions, figures: Callable[[Period], dict[str, CustomerSummary]],
-                    ) -> dict[str, list[tuple[str, int, str]]]:
+                    kept: Kept | None = None) -> dict[str, list[tuple[str, int, str]]]:
     """Per customer, each closed month whose figures moved since its latest revision: (month, revision, what
-    moved). figures gives every customer's figures of a month as of now."""
+    moved). figures gives every customer's figures of a month as of now; the look ahead is never read, so they
+    may be made without it (summaries(ahead=False)). Only what a restatement compares is taken from them
+    (handoff.compared_figures), not whole packs. kept: where each month's result is kept by everything it is
+    made from, so that a rerun reads it instead of computing the month again."""
+    latest: dict[str, Revision] = {}
+    for revision in revisions.all():  # (oldest first: the last one of a month is its latest)
+        latest[revision.period] = revision
     moved: dict[str, list[tuple[str, int, str]]] = {}
-    for label in sorted({r.period for r in revisions.all()}):
-        period = Period.parse(label)
-        found = {cid: pack(item) for cid, item in figures(period).items()}
-        for change in closing.restatements(revisions, period, found)["customers"]:
-            if change.get("removed"):
-                continue
-            cost = change["managed_ai_cost_usd"]["delta"]
-            hours = change["runtime_hours"]["delta"]
-            what = f"managed AI {'+' if not cost.startswith('-') else ''}{cost} USD" + (
-                f", runtime {hours:+.2f} h" if hours else "")
-            moved.setdefault(change["customer_id"], []).append(
-                (label, revisions.latest(label).revision, what))
+    for label, revision in sorted(latest.items()):
+        found = kept.get(revision) if kept is not None else None
+        if found is None:
+            now = figures(Period.parse(label))
+            found = _moved(revisions, revision, now)
+            if kept is not None and not any(set(item.gaps) - {Area.AHEAD} for item in now.values()):
+                kept.put(revision, found)  # (not figures made without a dataset: a page's lenient figures)
+        for cid, what in found:
+            moved.setdefault(cid, []).append((label, revision.revision, what))
     return moved
+
+
+def _moved(revisions: Revisions, latest: Revision, found: dict[str, CustomerSummary]) -> list[tuple[str, str]]:
+    """(customer id, what moved) for each customer of the month's latest revision whose figures moved."""
+    now = {cid: compared_figures(item) for cid, item in found.items()}
+    moved = []
+    for change in closing.restatements(revisions, Period.parse(latest.period), now, latest)["customers"]:
+        if change.get("removed"):
+            continue
+        cost = change["managed_ai_cost_usd"]["delta"]
+        hours = change["runtime_hours"]["delta"]
+        moved.append((change["customer_id"], f"managed AI {'+' if not cost.startswith('-') else ''}{cost} USD" + (
+            f", runtime {hours:+.2f} h" if hours else "")))
+    return moved
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Where restated_months keeps a closed month's result (STATE_DIR/restated/), by everything it is made from:
+    the month's latest revision; inputs (the store file, named by the exports' fingerprint, the UTC day and the
+    building code; the scope; EXPORT_MAX_AGE_HOURS; the app's version); and the month's end or now, whichever
+    is earlier (an ended month's figures no longer move with the clock). A file that cannot be read or written
+    is computed again, never an error."""
+    folder: Path
+    inputs: str
+    now: datetime
+
+    KEEP_DAYS = 7  # files older than this are removed when a new one is written
+
+    def _file(self, revision: Revision) -> Path:
+        reach = min(self.now, Period.parse(revision.period).end)
+        key = json.dumps([self.inputs, revision.period, revision.revision, revision.manifest_sha256,
+                          str(revision.folder), reach.isoformat()])
+        return self.folder / f"{revision.period}-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+    def get(self, revision: Revision) -> list[tuple[str, str]] | None:
+        try:
+            found = json.loads(self._file(revision).read_text())
+            return [(cid, what) for cid, what in found if isinstance(cid, str) and isinstance(what, str)]
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def put(self, revision: Revision, found: list[tuple[str, str]]) -> None:
+        path = self._file(revision)
+        writing = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            writing.write_text(json.dumps(found))
+            os.replace(writing, path)  # (whole or not at all: a reader never sees half a file)
+            old = time.time() - self.KEEP_DAYS * 86_400
+            for other in path.parent.glob("*.json"):
+                if other.stat().st_mtime < old:
+                    other.unlink(missing_ok=True)
+        except OSError:  # (a read-only STATE_DIR: the result is simply made again next time)
+            with contextlib.suppress(OSError):
+                writing.unlink(missing_ok=True)
+
+
+def kept(settings: Settings, store: Store, now: datetime, customer_id: str | None = None) -> Kept | None:
+    """Where restated_months keeps its results for figures of this store file, scope and settings (None for a
+    store in memory, which has no file to name the exports' state)."""
+    if store.database is None:
+        return None
+    inputs = json.dumps([Path(store.database).name, customer_id, settings.export_max_age_hours,
+                         closing.app_version()])
+    return Kept(settings.state_dir / "restated", inputs, now)
 
 
 def to_json(entries: list[Entry]) -> str:

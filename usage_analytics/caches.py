@@ -144,23 +144,47 @@ def summaries(source_: Source, customer_id: str | None, period: Period, moment: 
                       settings.export_max_age_hours, settings.low_balance_days)
 
 
+def _closed(settings: Settings) -> tuple[tuple[str, int], ...]:
+    """Every month-close revision, as (month, revision): read on every run, so a new close counts at once."""
+    return tuple((r.period, r.revision) for r in revisions.for_settings(settings).all())
+
+
+def _reach(moment: datetime, closed: tuple[tuple[str, int], ...]) -> datetime:
+    """The instant the restated months are made as of: now, or the end of the latest closed month when now is
+    later (as it is but for a pinned ANALYTICS_NOW): an ended month's figures do not move with the clock, so
+    a new minute does not make them again."""
+    return min(moment, max(Period.parse(label).end for label, _ in closed))
+
+
 @_shared(max_entries=32, ttl=3600)
-def _restated(data_dir: str, fingerprint: str, customer_id: str | None, moment: datetime, settings: Settings,
+def _restated(data_dir: str, fingerprint: str, customer_id: str | None, reach: datetime, settings: Settings,
               closed: tuple[tuple[str, int], ...]) -> dict[str, list[tuple[str, int, str]]]:
-    def figures(period: Period) -> dict[str, CustomerSummary]:
-        return summaries((data_dir, fingerprint), customer_id, period, moment, settings)
+    store = _store(data_dir, fingerprint)
 
-    return attention.restated_months(revisions.for_settings(settings), figures)
+    def figures(period: Period) -> dict[str, CustomerSummary]:  # (made once per month and kept: not cached here)
+        return summary.summaries(store, period, reach, customer_id, strict=False,
+                                 fresh_hours=settings.export_max_age_hours, ahead=False)
+
+    return attention.restated_months(revisions.for_settings(settings), figures,
+                                     attention.kept(settings, store, reach, customer_id))
 
 
-def restated(source_: Source, customer_id: str | None, moment: datetime, settings: Settings
-             ) -> dict[str, list[tuple[str, int, str]]]:
-    """The closed months whose figures moved since their latest revision, per customer in scope: made again when
-    the exports or the revisions change (closed: every revision, the key), and each minute of the clock."""
-    closed = tuple((r.period, r.revision) for r in revisions.for_settings(settings).all())
-    if not closed:
-        return {}
-    return _restated(*source_, customer_id, moment, settings, closed)
+@_shared(max_entries=64, ttl=3600, copy=list)
+def _queue(data_dir: str, fingerprint: str, customer_id: str | None, first_day: date, last_day: date,
+           now: datetime, fresh_hours: float, low_days: float, stall_days: float, settings: Settings,
+           closed: tuple[tuple[str, int], ...]) -> list[attention.Entry]:
+    found = _summaries(data_dir, fingerprint, customer_id, first_day, last_day, now, fresh_hours, low_days)
+    moved = _restated(data_dir, fingerprint, customer_id, _reach(now, closed), settings, closed) if closed else {}
+    return attention.queue(found, stall_days, moved)
+
+
+def queue(source_: Source, customer_id: str | None, moment: datetime, settings: Settings) -> list[attention.Entry]:
+    """The attention queue of the scope as of a moment (from the calendar month holding it), kept with the figures
+    it is made from: the same key as theirs, and the stall days and every closed revision (read on every run),
+    so a rerun of a page costs a lookup, not the queue again."""
+    month = attention.month_of(moment)
+    return _queue(*source_, customer_id, month.first_day, month.last_day, moment, settings.export_max_age_hours,
+                  settings.low_balance_days, settings.onboarding_stall_days, settings, _closed(settings))
 
 
 @_shared(max_entries=64, ttl=3600, copy=pd.DataFrame.copy)

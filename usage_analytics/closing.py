@@ -53,9 +53,10 @@ def cutoff(reports: dict) -> dict[str, str | None]:
 
 
 def figures_of(store: Store, period: Period, now: datetime, customer_id: str | None = None,
-               low_days: float = outlook.DEFAULT_LOW_DAYS) -> dict[str, summary.CustomerSummary]:
-    """Every customer's figures (or one's) for a close, by customer id."""
-    found = summary.summaries(store, period, now, customer_id, low_days=low_days)
+               low_days: float = outlook.DEFAULT_LOW_DAYS, ahead: bool = True) -> dict[str, summary.CustomerSummary]:
+    """Every customer's figures (or one's) for a close, by customer id (ahead=False: without the look ahead,
+    which a restatement never compares; see summary.summaries)."""
+    found = summary.summaries(store, period, now, customer_id, low_days=low_days, ahead=ahead)
     if customer_id is not None and customer_id not in found:
         raise CloseError(f"customer {customer_id!r} is not in the customers dataset")
     return dict(sorted(found.items()))
@@ -65,6 +66,13 @@ def packs(store: Store, period: Period, now: datetime, customer_id: str | None =
           low_days: float = outlook.DEFAULT_LOW_DAYS) -> dict[str, dict]:
     """Every customer's handoff pack (or one's), as `handoff` makes it, by customer id."""
     return {cid: handoff.pack(item) for cid, item in figures_of(store, period, now, customer_id, low_days).items()}
+
+
+def now_compared(store: Store, period: Period, now: datetime, customer_id: str | None = None) -> dict[str, dict]:
+    """Every customer's figures (or one's) as of now, as far as restatements() reads them
+    (handoff.compared_figures: what compared() takes of a pack, and the customer), by customer id."""
+    return {cid: handoff.compared_figures(item)
+            for cid, item in figures_of(store, period, now, customer_id, ahead=False).items()}
 
 
 def compared(pack: dict) -> dict:
@@ -210,10 +218,13 @@ def close(revisions: Revisions, scope: Scope, closed_at: datetime) -> tuple[Revi
     return latest, new, restated
 
 
-def restatements(revisions: Revisions, period: Period, found: dict[str, dict]) -> dict:
-    """Today's figures against the latest revision: only the customers of that revision whose figures differ
-    (a customer no longer in the exports is listed as removed; one added since was never handed off)."""
-    latest = revisions.latest(period.label)
+def restatements(revisions: Revisions, period: Period, found: dict[str, dict], latest: Revision | None = None
+                 ) -> dict:
+    """Today's figures against the latest revision (found: packs, or now_compared()'s figures, by customer id):
+    only the customers of that revision whose figures differ (a customer no longer in the exports is listed as
+    removed; one added since was never handed off). latest: the period's latest revision when the caller has
+    read it already."""
+    latest = latest or revisions.latest(period.label)
     if latest is None:
         raise CloseError(f"{period.label} was never closed: there is nothing to compare with")
     moved = []

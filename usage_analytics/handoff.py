@@ -78,6 +78,26 @@ def pack(summary: CustomerSummary, close: dict | None = None) -> dict:
     }
 
 
+def compared_figures(summary: CustomerSummary) -> dict:
+    """Only what a restatement compares and says (closing.compared, closing.difference): the customer, runtime
+    hours, and the managed-AI totals and status per provider and overall, each as pack() has it. Made without
+    the rest of the pack (texts, billing, balances) for the thousands of customers of every closed month."""
+    account = summary.account
+    return {
+        "customer": {"customer_id": account.customer_id, "customer_name": account.customer_name},
+        "workspace_runtime_hours": round(summary.runtime_hours, 2),
+        "managed_ai": {
+            "cost_usd": _money(summary.ai_cost_usd),
+            **{field: summary.ai_total(field) for field in USAGE_COUNTS},
+            "status": summary.ai_status,
+            "providers": [{"provider": p.provider, "cost_usd": _money(p.cost_usd),
+                           **{field: getattr(p, field) for field in USAGE_COUNTS}, "status": p.status}
+                          for p in summary.providers],
+            "not_configured": list(summary.not_configured),
+        },
+    }
+
+
 def _balances(summary: CustomerSummary) -> dict | None:
     """A prepaid account's balances estimated as of generated_at (outlook.Balance.block); None when the account
     is not prepaid. An estimate beside the readiness verdict, which reads the platform's snapshot."""

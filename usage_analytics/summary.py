@@ -268,13 +268,13 @@ def as_date(value) -> date | None:
 # and summed here: two queries fewer on the page that must answer fastest.
 SUMMED_HERE = {"runtime_totals": "runtime_by_workspace_day", "ai_usage_by_provider": "ai_usage_by_day"}
 
-def _start(store: Store, window: dict) -> dict[str, tuple[str, Future]]:
-    """Every area's totals queries, started at once, each on a cursor of its own: DuckDB runs them outside
+def _start(store: Store, window: dict, areas: tuple[Area, ...]) -> dict[str, tuple[str, Future]]:
+    """These areas' totals queries, started at once, each on a cursor of its own: DuckDB runs them outside
     the GIL, so they take about as long as the slowest, and the rows of one area are turned into figures
     here while the others still run. For one customer its days are fetched instead (SUMMED_HERE)."""
     one = window["customer_id"] is not None
     return {name: (query, submit(store, query, window))
-            for names in TOTALS.values() for name in names
+            for area in areas for name in TOTALS[area]
             for query in [SUMMED_HERE.get(name, name) if one else name]}
 
 
@@ -326,19 +326,26 @@ def _ahead(frame: pd.DataFrame) -> dict[str, outlook.Usage]:
                 frame, "customer_id", "runtime_hours_7d", "ai_usd_7d", "runtime_hours_since", "ai_usd_since"))}
 
 
+NOT_ASKED = "the look ahead was not computed for these figures (summaries(ahead=False))"
+
+
 def summaries(store: Store, period: Period, now: datetime, customer_id: str | None = None,
               strict: bool = True, fresh_hours: float = coverage.DEFAULT_FRESH_HOURS,
-              low_days: float = outlook.DEFAULT_LOW_DAYS) -> dict[str, CustomerSummary]:
+              low_days: float = outlook.DEFAULT_LOW_DAYS, ahead: bool = True) -> dict[str, CustomerSummary]:
     """Everything the review flow shows per customer (one, or all when customer_id is None), as of now.
 
     The same queries serve one customer and all of them, so an operator's table and a customer's
     pages, downloads and command line can never disagree. strict=False (pages) keeps going when a
     dataset is unusable and records the gap per area instead; the handoff is always strict.
 
+    ahead=False leaves out the look ahead (the outlook query: balances estimated now, projections), which a
+    restatement never reads and which costs more than every other query of a month together; its area is then
+    a gap that says so (NOT_ASKED), so no balance is ever estimated from usage that was not read.
+
     Per-day rows (runtime, ai_daily, trends) are fetched when first asked for, except one customer's, which
     its totals are summed from."""
     window = dict(customer_id=customer_id, period_start=period.start, period_end=period.end, now=now)
-    running = _start(store, window)
+    running = _start(store, window, tuple(a for a in TOTALS if ahead or a is not Area.AHEAD))
     found: dict[str, Account] = {}
     try:
         found = accounts(store, customer_id)
@@ -363,7 +370,10 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
     runtime = {cid: (hours, workspaces, running_now, count) for cid, hours, workspaces, running_now, count in zip(
         *columns(_area(Area.RUNTIME, running, strict, fetched, gaps)["runtime_totals"], "customer_id",
                  "runtime_hours", "active_workspaces", "is_running", "running_workspaces")) if cid}
-    ahead = _ahead(_area(Area.AHEAD, running, strict, fetched, gaps)["outlook"])
+    if ahead:
+        usage_ahead = _ahead(_area(Area.AHEAD, running, strict, fetched, gaps)["outlook"])
+    else:
+        usage_ahead, gaps[Area.AHEAD] = {}, NOT_ASKED
     shared = Frames(store, window, gaps, fetched)
     result = {}
     for cid, acct in found.items():
@@ -383,7 +393,7 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
             gaps=gaps,
             data=data,
             refused=tuple(refused.get(cid, ())),
-            ahead=ahead.get(cid, outlook.Usage()),
+            ahead=usage_ahead.get(cid, outlook.Usage()),
             low_days=low_days,
         )
     return result

@@ -86,11 +86,9 @@ class View:
     def attention(self) -> list[attention.Entry] | None:
         """The attention queue of the scope as of now (made from the calendar month holding now, whatever the
         period picked), or None after saying that its figures cannot be computed."""
-        found = self.summaries(attention.month_of(self.now))
-        if found is None:
+        if self.summaries(attention.month_of(self.now)) is None:  # (said why; the queue is made from these)
             return None
-        moved = caches.restated(self.source, self.customer_id, self.now, self.settings)
-        return attention.queue(found, self.settings.onboarding_stall_days, moved)
+        return caches.queue(self.source, self.customer_id, self.now, self.settings)
 
     def nothing(self, message: str, datasets: tuple[str, ...] | None = None) -> None:
         """An empty part of the page (made from these datasets): its message; or, when a file of one could not

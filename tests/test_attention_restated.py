@@ -1,0 +1,170 @@
+"""Restated months and the queue at scale (issue 16's performance part): a restatement compares only what
+closing.compared reads, made without the look ahead; each closed month's result is kept per revision and
+exports, so a rerun reads it; a revision's files are read by a safe name; the page's queue is kept with its
+figures. Each says what it must keep the same, not only that it is faster."""
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from conftest import at, customer, link, recon, usage
+from usage_analytics import attention, caches, closing, config, handoff, summary
+from usage_analytics.__main__ import main
+from usage_analytics.areas import Area
+from usage_analytics.periods import Period
+from usage_analytics.revisions import Revision
+
+SAMPLE_NOW = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)  # the bundled sample's own 'now'
+
+
+@pytest.mark.parametrize("label", ["2026-10", "2026-11"])  # a closed month, and the open one
+def test_the_compared_figures_are_the_packs_compared_parts_for_every_sample_customer(sample_store, label):
+    period = Period.parse(label)
+    full = summary.summaries(sample_store, period, SAMPLE_NOW)
+    lean = summary.summaries(sample_store, period, SAMPLE_NOW, ahead=False)
+    assert full.keys() == lean.keys() and len(full) == 40
+    for cid, item in full.items():
+        pack, figures = handoff.pack(item), handoff.compared_figures(lean[cid])
+        assert closing.compared(figures) == closing.compared(pack), cid
+        assert figures["customer"] == pack["customer"], cid
+        assert closing.difference(pack, figures) is None, cid
+
+
+def test_figures_without_the_look_ahead_run_no_outlook_query_and_estimate_nothing(sample_store, monkeypatch):
+    asked = []
+    real = summary.submit
+    monkeypatch.setattr(summary, "submit", lambda store, name, window: asked.append(name) or real(store, name, window))
+    found = summary.summaries(sample_store, Period.parse("2026-11"), SAMPLE_NOW, ahead=False)
+    assert "outlook" not in asked and "runtime_totals" in asked
+    prepaid = [s for s in found.values() if s.billing.billing_mode == "prepaid"]
+    assert prepaid and all(s.balances is None for s in prepaid)  # no balance from usage that was not read
+    assert all(s.gaps == {Area.AHEAD: summary.NOT_ASKED} for s in found.values())
+    assert all(s.projected("ai_cost_usd") is None for s in found.values())
+
+
+def test_a_revision_reads_only_names_inside_its_folder(tmp_path):
+    folder = tmp_path / "close" / "2026-02" / "revision-0001"
+    (folder / "packs").mkdir(parents=True)
+    (folder / "packs" / "cus_a.json").write_text("{}")
+    (tmp_path / "close" / "secret.txt").write_text("no")
+    revision = Revision("2026-02", 1, "2026-03-01T00:00:00Z", "cli", folder, "0" * 64)
+    assert revision.file("packs/cus_a.json") == b"{}"
+    assert revision.file(closing.pack_file("cus_a", "json")) == b"{}"
+    for name in ("../../secret.txt", "packs/../../../secret.txt", str(tmp_path / "close" / "secret.txt"), "",
+                 "packs//cus_a.json", ".hidden", "packs/cus_a.json\n"):
+        with pytest.raises(FileNotFoundError):
+            revision.file(name)
+    with pytest.raises(FileNotFoundError):  # a safe name that is not there is not there
+        revision.file("packs/cus_b.json")
+
+
+ROWS = dict(customers=[customer("cus_a", "A")],
+            billing_accounts=[{"customer_id": "cus_a", "as_of": at("2026-01-01 00:00"), "billing_mode": "paid",
+                               "payment_verified": True}],
+            provider_links=[link("openai")], ai_usage=[usage("2026-02-10 10:00", cost="5")],
+            reconciliation=[recon("2026-02-10", "matched")])
+LATE = {**ROWS, "ai_usage": ROWS["ai_usage"] + [usage("2026-02-11 10:00", cost="1.25")],
+        "reconciliation": ROWS["reconciliation"] + [recon("2026-02-11", "matched")]}
+RESTATED = [{"kind": "restated", "next_action": "review",
+             "detail": "2026-02: figures changed since revision 1 (managed AI +1.250000 USD)"}]
+
+
+@pytest.fixture
+def state(tmp_path_factory):
+    """STATE_DIR, outside the exports' folder (whose every file is in the exports' fingerprint)."""
+    return tmp_path_factory.mktemp("state")
+
+
+@pytest.fixture
+def closed_february(exports, tmp_path, state, monkeypatch):
+    """February closed with $5, then a late $1.25 row for it: the queue says restated. Returns the calls of
+    summaries made without the look ahead (a restatement's figures), as (period label, customer scope)."""
+    exports(**ROWS)
+    monkeypatch.setenv("USAGE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ANALYTICS_NOW", "2026-03-20T12:00:00Z")
+    monkeypatch.setenv("STATE_DIR", str(state))
+    assert main(["close", "--period", "2026-02"]) == 0
+    exports(**LATE)
+    made = []
+    real = summary.summaries
+    monkeypatch.setattr(summary, "summaries", lambda store, period, now, customer_id=None, **k: (
+        made.append((period.label, customer_id)) if k.get("ahead") is False else None) or real(
+        store, period, now, customer_id, **k))
+    return made
+
+
+def test_the_command_keeps_each_closed_months_result_and_a_rerun_reads_it(closed_february, exports, state, capsys):
+    capsys.readouterr()
+    assert main(["attention"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["reasons"] == RESTATED
+    assert closed_february == [("2026-02", None)]  # February's figures, once
+    kept = list((state / "restated").glob("2026-02-*.json"))
+    assert len(kept) == 1 and json.loads(kept[0].read_text()) == [["cus_a", "managed AI +1.250000 USD"]]
+    assert main(["attention"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["reasons"] == RESTATED  # the same queue…
+    assert closed_february == [("2026-02", None)]  # …without February's figures again
+    assert main(["close", "--period", "2026-02"]) == 0  # revision 2 holds the late row: nothing moved since
+    capsys.readouterr()
+    assert main(["attention"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert closed_february == [("2026-02", None)] * 2  # a new revision: made again
+    exports(**{**LATE, "ai_usage": LATE["ai_usage"] + [usage("2026-02-12 10:00", cost="2")],
+               "reconciliation": LATE["reconciliation"] + [recon("2026-02-12", "matched")]})
+    assert main(["attention"]) == 0  # new exports: made again
+    assert json.loads(capsys.readouterr().out)[0]["reasons"][0]["detail"] == (
+        "2026-02: figures changed since revision 2 (managed AI +2.000000 USD)")
+    assert closed_february == [("2026-02", None)] * 3
+    for kept in (state / "restated").iterdir():  # where nothing can be kept: made each time, never an error
+        kept.unlink()
+    (state / "restated").rmdir()
+    (state / "restated").write_text("not a folder")
+    for _ in range(2):
+        assert main(["attention"]) == 0
+        assert json.loads(capsys.readouterr().out)[0]["reasons"][0]["detail"].endswith("(managed AI +2.000000 USD)")
+    assert closed_february == [("2026-02", None)] * 5
+
+
+def test_the_restatements_command_says_the_same_without_whole_packs(closed_february, capsys):
+    capsys.readouterr()
+    assert main(["restatements", "--period", "2026-02", "--format", "json"]) == 3
+    report = json.loads(capsys.readouterr().out)
+    assert [(c["customer_id"], c["managed_ai_cost_usd"], c["runtime_hours"]) for c in report["customers"]] == [
+        ("cus_a", {"closed": "5.000000", "now": "6.250000", "delta": "1.250000"},
+         {"closed": 0.0, "now": 0.0, "delta": 0.0})]
+    assert closed_february == [("2026-02", None)]  # made without the look ahead
+
+
+def test_the_pages_queue_is_kept_with_its_figures(closed_february, monkeypatch, tmp_path):
+    settings = config.load()
+    source = caches.source(settings)
+    moment = caches.now(settings)
+    made = []
+    real = attention.queue
+    monkeypatch.setattr(attention, "queue", lambda *a, **k: made.append(1) or real(*a, **k))
+    first = caches.queue(source, None, moment, settings)
+    again = caches.queue(source, None, moment, settings)
+    assert [e.reasons[0].detail for e in first] == [RESTATED[0]["detail"]]
+    assert again == first and again is not first and len(made) == 1  # a rerun: looked up, not made again
+    assert closed_february == [("2026-02", None)]
+    assert [e.customer_id for e in caches.queue(source, "cus_a", moment, settings)] == ["cus_a"]  # another scope
+    assert len(made) == 2
+    later = caches.queue(source, None, moment.replace(minute=1), settings)  # the next minute's figures
+    assert later == first and len(made) == 3
+    assert closed_february == [("2026-02", None), ("2026-02", "cus_a")]  # February is not made again for it
+    assert main(["close", "--period", "2026-02"]) == 0  # a new revision changes the queue's key
+    assert caches.queue(source, None, moment, settings) == [] and len(made) == 4
+
+
+def test_a_kept_result_names_everything_it_is_made_from(tmp_path):
+    revision = Revision("2026-02", 1, "2026-03-01T00:00:00Z", "cli", tmp_path, "a" * 64)
+    kept = attention.Kept(tmp_path / "kept", "inputs", at("2026-03-20 12:00"))
+    assert kept.get(revision) is None
+    kept.put(revision, [("cus_a", "managed AI +1.000000 USD")])
+    assert kept.get(revision) == [("cus_a", "managed AI +1.000000 USD")]
+    assert attention.Kept(tmp_path / "kept", "inputs", at("2026-03-25 00:00")).get(revision) is not None  # ended
+    for other in (attention.Kept(tmp_path / "kept", "other inputs", at("2026-03-20 12:00")),
+                  attention.Kept(tmp_path / "kept", "inputs", at("2026-02-20 12:00"))):  # before the month's end
+        assert other.get(revision) is None
+    assert kept.get(Revision("2026-02", 2, "2026-03-02T00:00:00Z", "cli", tmp_path, "b" * 64)) is None
+    next(iter((tmp_path / "kept").glob("*.json"))).write_text("not json")
+    assert kept.get(revision) is None
