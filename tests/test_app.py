@@ -290,3 +290,4 @@ def test_with_no_badge_chosen_the_all_customers_table_and_calendar_are_empty_and
                                                                                       "provider"]
     assert not at.get("vega_lite_chart")
     assert [i.value for i in at.info] == ["None of the customer–provider pairs in the table has usage in this period."]
+

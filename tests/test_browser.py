@@ -205,6 +205,21 @@ def test_bookmarks_and_shared_links_before_and_after_login(tab):
     admin.shot("admin_denied_bookmark")
 
 
+def test_the_root_opens_the_overview_marked_and_the_operators_filters_stay_as_left(tab):
+    t = tab().open().login("ops")
+    assert t.page.url.split("?")[0].endswith("/overview")  # "/" leads to the page's own address…
+    marked = t.page.locator('[data-testid="stSidebarNavLink"][aria-current="page"]')
+    assert marked.count() == 1 and "Overview" in marked.inner_text()  # …so the sidebar marks it
+    t.go("Operators")
+    search = t.page.get_by_label("Search customers")
+    search.fill("acme")
+    search.press("Enter")
+    settle(t.page)
+    t.go("Overview")
+    t.go("Operators")
+    assert t.page.get_by_label("Search customers").input_value() == "acme"
+
+
 def test_logout_then_reload_shows_the_login_form(tab):
     t = tab().open().login("ops")
     assert t.nav()

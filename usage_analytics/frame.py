@@ -18,6 +18,8 @@ from .view import View
 
 log = logging.getLogger("usage_analytics")
 APP_TITLE = "Usage & Billing Analytics"
+# The Operators page's filters and queue reasons: as the operator left them when they come back to the page.
+KEPT_FILTERS = ("ops_search", "ops_actions", "ops_badges", "ops_blocked", "ops_queue_kinds")
 
 
 def run() -> None:
@@ -33,6 +35,9 @@ def run() -> None:
         login.account(settings)
         _refuse(settings, user, decision, problem)
         st.stop()
+    for key in KEPT_FILTERS:  # (Streamlit forgets a widget's value on a run that does not draw it: a value set
+        if key in st.session_state:  # by the program is kept, so the filters are as left when the page is back)
+            st.session_state[key] = st.session_state[key]
     views: dict[str, View] = {}
     registered = navigation.register(decision.pages, lambda spec, render: guard(render, views["current"]),
                                      settings, user)
