@@ -6,7 +6,7 @@ import streamlit as st
 from usage_analytics import access_log, closing, coverage, focus, handoff, periods, revisions, validation
 from usage_analytics.areas import Area
 from usage_analytics.build import UNREACHABLE, fingerprint
-from usage_analytics.formatting import usd_text
+from usage_analytics.formatting import hours, usd_text
 from usage_analytics.view import empty
 from usage_analytics import tables
 
@@ -55,10 +55,6 @@ def _months(view, store: revisions.Revisions) -> dict[str, list]:
     return moved_by_month
 
 
-def _hours(value) -> str:
-    return f"{float(value):,.2f} h"
-
-
 def _changes(view, report: dict) -> None:
     """What changed since the latest revision, one row per figure: money in dollars and cents as on every card
     (the exact amounts are in the revision's packs and `restatements --period`)."""
@@ -69,7 +65,7 @@ def _changes(view, report: dict) -> None:
             continue
         for what, figure, text in (("managed-AI cost", moved["managed_ai_cost_usd"], usd_text),
                                    *((f"{p['provider']} cost", p, usd_text) for p in moved["providers"]),
-                                   ("runtime hours", moved["runtime_hours"], _hours)):
+                                   ("runtime hours", moved["runtime_hours"], lambda v: hours(float(v)))):
             if figure["delta"] not in (0, 0.0, "0.000000"):
                 delta = text(figure["delta"])
                 rows.append({"customer": moved["customer_name"], "what": what, "closed": text(figure["closed"]),

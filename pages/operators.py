@@ -5,7 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from usage_analytics import attention, charts, coverage, formatting, rules, summary
-from usage_analytics.session_keys import SCOPE_CUSTOMER
+from usage_analytics.session_keys import (OPS_ACTIONS, OPS_BADGES, OPS_BLOCKED, OPS_QUEUE_KINDS, OPS_SEARCH,
+                                          SCOPE_CUSTOMER)
 from usage_analytics.view import MONEY_HELP, empty
 from usage_analytics import tables
 from usage_analytics.areas import Area
@@ -63,10 +64,10 @@ def _open_selected(view, frame: pd.DataFrame, event) -> None:
 
 def _filters(table: pd.DataFrame) -> pd.DataFrame:
     search, actions, badges, blocked = st.columns([2, 2, 2, 1])
-    text = search.text_input("Search customers", placeholder="name or id", key="ops_search")
-    wanted_actions = actions.multiselect("Next action", ["none", "setup", "funding", "support"], key="ops_actions")
-    wanted_badges = badges.multiselect("Reconciliation", list(rules.BADGE_ORDER), key="ops_badges")
-    only_blocked = blocked.toggle("Blocked only", key="ops_blocked")
+    text = search.text_input("Search customers", placeholder="name or id", key=OPS_SEARCH)
+    wanted_actions = actions.multiselect("Next action", ["none", "setup", "funding", "support"], key=OPS_ACTIONS)
+    wanted_badges = badges.multiselect("Reconciliation", list(rules.BADGE_ORDER), key=OPS_BADGES)
+    only_blocked = blocked.toggle("Blocked only", key=OPS_BLOCKED)
     keep = pd.Series(True, index=table.index)
     if text:
         needle = text.strip().lower()
@@ -122,7 +123,7 @@ def _queue(view, entries: list | None) -> None:
         return
     counts = attention.counts(entries)
     picked = st.pills("Reasons", [k for k in attention.KINDS if counts[k]], selection_mode="multi",
-                      format_func=lambda k: f"{attention.KIND_LABELS[k]} · {counts[k]}", key="ops_queue_kinds",
+                      format_func=lambda k: f"{attention.KIND_LABELS[k]} · {counts[k]}", key=OPS_QUEUE_KINDS,
                       help="Customers per reason (one with two reasons counts in both). Pick some to show only them.")
     shown = [e for e in entries if not picked or any(r.kind in picked for r in e.reasons)]
     frame = pd.DataFrame([{  # one row per reason, so every reason can be read whole; the customer's rows together

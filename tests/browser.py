@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -27,6 +28,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_up(health: str, process: subprocess.Popen, seconds: float, why: Callable[[], str]) -> None:
+    """Poll a server's health URL until it answers 200; RuntimeError(why()) when its process ends first or the
+    time is up."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(health, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(why())
+        time.sleep(0.2)
+
+
 @contextlib.contextmanager
 def serve(env: dict[str, str] | None = None, log: Path | None = None):
     """A fresh `streamlit run app.py` on a free localhost port; yields its base URL."""
@@ -38,17 +55,8 @@ def serve(env: dict[str, str] | None = None, log: Path | None = None):
         cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start (exit {process.poll()})")
-            time.sleep(0.3)
+        wait_until_up(f"{url}/_stcore/health", process, 60,
+                      lambda: f"streamlit did not start (exit {process.poll()})")
         yield url
     finally:
         process.terminate()

@@ -2,20 +2,17 @@
 engine), so it is checked for what it must say; nginx runs for real, from Debian's package, with the compose
 file's own template, in front of two `streamlit run app.py` replicas."""
 import contextlib
-import os
 import shutil
 import string
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
 import yaml
 
-from browser import free_port, login, serve, settle
+from browser import free_port, login, serve, settle, wait_until_up
 from conftest import ROOT
 from usage_analytics import config
 
@@ -83,15 +80,8 @@ def balancer(app1: str, app2: str):
                                stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/lb/health", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"nginx did not start: {(folder / 'error.log').read_text()}")
-                time.sleep(0.2)
+        wait_until_up(f"{url}/lb/health", process, 20,
+                      lambda: f"nginx did not start: {(folder / 'error.log').read_text()}")
         yield url
     finally:
         process.terminate()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from . import objects
 from .coverage import DEFAULT_FRESH_HOURS
 from .outlook import DEFAULT_LOW_DAYS, DEFAULT_STALL_DAYS
 from .periods import EARLIEST, LATEST
@@ -149,7 +150,6 @@ def sample_now(data_dir: Path) -> datetime | None:
     cannot be read (a bucket that cannot be reached, an unreadable file) raises OSError: the caller says so.
     A bucket's answer is kept by the process (a failure for RETRY_SECONDS), so a page run asks it at most once
     a minute: every run loads the settings."""
-    from . import objects  # (objects is imported only where a setting may name a bucket)
     where = objects.location(data_dir)
     if not isinstance(where, objects.ObjectPath):
         return _manifest_now(where / SAMPLE_MANIFEST)
@@ -182,7 +182,6 @@ def _manifest_now(manifest) -> datetime | None:
 def load(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from the environment; a sample data folder pins 'now' unless ANALYTICS_NOW is set."""
     env = os.environ if env is None else env
-    from . import objects
     data_dir = objects.location(env.get("USAGE_DATA_DIR") or Settings.data_dir)  # a Path, or an s3://… ObjectPath
     auth_config = Path(env.get("AUTH_CONFIG") or Settings.auth_config)
     cookie_key = env.get("AUTH_COOKIE_KEY") or None

@@ -12,14 +12,13 @@ import streamlit as st
 from . import access, access_log, caches, config, controls, login, navigation
 from .access import Decision, User
 from .config import ConfigError, Settings
+from .session_keys import KEPT_FILTERS
 from .state_db import StateUnavailable
 from .store import DataError
 from .view import View
 
 log = logging.getLogger("usage_analytics")
 APP_TITLE = "Usage & Billing Analytics"
-# The Operators page's filters and queue reasons: as the operator left them when they come back to the page.
-KEPT_FILTERS = ("ops_search", "ops_actions", "ops_badges", "ops_blocked", "ops_queue_kinds")
 
 
 def run() -> None:
