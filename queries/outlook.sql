@@ -43,13 +43,61 @@ ai_7d as (
     group by u.customer_id
 ),
 
+-- Runtime by the runtime rule (runs merged, cut at as_of and now), in whole microseconds so that the parts add
+-- up exactly: the ended runs' whole days after the snapshot's day and before today from the daily rollup;
+-- the snapshot's own day (from as_of, up to now when that day is today) and today (to now, when the snapshot's
+-- day is an earlier one) from the ended runs that reach them; and the runs still running (which the rollup
+-- leaves out) from the later of their start and as_of to now. A run is one stretch of time (its sessions
+-- overlap or touch), so its piece of each part is its runtime there, and no second is in two parts. As for
+-- AI, the snapshot's day reads runs between bounds that do not depend on the row's customer.
+runtime_since_rows as (
+    select
+        d.customer_id,
+        d.runtime_us
+    from workspace_runtime_daily as d
+    join prepaid as p on d.customer_id = p.customer_id
+    where ($customer_id is null or d.customer_id = $customer_id)
+        and d.day > cast(p.as_of as date)
+        and d.day < cast($now as date)
+    union all
+    select
+        r.customer_id,
+        epoch_us(least(r.ended_at, $now, date_trunc('day', p.as_of) + interval 1 day))
+            - epoch_us(greatest(r.started_at, p.as_of)) as runtime_us
+    from workspace_runs as r
+    join prepaid as p on r.customer_id = p.customer_id
+    where ($customer_id is null or r.customer_id = $customer_id)
+        and r.ended_at > p.as_of
+        and r.started_at < least($now, date_trunc('day', p.as_of) + interval 1 day)
+        and r.ended_at > (select min(q.as_of) from prepaid as q)
+        and r.started_at < (select max(date_trunc('day', q.as_of)) + interval 1 day from prepaid as q)
+    union all
+    select
+        r.customer_id,
+        epoch_us(least(r.ended_at, $now)) - epoch_us(greatest(r.started_at, date_trunc('day', $now))) as runtime_us
+    from workspace_runs as r
+    join prepaid as p on r.customer_id = p.customer_id
+    where ($customer_id is null or r.customer_id = $customer_id)
+        and r.ended_at > date_trunc('day', $now)
+        and r.started_at < $now
+        and date_trunc('day', p.as_of) < date_trunc('day', $now)
+    union all
+    select
+        r.customer_id,
+        epoch_us(cast($now as timestamp)) - epoch_us(greatest(r.started_at, p.as_of)) as runtime_us
+    from workspace_runs as r
+    join prepaid as p on r.customer_id = p.customer_id
+    where ($customer_id is null or r.customer_id = $customer_id)
+        and r.ended_at is null
+        and r.started_at < $now
+        and p.as_of < $now
+),
+
 runtime_since as (
     select
         r.customer_id,
-        sum(epoch(r.end_at - greatest(r.start_at, p.as_of))) / 3600.0 as runtime_hours
-    from runtime_runs_in($customer_id, (select min(q.as_of) from prepaid as q), $now, $now) as r
-    join prepaid as p on r.customer_id = p.customer_id
-    where r.end_at > p.as_of
+        cast(sum(r.runtime_us) as double) / 1000000.0 / 3600.0 as runtime_hours
+    from runtime_since_rows as r
     group by r.customer_id
 ),
 

@@ -55,3 +55,62 @@ def test_rollups_hold_every_checked_row_once(sample_store):
                          "from ai_usage)").fetchone()[0]
     assert con.execute("select count(*) filter (where first_bucket_start is not null) from ai_provider_days"
                    ).fetchone()[0] == usage_days
+
+
+def test_runtime_rollup_holds_every_ended_run_split_at_midnights(sample_store):
+    """workspace_runtime_daily: the runs that ended, split at UTC midnights (runtime_day_parts_in over all time,
+    as of a now after every end), summed per customer and day, in whole microseconds."""
+    con = sample_store.cursor()
+    rolled = con.execute("select customer_id, day, runtime_us from workspace_runtime_daily order by all").fetchall()
+    raw = con.execute("select customer_id, day, cast(round(sum(runtime_seconds) * 1000000) as bigint) "
+                      "from runtime_day_parts_in(null, timestamp '2000-01-01', timestamp '2100-01-01', "
+                      "timestamp '2100-01-01') where not is_running group by all order by all").fetchall()
+    assert rolled == raw and len(raw) > 100
+    running = con.execute("select count(*) from workspace_runs where ended_at is null").fetchone()[0]
+    assert running > 0  # the sample has running sessions, which the rollup leaves to be counted live
+
+
+def snapshots() -> list[tuple[datetime, datetime]]:
+    """(as_of, now) pairs: a snapshot on an earlier day, on today's day, at a midnight, at now; windows of
+    minutes, hours, days and months that cut their first day, today, both or neither."""
+    chosen = random.Random(16)
+    found = [(datetime(2026, 11, 1), datetime(2026, 11, 24, 12)),  # from a midnight to now
+             (datetime(2026, 11, 24, 1), datetime(2026, 11, 24, 12)),  # the snapshot's day is today
+             (datetime(2026, 11, 24, 12), datetime(2026, 11, 24, 12)),  # as_of is now: nothing
+             (datetime(2026, 11, 23, 23, 59, 59), datetime(2026, 11, 24)),  # now at a midnight
+             (datetime(2026, 10, 2, 7, 15), datetime(2026, 10, 25, 12)),  # both days cut
+             (datetime(2026, 10, 2), datetime(2026, 10, 3)),  # one whole day
+             (datetime(2026, 5, 1), datetime(2026, 11, 24, 12))]  # before the first session
+    for _ in range(25):
+        as_of = datetime(2026, 6, 1) + timedelta(minutes=chosen.randrange(0, 170 * 24 * 60, 7))
+        found.append((as_of, as_of + timedelta(minutes=chosen.choice([0, 30, 60 * 23, 60 * 24, 60 * 49, 60 * 24 * 31])
+                                                + chosen.randrange(0, 24 * 60, 7))))
+    return found
+
+
+@pytest.mark.parametrize("customer", [None, "cus_acme_robotics"])
+def test_runtime_since_a_snapshot_from_the_rollup_equals_the_runs(sample_store, customer):
+    """The outlook's runtime since a prepaid snapshot (whole days from workspace_runtime_daily; the days it cuts
+    and the runs still running, live) is what the runtime rule gives on the runs themselves: runtime_runs_in
+    from as_of to now, as of now. Each customer's snapshot is made prepaid at as_of (a temp table, in this
+    cursor only)."""
+    from usage_analytics import sql
+
+    con = sample_store.cursor()
+    outlook = sql.load("outlook").text
+    checked = 0
+    for as_of, now in snapshots():
+        con.execute("create or replace temp table billing_accounts as select * replace "
+                    "(cast($a as timestamp) as as_of, 'prepaid' as billing_mode) from main.billing_accounts "
+                    "qualify row_number() over (partition by customer_id order by as_of desc) = 1", {"a": as_of})
+        found = dict(con.execute(f"select customer_id, runtime_hours_since from ({outlook})",
+                                 {"customer_id": customer, "now": now}).fetchall())
+        raw = dict(con.execute("select r.customer_id, sum(epoch(r.end_at - r.start_at)) / 3600.0 "
+                               "from runtime_runs_in($c, $a, $n, $n) as r semi join billing_accounts using (customer_id) "
+                               "group by all", {"c": customer, "a": as_of, "n": now}).fetchall())
+        prepaid = {c for c, in con.execute("select customer_id from billing_accounts where $c is null "
+                                           "or customer_id = $c", {"c": customer}).fetchall()}
+        assert {c for c, h in found.items() if h is not None} == prepaid and {c: h for c, h in found.items() if h} == raw, (as_of, now)
+        checked += bool(raw)
+    con.execute("drop table temp.billing_accounts")
+    assert checked > 20  # most snapshots have runtime since: the comparison is not of empty sets

@@ -212,6 +212,44 @@ def test_a_new_link_sums_the_rollups_it_changes_again_whole(exports, tmp_path):
         refreshed.close()
 
 
+def test_a_late_running_session_that_joins_an_ended_run_takes_its_earlier_days_out_of_the_runtime_rollup(
+        exports, tmp_path):
+    # workspace_runtime_daily holds ended runs only. A running session in a new file, starting on the last day
+    # of a run that had ended and began a day earlier, keeps that run running: the refresh sums every day from
+    # the run's start again (not only from the new session's day, the first day of the added rows), so the
+    # run's earlier day leaves the rollup as in a full check, and the outlook counts it live.
+    store_dir, log = tmp_path / "state", []
+    november = exports / "workspace_sessions" / "month=2026-11"
+    _open(exports, store_dir).close()
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    joined = con.execute(
+        f"select customer_id, workspace_id, started_at, ended_at from read_parquet('{november}/*.parquet') "
+        "where ended_at > date_trunc('day', ended_at) + interval 1 minute and started_at < date_trunc('day', ended_at) "
+        "and ended_at < timestamptz '2026-11-23 00:00:00+00' order by started_at limit 1").fetchone()
+    assert joined  # (the sample has a session across a midnight in November)
+    late = november / "part-9-late.parquet"  # sorts after November's part-0
+    con.execute(f"copy (select * replace (date_trunc('day', ended_at) + interval 1 minute as started_at, "
+                f"cast(null as timestamptz) as ended_at) from read_parquet('{november}/*.parquet') "
+                f"where customer_id = $c and workspace_id = $w and started_at = $s) to '{late}' (format parquet)",
+                {"c": joined[0], "w": joined[1], "s": joined[2]})
+    con.close()
+    refreshed = _open(exports, store_dir, log)
+    memory = build(exports, NOW)
+    try:
+        assert "adding 1 new file of workspace_sessions (3/6)" in log, log
+        assert not any(line.startswith("checking") for line in log), log
+        day_before = joined[2].date()
+        rows = [store.cursor().execute("select runtime_us from workspace_runtime_daily where customer_id = $c "
+                                       "and day = $d", {"c": joined[0], "d": day_before}).fetchall()
+                for store in (memory, refreshed)]
+        assert rows[0] == rows[1]
+        _assert_same(memory, refreshed)
+    finally:
+        memory.close()
+        refreshed.close()
+
+
 def test_a_relative_and_an_absolute_path_to_the_exports_share_one_store_file(exports, tmp_path, monkeypatch):
     store_dir, log = tmp_path / "state", []
     _open(exports, store_dir).close()
