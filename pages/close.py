@@ -3,7 +3,7 @@ what is recorded, what changed since the last close, and every revision as a ZIP
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import access_log, closing, coverage, focus, handoff, periods, revisions, validation
+from usage_analytics import access_log, attention, closing, coverage, focus, handoff, periods, revisions, validation
 from usage_analytics.areas import Area
 from usage_analytics.build import UNREACHABLE, fingerprint
 from usage_analytics.formatting import hours, usd_text
@@ -122,6 +122,7 @@ def _record(view, store: revisions.Revisions, month, packs: dict[str, dict]) -> 
                           view.user.username, charges, view.settings.platform_name)
     latest, new, restated = closing.close(store, scope, view.now)
     if new:
+        attention.remember_closed(view.settings, latest, packs)
         access_log.audit(view.settings, "close", view.user, page=view.page.id, customer="all", period=month.label,
                          detail=f"revision {latest.revision}" + (f", {len(restated)} restated" if restated else ""))
         st.session_state[DONE] = f"Recorded revision {latest.revision} of {month.label}."

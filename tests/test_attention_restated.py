@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import at, customer, link, recon, usage
-from usage_analytics import attention, caches, closing, config, handoff, summary
+from usage_analytics import attention, caches, closing, config, handoff, revisions, summary
+from usage_analytics.build import build
 from usage_analytics.__main__ import main
 from usage_analytics.areas import Area
 from usage_analytics.periods import Period
@@ -98,13 +99,16 @@ def test_the_command_keeps_each_closed_months_result_and_a_rerun_reads_it(closed
     assert main(["attention"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["reasons"] == RESTATED
     assert closed_february == [("2026-02", None)]  # February's figures, once
-    kept = list((state / "restated").glob("2026-02-*.json"))
+    kept = [path for path in (state / "restated").glob("2026-02-*.json") if "-closed-" not in path.name]
     assert len(kept) == 1 and json.loads(kept[0].read_text()) == [["cus_a", "managed AI +1.250000 USD"]]
+    [closed_side] = (state / "restated").glob("2026-02-closed-*.json")  # revision 1's packs, as compared
+    assert set(json.loads(closed_side.read_text())) == {"cus_a"}
     assert main(["attention"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["reasons"] == RESTATED  # the same queue…
     assert closed_february == [("2026-02", None)]  # …without February's figures again
     assert main(["close", "--period", "2026-02"]) == 0  # revision 2 holds the late row: nothing moved since
     capsys.readouterr()
+    assert len(list((state / "restated").glob("2026-02-closed-*.json"))) == 2  # kept by the close itself
     assert main(["attention"]) == 0
     assert json.loads(capsys.readouterr().out) == []
     assert closed_february == [("2026-02", None)] * 2  # a new revision: made again
@@ -168,3 +172,34 @@ def test_a_kept_result_names_everything_it_is_made_from(tmp_path):
     assert kept.get(Revision("2026-02", 2, "2026-03-02T00:00:00Z", "cli", tmp_path, "b" * 64)) is None
     next(iter((tmp_path / "kept").glob("*.json"))).write_text("not json")
     assert kept.get(revision) is None
+
+
+def test_a_revisions_packs_are_kept_as_compared_and_read_instead_of_every_pack(closed_february, state, monkeypatch):
+    """The close of every customer keeps its packs as a restatement reads them; the comparison then reads that
+    one file, not each pack, and says the same; a kept file that cannot be read is made again from the packs."""
+    settings = config.load()
+    revs = revisions.for_settings(settings)
+    [latest] = revs.all()
+    [kept_file] = (state / "restated").glob("2026-02-closed-*.json")  # written by the close
+    pack = json.loads(latest.file(closing.pack_file("cus_a", "json")))
+    assert json.loads(kept_file.read_text()) == {"cus_a": closing.as_compared(pack)}
+    assert closing.closed_figures(latest) == {"cus_a": closing.as_compared(pack)}
+    assert closing.compared(closing.as_compared(pack)) == closing.compared(pack)
+    store = build(settings.data_dir, settings.now(), settings.store_dir)
+    try:
+        now = {cid: handoff.compared_figures(item) for cid, item in
+               closing.figures_of(store, Period.parse("2026-02"), settings.now(), ahead=False).items()}
+    finally:
+        store.close()
+    read = []
+    real_file = Revision.file
+    monkeypatch.setattr(Revision, "file", lambda self, name: read.append(name) or real_file(self, name))
+    kept = attention.Kept(state / "restated", "inputs", at("2026-03-20 12:00"))
+    with_kept = closing.restatements(revs, Period.parse("2026-02"), now, latest, kept.closed(latest))
+    assert read == []  # the one kept file, no pack
+    assert with_kept == closing.restatements(revs, Period.parse("2026-02"), now, latest)  # the same report
+    assert read == ["packs/cus_a.json"]
+    assert [c["managed_ai_cost_usd"]["delta"] for c in with_kept["customers"]] == ["1.250000"]
+    kept_file.write_text("not json")
+    assert kept.closed(latest) == {"cus_a": closing.as_compared(pack)}  # made again from the packs
+    assert json.loads(kept_file.read_text()) == {"cus_a": closing.as_compared(pack)}

@@ -198,6 +198,8 @@ def _close(args: argparse.Namespace) -> int:
     scope = closing.Scope(period, found, args.customer is None, cutoff, fingerprint(settings.data_dir), "cli",
                           charges, settings.platform_name)
     latest, new, restated = closing.close(revisions.for_settings(settings), scope, now)
+    if new and scope.everyone:
+        attention.remember_closed(settings, latest, found)
     if new:
         print(f"closed {period.label}: revision {latest.revision}, {len(found)} customer"
               f"{'s' if len(found) != 1 else ''}" + (f", {len(restated)} restated" if restated else ""))

@@ -12,7 +12,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -176,7 +176,8 @@ def restated_months(revisions: Revisions, figures: Callable[[Period], dict[str, 
         found = kept.get(revision) if kept is not None else None
         if found is None:
             now = figures(Period.parse(label))
-            found = _moved(revisions, revision, now)
+            found = _moved(revisions, revision, now, kept.closed(revision) if kept is not None and kept.everyone
+                           else None)  # (one customer's scope reads its one pack)
             if kept is not None and not any(set(item.gaps) - {Area.AHEAD} for item in now.values()):
                 kept.put(revision, found)  # (not figures made without a dataset: a page's lenient figures)
         for cid, what in found:
@@ -184,11 +185,13 @@ def restated_months(revisions: Revisions, figures: Callable[[Period], dict[str, 
     return moved
 
 
-def _moved(revisions: Revisions, latest: Revision, found: dict[str, CustomerSummary]) -> list[tuple[str, str]]:
-    """(customer id, what moved) for each customer of the month's latest revision whose figures moved."""
+def _moved(revisions: Revisions, latest: Revision, found: dict[str, CustomerSummary],
+           closed: dict[str, dict] | None = None) -> list[tuple[str, str]]:
+    """(customer id, what moved) for each customer of the month's latest revision whose figures moved (closed:
+    the revision's packs as closing.closed_figures gives them, when kept)."""
     now = {cid: compared_figures(item) for cid, item in found.items()}
     moved = []
-    for change in closing.restatements(revisions, Period.parse(latest.period), now, latest)["customers"]:
+    for change in closing.restatements(revisions, Period.parse(latest.period), now, latest, closed)["customers"]:
         if change.get("removed"):
             continue
         cost = change["managed_ai_cost_usd"]["delta"]
@@ -208,6 +211,7 @@ class Kept:
     folder: Path
     inputs: str
     now: datetime
+    everyone: bool = True  # the scope is every customer (else one, whose figures alone are compared)
 
     KEEP_DAYS = 7  # files older than this are removed when a new one is written
 
@@ -225,7 +229,34 @@ class Kept:
             return None
 
     def put(self, revision: Revision, found: list[tuple[str, str]]) -> None:
-        path = self._file(revision)
+        self._write(self._file(revision), found)
+
+    def _closed_file(self, revision: Revision) -> Path:
+        """A revision never changes once written, and its manifest's digest names every file of it."""
+        key = json.dumps([revision.period, revision.revision, revision.manifest_sha256, str(revision.folder)])
+        return self.folder / f"{revision.period}-closed-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+    def closed(self, revision: Revision) -> dict[str, dict]:
+        """The revision's packs as restatements read them (closing.closed_figures), kept by the revision: its
+        thousands of pack files are read once, not on every first run after new exports."""
+        path = self._closed_file(revision)
+        try:
+            found = json.loads(path.read_text())
+            if isinstance(found, dict):
+                return found
+        except (OSError, ValueError):
+            pass
+        found = closing.closed_figures(revision)
+        self._write(path, found)
+        return found
+
+    def remember(self, revision: Revision, packs: dict[str, dict]) -> None:
+        """What closed() would read, kept from the packs a close of every customer has just written (the
+        revision's packs are exactly these, so the first comparison after a close reads no pack file)."""
+        if set(packs) == set(revision.manifest()["customers"]):
+            self._write(self._closed_file(revision), {cid: closing.as_compared(p) for cid, p in packs.items()})
+
+    def _write(self, path: Path, found) -> None:
         writing = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -247,7 +278,12 @@ def kept(settings: Settings, store: Store, now: datetime, customer_id: str | Non
         return None
     inputs = json.dumps([Path(store.database).name, customer_id, settings.export_max_age_hours,
                          closing.app_version()])
-    return Kept(settings.state_dir / "restated", inputs, now)
+    return Kept(settings.state_dir / "restated", inputs, now, customer_id is None)
+
+
+def remember_closed(settings: Settings, revision: Revision, packs: dict[str, dict]) -> None:
+    """After a close of every customer: its packs kept as the next comparison reads them (Kept.remember)."""
+    Kept(settings.state_dir / "restated", "", datetime.now(timezone.utc)).remember(revision, packs)
 
 
 def to_json(entries: list[Entry]) -> str:

@@ -77,12 +77,27 @@ def now_compared(store: Store, period: Period, now: datetime, customer_id: str |
 
 def compared(pack: dict) -> dict:
     """What a restatement compares: runtime hours, and managed-AI totals and status per provider and overall."""
+    found = as_compared(pack)
+    return {"runtime_hours": found["workspace_runtime_hours"], "managed_ai": found["managed_ai"]}
+
+
+def as_compared(pack: dict) -> dict:
+    """Only what restatements() reads of a pack as closed (handoff.compared_figures' shape): compared() gives the
+    same for it as for the whole pack, and difference() reads nothing else of the closed side."""
     ai = pack["managed_ai"]
     keep = ("cost_usd", *USAGE_COUNTS, "status")
-    return {"runtime_hours": pack["workspace_runtime_hours"],
+    return {"customer": {k: pack["customer"][k] for k in ("customer_id", "customer_name")},
+            "workspace_runtime_hours": pack["workspace_runtime_hours"],
             "managed_ai": {**{k: ai[k] for k in keep}, "not_configured": ai["not_configured"],
                            "providers": [{"provider": p["provider"], **{k: p[k] for k in keep}}
                                          for p in ai["providers"]]}}
+
+
+def closed_figures(latest: Revision) -> dict[str, dict]:
+    """Every customer's pack in a revision as restatements() reads it (as_compared), by customer id: thousands of
+    pack files read once, so that a caller may keep the result by the revision (its manifest's digest)."""
+    return {cid: as_compared(json.loads(latest.file(pack_file(cid, "json"))))
+            for cid in latest.manifest()["customers"]}
 
 
 def totals(pack: dict) -> dict:
@@ -218,12 +233,12 @@ def close(revisions: Revisions, scope: Scope, closed_at: datetime) -> tuple[Revi
     return latest, new, restated
 
 
-def restatements(revisions: Revisions, period: Period, found: dict[str, dict], latest: Revision | None = None
-                 ) -> dict:
+def restatements(revisions: Revisions, period: Period, found: dict[str, dict], latest: Revision | None = None,
+                 closed: dict[str, dict] | None = None) -> dict:
     """Today's figures against the latest revision (found: packs, or now_compared()'s figures, by customer id):
     only the customers of that revision whose figures differ (a customer no longer in the exports is listed as
     removed; one added since was never handed off). latest: the period's latest revision when the caller has
-    read it already."""
+    read it already; closed: closed_figures(latest) when the caller keeps them (else each pack is read)."""
     latest = latest or revisions.latest(period.label)
     if latest is None:
         raise CloseError(f"{period.label} was never closed: there is nothing to compare with")
@@ -231,7 +246,10 @@ def restatements(revisions: Revisions, period: Period, found: dict[str, dict], l
     for cid, line in latest.manifest()["customers"].items():
         if cid not in found:
             moved.append({"customer_id": cid, "customer_name": line["customer_name"], "removed": True})
-        elif (change := difference(json.loads(latest.file(pack_file(cid, "json"))), found[cid])) is not None:
+            continue
+        before = closed[cid] if closed is not None and cid in closed else \
+            json.loads(latest.file(pack_file(cid, "json")))
+        if (change := difference(before, found[cid])) is not None:
             moved.append(change)
     return {"period": period.label, "revision": latest.revision, "closed_at": latest.closed_at, "customers": moved}
 
