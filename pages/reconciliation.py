@@ -56,7 +56,7 @@ def _amounts(view, item) -> None:
     if not item.providers or item.ai_status == rules.NO_DATA:
         return
     st.subheader("Metered and provider cost", anchor=False)
-    compared = item.frames.part("reconciliation_amounts", item.account.customer_id)
+    compared = item.frames.part("reconciliation_summary", item.account.customer_id)
     compared = dict(zip(compared["provider"], zip(compared["compared_metered_usd"], compared["provider_cost_days"])))
     rows = []
     for p in item.providers:

@@ -4,8 +4,13 @@
 -- turn this into lag and badges; the first open day's status (pending, mismatch, missing) and the period's own
 -- first open day say why. The open days come from their own rollup (a few percent of all days), and
 -- the period's days from the months it covers; both are grouped before the join with the links.
+-- With them, over the period's days with a reconciliation row up to now (the days reconciliation_days_in
+-- gives): the provider's own cost, summed over the days that have one, and how many days those are; the
+-- metered cost it was compared with; and the mismatch in dollars, provider minus metered cost summed over the
+-- days whose status is mismatch (on such a day only rows with a provider cost count). Zero and null where a
+-- linked provider has no such day.
 -- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
--- returns: customer_id VARCHAR, provider VARCHAR, first_open_day DATE, first_open_status VARCHAR, period_usage_days BIGINT, period_matched_days BIGINT, period_mismatch_days BIGINT, period_first_open_day DATE, period_first_open_status VARCHAR
+-- returns: customer_id VARCHAR, provider VARCHAR, first_open_day DATE, first_open_status VARCHAR, period_usage_days BIGINT, period_matched_days BIGINT, period_mismatch_days BIGINT, period_first_open_day DATE, period_first_open_status VARCHAR, provider_cost_usd DECIMAL, mismatch_usd DECIMAL, provider_cost_days BIGINT, compared_metered_usd DECIMAL
 with open_days as (
     select
         d.customer_id,
@@ -26,7 +31,12 @@ period_days as (
         count(*) filter (where d.status = 'matched') as matched_days,
         count(*) filter (where d.status = 'mismatch') as mismatch_days,
         min(d.day) filter (where d.status <> 'matched') as first_open_day,
-        arg_min(d.status, d.day) filter (where d.status <> 'matched') as first_open_status
+        arg_min(d.status, d.day) filter (where d.status <> 'matched') as first_open_status,
+        sum(d.provider_cost_usd) filter (where cast(d.day as timestamp) < $now) as provider_cost_usd,
+        sum(d.difference_usd) filter (where d.status = 'mismatch' and cast(d.day as timestamp) < $now)
+            as mismatch_usd,
+        count(d.provider_cost_usd) filter (where cast(d.day as timestamp) < $now) as provider_cost_days,
+        sum(d.compared_metered_usd) filter (where cast(d.day as timestamp) < $now) as compared_metered_usd
     from ai_provider_days as d
     where ($customer_id is null or d.customer_id = $customer_id)
         and (d.first_bucket_start < $now or (d.has_reconciliation and d.day <= cast($now as date)))
@@ -45,7 +55,11 @@ final as (
         coalesce(p.matched_days, 0) as period_matched_days,
         coalesce(p.mismatch_days, 0) as period_mismatch_days,
         p.first_open_day as period_first_open_day,
-        p.first_open_status as period_first_open_status
+        p.first_open_status as period_first_open_status,
+        p.provider_cost_usd,
+        coalesce(p.mismatch_usd, 0) as mismatch_usd,
+        coalesce(p.provider_cost_days, 0) as provider_cost_days,
+        p.compared_metered_usd
     from linked_providers($customer_id) as l
     left join open_days as o on l.customer_id = o.customer_id and l.provider = o.provider
     left join period_days as p on l.customer_id = p.customer_id and l.provider = p.provider

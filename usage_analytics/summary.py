@@ -221,9 +221,6 @@ def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime, d
     usage = frames["ai_usage_by_provider"]
     totals = dict(zip(zip(*columns(usage, "customer_id", "provider")),  # (zips: thousands of rows)
                       zip(*columns(usage, "cost_usd", *USAGE_COUNTS))))
-    amounts = frames["reconciliation_amounts"]
-    compared = dict(zip(zip(*columns(amounts, "customer_id", "provider")),
-                        zip(*columns(amounts, "provider_cost_usd", "mismatch_usd"))))
     today, ended = now.date(), period.has_ended(now)
     statuses = {final: data.status(coverage.MANAGED_AI, final) for final in (True, False)}
 
@@ -234,13 +231,13 @@ def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime, d
         return through, days, rules.badge(days, mismatch)
 
     found: dict[str, list[ProviderUsage]] = {}
-    for cid, provider, first_open, first_status, usage_days, matched, mismatched, period_open, period_status in zip(
+    for (cid, provider, first_open, first_status, usage_days, matched, mismatched, period_open, period_status,
+         provider_cost, mismatch) in zip(
             *columns(frames["reconciliation_summary"], "customer_id", "provider", "first_open_day",
                      "first_open_status", "period_usage_days", "period_matched_days", "period_mismatch_days",
-                     "period_first_open_day", "period_first_open_status")):
+                     "period_first_open_day", "period_first_open_status", "provider_cost_usd", "mismatch_usd")):
         through, days, badge = lag(first_open, mismatched > 0)
         cost, requests, inputs, cached, outputs = totals.get((cid, provider), _NO_USAGE)  # linked, unused: zeros
-        provider_cost, mismatch = compared.get((cid, provider), (None, Decimal(0)))
         found.setdefault(cid, []).append(ProviderUsage(
             provider, rules.usd(cost), requests, inputs, cached, outputs,
             statuses[rules.total_status(ended, usage_days, matched) == rules.FINAL], badge, through, days,
