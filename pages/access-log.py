@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import streamlit as st
 
-from usage_analytics import access_log, formatting
+from usage_analytics import access, access_log, formatting
 from usage_analytics.periods import Period
 from usage_analytics.view import empty
 from usage_analytics import tables
@@ -57,6 +57,10 @@ def render(user, view) -> None:
         empty("No access-log entries match in this window.")
         return
     frame["event"] = frame["event"].map(access_log.EVENTS)
+    # The page as the sidebar names it, with the address the entry holds (what "Contains" matches); an id that
+    # is no longer a page as it was written.
+    titles = {p.id: f"{p.title} (/{p.id})" for p in access.PAGES}
+    frame["page"] = frame["page"].map(lambda page_id: titles.get(page_id, page_id), na_action="ignore")
     for column in TEXT_COLUMNS:  # an event without a customer, period or page: an empty cell, not "None"
         frame[column] = frame[column].fillna("")
     tables.show(view, frame, "access-log", whose="", when=period.label, hide_index=True, width="stretch",

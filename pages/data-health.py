@@ -54,7 +54,9 @@ def _details(view, report: validation.DatasetReport) -> None:
         if not report.files and not report.unusable:
             st.info("The folder holds no parquet files.")
         if report.status == "ok":
-            st.markdown(f"{report.rows_read:,} rows in {len(report.files)} files, all used.")
+            files = len(report.files)
+            st.markdown(f"{report.rows_read:,} row{'s' if report.rows_read != 1 else ''} in {files} "
+                        f"file{'s' if files != 1 else ''}, all used.")
 
 
 def render(user, view) -> None:

@@ -76,6 +76,10 @@ def _amounts(view, item) -> None:
                "days the provider has sent its own figure for, with the metered cost it was compared with and the "
                "provider's cost. Mismatch: provider minus metered cost over the days whose figures disagree "
                "(positive: the provider bills more) — the amount in dispute.")
+    under_a_cent = [f"{p.provider} {formatting.usd_text(p.mismatch_usd, 6)}" for p in item.providers
+                    if p.mismatch_usd and formatting.usd_text(p.mismatch_usd) in ("$0.00", "-$0.00")]
+    if under_a_cent:  # (a mismatch badge beside "$0.00" would say nothing is in dispute)
+        st.caption(f"Under a cent, so shown as $0.00 above: the mismatch of {', '.join(under_a_cent)} exactly.")
     if can(view.user, Action.SEE_DAILY_RECONCILIATION):
         days = item.reconciliation_days
         with st.expander(f"Per day (operators) · {len(days)} days with a reconciliation row"):

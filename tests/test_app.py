@@ -1,5 +1,6 @@
 """Streamlit AppTest through app.py itself: every page for every allowed role, every denied role, login, the
 denials and access-log entries the router makes, and inert pages."""
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -291,3 +292,15 @@ def test_with_no_badge_chosen_the_all_customers_table_and_calendar_are_empty_and
     assert not at.get("vega_lite_chart")
     assert [i.value for i in at.info] == ["None of the customer–provider pairs in the table has usage in this period."]
 
+
+
+def test_the_access_log_names_pages_as_the_sidebar_does_and_data_health_counts_in_words():
+    page(OPERATOR, "managed-ai", "cus_acme_robotics")  # an entry for a page view (the router logs it)
+    at = page(OPERATOR, "access-log")
+    assert not at.exception
+    shown = set(at.dataframe[0].value["page"])
+    assert "Managed AI (/managed-ai)" in shown and "managed-ai" not in shown
+    at = page(OPERATOR, "data-health")
+    lines = [m.value for m in at.markdown if "all used" in m.value]
+    assert lines and all(" 1 files" not in line for line in lines)
+    assert any(re.fullmatch(r"[\d,]+ rows in \d+ files?, all used\.", line) for line in lines)

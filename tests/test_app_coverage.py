@@ -101,6 +101,18 @@ def test_a_closed_months_lag_is_the_periods_and_today_is_said_apart():
         "Per day (operators) · 81 days with a reconciliation row"]  # 81 (provider, day) rows in October
 
 
+@pytest.mark.parametrize("who, customer", [(ADMIN, None), (OPERATOR, ACME)])
+def test_a_mismatch_under_a_cent_is_said_exactly_beside_its_zero_cents(who, customer):
+    """Acme's openai mismatch in November is $0.003661: the table's cents say $0.00 beside a mismatch badge, so
+    the page says the exact amount."""
+    at = page(who, "reconciliation", customer, "Calendar month", **month("2026-11"))
+    assert not at.exception
+    assert [c.value for c in at.caption if c.value.startswith("Under a cent")] == [
+        "Under a cent, so shown as $0.00 above: the mismatch of openai $0.003661 exactly."]
+    october = page(who, "reconciliation", customer, "Calendar month", **month("2026-10"))
+    assert not [c for c in october.caption if c.value.startswith("Under a cent")]  # (its mismatch is dollars)
+
+
 def test_stale_exports_cut_both_months_where_the_data_stops(monkeypatch):
     """Three days after the sample's exports stop (10:45:58 on Nov 24th), November's change against October is
     the one the exports can support: both cut at Nov 24 10:45, exactly as on the day the exports were fresh."""
