@@ -125,6 +125,15 @@ def test_ingest_builds_the_store_once_and_bench_runs_at_a_tiny_size(tmp_path):
     lines = bench.stdout.splitlines()
     assert lines[0] == "bench: 3,000 AI usage rows, 40 customers, " + f"{os.cpu_count()} cores"
     assert len(lines) == 3 + 26 and all(line.startswith("|") for line in lines[1:])
+    header, *rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[1:]]
+    assert header == ["data path", "app (ms)", "app CPU (ms)", "pandas (ms)", "pandas CPU (ms)", "pandas ÷ app",
+                      "polars (ms)", "polars CPU (ms)", "polars ÷ app", "note"]
+    rows = [dict(zip(header, row, strict=True)) for row in rows[1:]]
+    # every row with a wall time has its CPU time and the load average; every pair's baselines both theirs
+    assert all(row["app CPU (ms)"] and "load " in row["note"] for row in rows if row["app (ms)"])
+    pairs = [row for row in rows if row["pandas (ms)"] or row["polars (ms)"]]
+    assert len(pairs) == 6 and all(row["app (ms)"] and row["pandas CPU (ms)"] and row["polars CPU (ms)"]
+                                   and row["pandas ÷ app"] and row["polars ÷ app"] for row in pairs)
     assert "like for like" in bench.stdout and "rows/s" in bench.stdout and "of the full build" in bench.stdout
     assert "first page data in a fresh process, again" in bench.stdout
     assert "close the month for every customer, 40 customers" in bench.stdout and "restatements of the closed" in bench.stdout
