@@ -10,8 +10,8 @@ from usage_analytics.__main__ import Parser, UsageError, run, say
 
 from . import timing
 
-DESCRIPTION = ("time each page's data path on a generated large dataset, next to pandas; the dataset is kept "
-               "under STATE_DIR/bench/")
+DESCRIPTION = ("time each page's data path on a generated large dataset, next to pandas and polars; the dataset "
+               "is kept under STATE_DIR/bench/")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -41,7 +41,8 @@ class Sample:
     rusage_ms: float
 
 
-def _rusage_ms(who: int = resource.RUSAGE_SELF) -> float:
+def rusage_ms(who: int = resource.RUSAGE_SELF) -> float:
+    """getrusage's user + system time in milliseconds: this process's, or (RUSAGE_CHILDREN) its ended children's."""
     used = resource.getrusage(who)
     return (used.ru_utime + used.ru_stime) * 1000
 
@@ -53,10 +54,10 @@ def load() -> str:
 
 def timed(function: Callable[[], object]) -> tuple[Sample, object]:
     """One call of function: its Sample, and what it returned."""
-    wall, cpu, used = time.perf_counter(), time.process_time(), _rusage_ms()
+    wall, cpu, used = time.perf_counter(), time.process_time(), rusage_ms()
     result = function()
     return Sample((time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000,
-                  _rusage_ms() - used), result
+                  rusage_ms() - used), result
 
 
 def median(samples: list[Sample]) -> Sample:
@@ -110,10 +111,10 @@ def cli(folder: Path, settings: config.Settings) -> tuple[Sample, str]:
            if k not in ("CLOSE_DIR", "DATABASE_URL", "LOW_BALANCE_DAYS", "ONBOARDING_STALL_DAYS",
                         "EXPORT_MAX_AGE_HOURS")}
     env.update(USAGE_DATA_DIR=str(folder), ANALYTICS_NOW=NOW.isoformat(), STATE_DIR=str(settings.state_dir))
-    wall, used = time.perf_counter(), _rusage_ms(resource.RUSAGE_CHILDREN)
+    wall, used = time.perf_counter(), rusage_ms(resource.RUSAGE_CHILDREN)
     done = subprocess.run([sys.executable, "-m", "usage_analytics", "attention"], capture_output=True, text=True,
                           env=env, cwd=Path(__file__).resolve().parent.parent)
-    wall, used = (time.perf_counter() - wall) * 1000, _rusage_ms(resource.RUSAGE_CHILDREN) - used
+    wall, used = (time.perf_counter() - wall) * 1000, rusage_ms(resource.RUSAGE_CHILDREN) - used
     if done.returncode:
         raise RuntimeError(f"`attention` exited {done.returncode}: {done.stderr.strip()[-300:]}")
     return Sample(wall, used, used), done.stdout

@@ -1,10 +1,10 @@
-"""The timed runs: each page's data path as the app runs it on the bench dataset, next to pandas; the table."""
+"""The timed runs: each page's data path as the app runs it on the bench dataset, next to pandas and polars (the
+two baselines over the raw parquet exports); the table. Every row with a wall time has the CPU time it took."""
 from __future__ import annotations
 
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -17,40 +17,43 @@ from usage_analytics.build import build
 from usage_analytics.periods import Period
 
 from . import attention_timing
+from .attention_timing import load, note, rusage_ms, warm
 from .baseline import pandas_ai_month, pandas_page
 from .generate import NOW, add_a_day, customers_for, generate
+from .polars_baseline import polars_ai_month, polars_page
 
 ROOT = Path(__file__).resolve().parent.parent  # the fresh processes run here, so `bench` and the app import
 MONTH = Period.month(2026, 10)  # a closed month: the one before NOW's
 LARGEST = "cus_00000"  # the skew gives customer 0 the most rows
-WHOLE, ALIKE = "pandas does AI and runtime, not reconciliation or billing", "like for like"
+WHOLE, ALIKE = "pandas and polars do AI and runtime, not reconciliation or billing", "like for like"
 
 
 @dataclass
 class Timing:
-    """One row of the table: the app's time, pandas' where it has one, and a note."""
+    """One row of the table: the app's wall and CPU time, each baseline's where it has one, and a note."""
     what: str
     app_ms: float | None
     pandas_ms: float | None = None
     note: str = ""
     cpu_ms: float | None = None  # the app's CPU time (process_time; a fresh process's getrusage), where measured
+    pandas_cpu_ms: float | None = None
+    polars_ms: float | None = None
+    polars_cpu_ms: float | None = None
+
+    def _over_app(self, baseline_ms: float | None) -> str:
+        if self.app_ms is None or baseline_ms is None or self.app_ms == 0:
+            return ""
+        return f"{baseline_ms / self.app_ms:,.1f}×"
 
     @property
     def ratio(self) -> str:
         """pandas' time over the app's, or "" when either is missing."""
-        if self.app_ms is None or self.pandas_ms is None or self.app_ms == 0:
-            return ""
-        return f"{self.pandas_ms / self.app_ms:,.1f}×"
+        return self._over_app(self.pandas_ms)
 
-
-def median_ms(function: Callable[[], object], repeat: int) -> float:
-    """The median of repeat calls of function, in milliseconds."""
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+    @property
+    def polars_ratio(self) -> str:
+        """polars' time over the app's, or "" when either is missing."""
+        return self._over_app(self.polars_ms)
 
 
 def customer_page(store, period, customer_id: str) -> tuple:
@@ -65,17 +68,35 @@ def operators_page(store, period) -> tuple:
     return found, summary.trend(found, "runtime"), summary.trend(found, "ai_daily")
 
 
-def in_fresh_process(code: str) -> tuple[float, float]:
-    """Seconds the code took in a new Python process (imports included), and that process's peak memory (MB)."""
+@dataclass
+class Fresh:
+    """A step run in a new Python process: its wall time (measured in it, from before the step's imports), the
+    CPU time it took (getrusage of the ended child: every thread, the interpreter's start included), its peak
+    memory, and the load average when it started."""
+    seconds: float
+    cpu_ms: float
+    peak_mb: float
+    load: str
+
+    @property
+    def said(self) -> str:
+        """What a row's note says of it besides the columns: the load average, and where the CPU comes from."""
+        return f"CPU the child's getrusage user+sys; {self.load}"
+
+
+def in_fresh_process(code: str) -> Fresh:
+    """The code run in a new Python process (imports included): its Fresh."""
     # VmHWM, not ru_maxrss, which a process inherits from its parent across fork and exec.
     program = ("import time, re; t = time.perf_counter()\n" + code
                + "\npeak = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)"
                + "\nprint(time.perf_counter() - t, int(peak) / 1024)")
+    at, used = load(), rusage_ms(resource.RUSAGE_CHILDREN)
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=ROOT)
+    used = rusage_ms(resource.RUSAGE_CHILDREN) - used
     if done.returncode:
         raise RuntimeError(f"bench step failed: {done.stderr.strip().splitlines()[-1]}")
     seconds, peak = done.stdout.split()[-2:]
-    return float(seconds), float(peak)
+    return Fresh(float(seconds), used, float(peak), at)
 
 
 def _setup(folder: Path, store_dir: Path) -> str:
@@ -113,7 +134,7 @@ def run(ai_rows: int, state_dir: Path, repeat: int = 5, progress: Callable[[str]
         store.close()
     timings += _month_close(setup, Path(state_dir) / "bench" / f"close-{ai_rows}", manifest, progress)
     timings.append(_refresh(setup, folder, store_dir, timings[0].app_ms / 1000, progress))
-    timings.append(Timing("peak memory of this process (warm runs and pandas)", None,
+    timings.append(Timing("peak memory of this process (warm runs, pandas and polars)", None,
                           note=f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB"))
     return timings
 
@@ -136,56 +157,72 @@ def _fresh_starts(setup: str, store_dir: Path, manifest: dict, progress: Callabl
     # 2 GB store file given back (this disk is mounted with discard, which the kernel does on a commit).
     os.sync()
     progress("building the store file (fresh process)")
-    seconds, peak = in_fresh_process(setup)
+    built = in_fresh_process(setup)
     rows = sum(manifest[k] for k in ("ai_rows", "sessions"))
-    timings = [Timing("build the store file from every export (fresh process)", seconds * 1000,
-                      note=f"{rows / seconds / 1e6:,.2f}M AI and session rows/s, peak memory {peak:,.0f} MB")]
+    timings = [Timing("build the store file from every export (fresh process)", built.seconds * 1000,
+                      note=f"{rows / built.seconds / 1e6:,.2f}M AI and session rows/s, peak memory "
+                           f"{built.peak_mb:,.0f} MB; {built.said}", cpu_ms=built.cpu_ms)]
     os.sync()
     progress("first page data (fresh process)")
     # Twice: as found after the build, and again. This machine's kernel pages out files it finds cold (DAMON),
     # and a cold start read 11 s of Python imports alone; the second run shows the process, not the disk.
     for when in ("", ", again"):
-        seconds, peak = in_fresh_process(
+        page = in_fresh_process(
             setup + "from bench.timing import LARGEST, MONTH, customer_page\ncustomer_page(store, MONTH, LARGEST)")
         timings.append(Timing(f"first page data in a fresh process{when}, store file exists (largest customer)",
-                              seconds * 1000, note=f"imports included; peak memory {peak:,.0f} MB"))
+                              page.seconds * 1000, note=f"imports included; peak memory {page.peak_mb:,.0f} MB; "
+                                                        f"{page.said}", cpu_ms=page.cpu_ms))
     return timings
 
 
 def _pairs(store, folder: Path, manifest: dict, repeat: int) -> list[tuple]:
-    """(what, the app's call, pandas' call, runs, note) for the largest and a median customer, and operators."""
+    """(what, the app's call, pandas' call, polars' call, runs, note) for the largest and a median customer, and
+    operators."""
     big, small = LARGEST, f"cus_{manifest['customers'] // 2:05d}"
     pairs = []
     for label, customer in (("largest customer", big), ("a median customer", small)):
         pairs += [
             (f"customer page, one month, {label}: every query (warm median)",
              lambda c=customer: customer_page(store, MONTH, c),
-             lambda c=customer: pandas_page(folder, c, MONTH.start, MONTH.end), repeat, WHOLE),
+             lambda c=customer: pandas_page(folder, c, MONTH.start, MONTH.end),
+             lambda c=customer: polars_page(folder, c, MONTH.start, MONTH.end), repeat, WHOLE),
             (f"customer page, one month, {label}: AI daily series (warm median)",
              lambda c=customer: store.run("ai_usage_by_day", customer_id=c, period_start=MONTH.start,
                                           period_end=MONTH.end, now=NOW),
-             lambda c=customer: pandas_ai_month(folder, c, MONTH.start, MONTH.end), repeat, ALIKE)]
+             lambda c=customer: pandas_ai_month(folder, c, MONTH.start, MONTH.end),
+             lambda c=customer: polars_ai_month(folder, c, MONTH.start, MONTH.end), repeat, ALIKE)]
     few = max(1, repeat // 2)
     pairs += [
         ("operators, all customers, one month: table and trends, every query (warm median)",
-         lambda: operators_page(store, MONTH), lambda: pandas_page(folder, None, MONTH.start, MONTH.end), few, WHOLE),
+         lambda: operators_page(store, MONTH), lambda: pandas_page(folder, None, MONTH.start, MONTH.end),
+         lambda: polars_page(folder, None, MONTH.start, MONTH.end), few, WHOLE),
         ("operators, all customers, one month: AI daily series (warm median)",
          lambda: store.run("ai_usage_by_day", customer_id=None, period_start=MONTH.start, period_end=MONTH.end,
                            now=NOW),
-         lambda: pandas_ai_month(folder, None, MONTH.start, MONTH.end), few, ALIKE)]
+         lambda: pandas_ai_month(folder, None, MONTH.start, MONTH.end),
+         lambda: polars_ai_month(folder, None, MONTH.start, MONTH.end), few, ALIKE)]
     return pairs
 
 
 def _warm(pairs: list[tuple], progress: Callable[[str], None]) -> list[Timing]:
-    """The warm medians of every pair: all of the app's first, then all of pandas'."""
-    # Every app timing first, then every pandas one, so pandas' gigabytes of arrays are not in the process while
+    """The warm medians of every pair, wall and CPU (process_time: every thread, DuckDB's and polars' included):
+    all of the app's first, then all of pandas', then all of polars'. The note gives the load average when the
+    app's were timed, and the 1-minute load when each baseline's were."""
+    # Every app timing first, then every baseline one, so pandas' gigabytes of arrays are not in the process while
     # the app is timed. One A/B here suggested they slowed the app (34 -> 48 ms); a second showed no such
     # effect (43 -> 38 ms), so the first was the machine drifting: this order is caution, not a measured cure.
     progress("the app's data paths: largest and median customer, all customers")
-    app = [median_ms(call, runs) for _, call, _, runs, _ in pairs]
+    app = [(load(), warm(call, runs)) for _, call, _, _, runs, _ in pairs]
     progress("the same computations with pandas")
-    analyst = [median_ms(call, runs) for _, _, call, runs, _ in pairs]
-    return [Timing(what, ms, pandas_ms, note) for (what, _, _, _, note), ms, pandas_ms in zip(pairs, app, analyst)]
+    analyst = [(os.getloadavg()[0], warm(call, runs)) for _, _, call, _, runs, _ in pairs]
+    progress("the same computations with polars")
+    lazy = [(os.getloadavg()[0], warm(call, runs)) for _, _, _, call, runs, _ in pairs]
+    timings = []
+    for (what, *_, said), (at, mine), (pandas_load, pandas), (polars_load, polars) in zip(pairs, app, analyst, lazy):
+        loads = f"1-min load at pandas' runs {pandas_load:.2f}, at polars' {polars_load:.2f}"
+        timings.append(Timing(what, mine.wall_ms, pandas.wall_ms, note(mine, said, loads, when=at), cpu_ms=mine.cpu_ms,
+                              pandas_cpu_ms=pandas.cpu_ms, polars_ms=polars.wall_ms, polars_cpu_ms=polars.cpu_ms))
+    return timings
 
 
 def _month_close(setup: str, close_dir: Path, manifest: dict, progress: Callable[[str], None]) -> list[Timing]:
@@ -206,9 +243,10 @@ def _month_close(setup: str, close_dir: Path, manifest: dict, progress: Callable
                         "closing.restatements(found, MONTH, closing.now_compared(store, MONTH, now))")):
         progress(f"{what} (fresh process)")
         os.sync()
-        seconds, peak = in_fresh_process(setup + revisions + step)
-        timings.append(Timing(f"{what}, {manifest['customers']:,} customers (fresh process)", seconds * 1000,
-                              note=f"imports and opening the store included; peak memory {peak:,.0f} MB"))
+        done = in_fresh_process(setup + revisions + step)
+        timings.append(Timing(f"{what}, {manifest['customers']:,} customers (fresh process)", done.seconds * 1000,
+                              note=f"imports and opening the store included; peak memory {done.peak_mb:,.0f} MB; "
+                                   f"{done.said}", cpu_ms=done.cpu_ms))
     shutil.rmtree(close_dir)
     return timings
 
@@ -223,26 +261,29 @@ def _refresh(setup: str, folder: Path, store_dir: Path, build_seconds: float,
     added = add_a_day(folder)
     os.sync()  # (as above; the refresh starts by copying the last store file, as a day after the build)
     try:
-        seconds, peak = in_fresh_process(setup)
+        refreshed = in_fresh_process(setup)
     finally:
         for day in added:  # the dataset as generated again, and its store file
             shutil.rmtree(day)
         for made in store_dir.glob("store-*.duckdb"):
             made.unlink()
         os.replace(kept, built)
-    return Timing("incremental refresh after one more day of exports (fresh process)", seconds * 1000,
-                  note=f"{seconds / build_seconds:.1%} of the full build; peak memory {peak:,.0f} MB")
+    return Timing("incremental refresh after one more day of exports (fresh process)", refreshed.seconds * 1000,
+                  note=f"{refreshed.seconds / build_seconds:.1%} of the full build; peak memory "
+                       f"{refreshed.peak_mb:,.0f} MB; {refreshed.said}", cpu_ms=refreshed.cpu_ms)
 
 
 def table(timings: list[Timing], ai_rows: int) -> str:
     """The timings as a markdown table, under a line naming the size and the machine's cores."""
     lines = [f"bench: {ai_rows:,} AI usage rows, {customers_for(ai_rows):,} customers, "
              f"{os.cpu_count()} cores",
-             "| data path | app (ms) | app CPU (ms) | pandas (ms) | pandas ÷ app | note |",
-             "|---|---:|---:|---:|---:|---|"]
+             "| data path | app (ms) | app CPU (ms) | pandas (ms) | pandas CPU (ms) | pandas ÷ app | polars (ms) "
+             "| polars CPU (ms) | polars ÷ app | note |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for t in timings:
-        app = "" if t.app_ms is None else f"{t.app_ms:,.1f}"
-        cpu = "" if t.cpu_ms is None else f"{t.cpu_ms:,.1f}"
-        analyst = "" if t.pandas_ms is None else f"{t.pandas_ms:,.1f}"
-        lines.append(f"| {t.what} | {app} | {cpu} | {analyst} | {t.ratio} | {t.note} |")
+        cells = ["" if ms is None else f"{ms:,.1f}" for ms in (t.app_ms, t.cpu_ms, t.pandas_ms, t.pandas_cpu_ms)]
+        cells.append(t.ratio)
+        cells += ["" if ms is None else f"{ms:,.1f}" for ms in (t.polars_ms, t.polars_cpu_ms)]
+        cells.append(t.polars_ratio)
+        lines.append("| " + " | ".join([t.what, *cells, t.note]) + " |")
     return "\n".join(lines)

@@ -125,25 +125,55 @@ def test_ingest_builds_the_store_once_and_bench_runs_at_a_tiny_size(tmp_path):
     lines = bench.stdout.splitlines()
     assert lines[0] == "bench: 3,000 AI usage rows, 40 customers, " + f"{os.cpu_count()} cores"
     assert len(lines) == 3 + 26 and all(line.startswith("|") for line in lines[1:])
+    header, *rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[1:]]
+    assert header == ["data path", "app (ms)", "app CPU (ms)", "pandas (ms)", "pandas CPU (ms)", "pandas ÷ app",
+                      "polars (ms)", "polars CPU (ms)", "polars ÷ app", "note"]
+    rows = [dict(zip(header, row, strict=True)) for row in rows[1:]]
+    # every row with a wall time has its CPU time and the load average; every pair's baselines both theirs
+    assert all(row["app CPU (ms)"] and "load " in row["note"] for row in rows if row["app (ms)"])
+    pairs = [row for row in rows if row["pandas (ms)"] or row["polars (ms)"]]
+    assert len(pairs) == 6 and all(row["app (ms)"] and row["pandas CPU (ms)"] and row["polars CPU (ms)"]
+                                   and row["pandas ÷ app"] and row["polars ÷ app"] for row in pairs)
     assert "like for like" in bench.stdout and "rows/s" in bench.stdout and "of the full build" in bench.stdout
     assert "first page data in a fresh process, again" in bench.stdout
     assert "close the month for every customer, 40 customers" in bench.stdout and "restatements of the closed" in bench.stdout
-    # the pandas side of a whole page computes the app's runtime figures, to the day and workspace
-    from bench.baseline import pandas_runtime_month
+    # the baselines compute the app's figures: pandas and polars the runtime to the day, workspace and template
+    # (hours to 1e-9); polars the managed-AI series per day, provider and model as pandas does (counts and money
+    # exactly) and as the app does for the providers it counts (linked ones)
+    from bench.baseline import pandas_ai_month, pandas_runtime_month
     from bench.generate import NOW as BENCH_NOW
+    from bench.polars_baseline import polars_ai_month, polars_runtime_month
 
     folder, month = tmp_path / "bench" / "ai-3000", Period.month(2026, 10)
     store = build(folder, BENCH_NOW, tmp_path / "bench" / "store-3000")
+    window = dict(period_start=month.start, period_end=month.end, now=BENCH_NOW)
     try:
         for customer_id in (None, "cus_00000"):
-            daily, totals = pandas_runtime_month(folder, customer_id, month.start, month.end)
-            app = store.run("runtime_by_workspace_day", customer_id=customer_id, period_start=month.start,
-                            period_end=month.end, now=BENCH_NOW)
+            app = store.run("runtime_by_workspace_day", customer_id=customer_id, **window)
             expected = app.groupby(["customer_id", "day", "workspace_id", "template"])["runtime_hours"].sum()
+            keys = [(c, day, w, t) for c, day, w, t in expected.index]
+            daily, totals = pandas_runtime_month(folder, customer_id, month.start, month.end)
             assert len(daily) == len(expected) > 0
             assert daily.tolist() == pytest.approx(expected.tolist(), abs=1e-9)
-            assert [day.date() for day in daily.index.get_level_values("day")] == \
-                list(expected.index.get_level_values("day"))
+            assert [(c, day.date(), w, t) for c, day, w, t in daily.index] == keys
+            polars_daily, polars_totals = polars_runtime_month(folder, customer_id, month.start, month.end)
+            assert [(c, day.date(), w, t) for c, day, w, t, _ in polars_daily.rows()] == keys
+            assert polars_daily["hours"].to_list() == pytest.approx(expected.tolist(), abs=1e-9)
+            assert polars_totals["customer_id"].to_list() == totals.index.tolist()
+            assert polars_totals["hours"].to_list() == pytest.approx(totals.tolist(), abs=1e-9)
+        everyone, _ = polars_ai_month(folder, None, month.start, month.end)
+        for customer_id in (None, everyone["customer_id"][0]):
+            daily, totals = pandas_ai_month(folder, customer_id, month.start, month.end)
+            polars_daily, polars_totals = polars_ai_month(folder, customer_id, month.start, month.end)
+            assert len(polars_daily) == len(daily) > 0 and polars_daily.schema["cost_usd"].is_decimal()
+            assert polars_daily.rows() == list(daily.reset_index().itertuples(index=False, name=None))
+            assert polars_totals.rows() == list(totals.reset_index().itertuples(index=False, name=None))
+            app = store.run("ai_usage_by_day", customer_id=customer_id, **window)
+            linked = {tuple(link) for link in store.run("provider_projects", customer_id=customer_id)
+                      [["customer_id", "provider"]].itertuples(index=False, name=None)}
+            counted = [(c, day.date(), p, *rest) for c, day, p, *rest in polars_daily.rows() if (c, p) in linked]
+            assert 0 < len(counted) == len(app)
+            assert counted == list(app.drop(columns="reconciliation_status").itertuples(index=False, name=None))
     finally:
         store.close()
 
