@@ -203,3 +203,27 @@ def test_a_revisions_packs_are_kept_as_compared_and_read_instead_of_every_pack(c
     kept_file.write_text("not json")
     assert kept.closed(latest) == {"cus_a": closing.as_compared(pack)}  # made again from the packs
     assert json.loads(kept_file.read_text()) == {"cus_a": closing.as_compared(pack)}
+
+
+@pytest.mark.parametrize("moment", [SAMPLE_NOW, datetime(2026, 10, 31, 23, tzinfo=timezone.utc),
+                                    datetime(2026, 7, 2, 9, tzinfo=timezone.utc)])
+def test_the_queue_from_figures_without_runtime_is_the_queue_from_whole_figures(sample_store, moment):
+    """The `attention` command makes its month's figures without the period's runtime, which no reason reads:
+    the queue is the same, reason for reason, as from the figures every page shows; and figures made so say it."""
+    month = attention.month_of(moment)
+    whole = attention.queue(summary.summaries(sample_store, month, moment))
+    lean = summary.summaries(sample_store, month, moment, runtime=False)
+    assert attention.queue(lean) == whole and whole  # (the sample has customers needing attention in each)
+    assert all(s.gaps == {Area.RUNTIME: summary.RUNTIME_NOT_ASKED} for s in lean.values())
+    assert all(s.runtime_hours == 0 for s in lean.values())  # (what the gap is there to say)
+
+
+def test_figures_without_runtime_run_no_runtime_query(sample_store, monkeypatch):
+    asked = []
+    real = summary.submit
+    monkeypatch.setattr(summary, "submit", lambda store, name, window: asked.append(name) or real(store, name, window))
+    summary.summaries(sample_store, Period.parse("2026-11"), SAMPLE_NOW, runtime=False)
+    assert "runtime_totals" not in asked and {"reconciliation_summary", "billing_snapshot", "outlook"} <= set(asked)
+    asked.clear()
+    summary.summaries(sample_store, Period.parse("2026-11"), SAMPLE_NOW, "cus_acme_robotics", runtime=False)
+    assert "runtime_by_workspace_day" not in asked and "ai_usage_by_day" in asked  # (one customer's days)

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import attention, closing, config, coverage, focus, handoff, objects, revisions, sample, validation
+from . import attention, closing, config, coverage, focus, handoff, objects, revisions, sample, summary, validation
 from .build import build, fingerprint
 from .revisions import Revision
 from .store import DataError, first_line
@@ -251,8 +251,9 @@ def _attention(args: argparse.Namespace) -> int:
 
         restated = attention.restated_months(revisions.for_settings(settings), closed,
                                              attention.kept(settings, store, now))
-        entries = attention.queue(closing.figures_of(store, attention.month_of(now), now,
-                                                     low_days=settings.low_balance_days),
+        # (no reason reads the month's runtime: its figures are made without it, summaries(runtime=False))
+        entries = attention.queue(summary.summaries(store, attention.month_of(now), now,
+                                                    low_days=settings.low_balance_days, runtime=False),
                                   settings.onboarding_stall_days, restated)
     finally:
         store.close()

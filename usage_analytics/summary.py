@@ -279,9 +279,11 @@ def _area(area: Area, running: dict, strict: bool, fetched: dict[str, pd.DataFra
           ) -> dict[str, pd.DataFrame]:
     """An area's totals by query name, once its queries are done; in lenient mode an area whose data is
     unusable gets empty rows and a gap. The query results go into fetched (the frames pages may cut)."""
-    totals = {}
+    totals = {name: no_rows(name) for name in TOTALS[area] if name not in running}  # (not asked: no rows)
     try:
         for name in TOTALS[area]:
+            if name not in running:
+                continue
             query, future = running[name]
             fetched[query] = future.result()
             totals[name] = fetched[query] if query == name else summed_here(name, fetched[query])
@@ -291,7 +293,8 @@ def _area(area: Area, running: dict, strict: bool, fetched: dict[str, pd.DataFra
         gaps[area] = str(error)
         for name in TOTALS[area]:
             totals[name] = no_rows(name)
-            fetched.pop(running[name][0], None)
+            if name in running:
+                fetched.pop(running[name][0], None)
     return totals
 
 
@@ -324,11 +327,13 @@ def _ahead(frame: pd.DataFrame) -> dict[str, outlook.Usage]:
 
 
 NOT_ASKED = "the look ahead was not computed for these figures (summaries(ahead=False))"
+RUNTIME_NOT_ASKED = "workspace runtime was not computed for these figures (summaries(runtime=False))"
 
 
 def summaries(store: Store, period: Period, now: datetime, customer_id: str | None = None,
               strict: bool = True, fresh_hours: float = coverage.DEFAULT_FRESH_HOURS,
-              low_days: float = outlook.DEFAULT_LOW_DAYS, ahead: bool = True) -> dict[str, CustomerSummary]:
+              low_days: float = outlook.DEFAULT_LOW_DAYS, ahead: bool = True, runtime: bool = True
+              ) -> dict[str, CustomerSummary]:
     """Everything the review flow shows per customer (one, or all when customer_id is None), as of now.
 
     The same queries serve one customer and all of them, so an operator's table and a customer's
@@ -339,10 +344,15 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
     restatement never reads and which costs more than every other query of a month together; its area is then
     a gap that says so (NOT_ASKED), so no balance is ever estimated from usage that was not read.
 
+    runtime=False leaves out the runtime totals of the period (hours, workspaces, running now), which the attention
+    queue never reads (the `attention` command's figures; the look ahead's runtime is the outlook's): they read
+    zero, and the runtime area carries the gap RUNTIME_NOT_ASKED, so nothing may take them for figures.
+
     Per-day rows (runtime, ai_daily, trends) are fetched when first asked for, except one customer's, which
     its totals are summed from."""
     window = dict(customer_id=customer_id, period_start=period.start, period_end=period.end, now=now)
-    running = _start(store, window, tuple(a for a in TOTALS if ahead or a is not Area.AHEAD))
+    running = _start(store, window, tuple(a for a in TOTALS if (ahead or a is not Area.AHEAD)
+                                          and (runtime or a is not Area.RUNTIME)))
     found: dict[str, Account] = {}
     try:
         found = accounts(store, customer_id)
@@ -364,17 +374,19 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
     unlinked: dict[str, list[str]] = {}
     for cid, provider in zip(*columns(ai["ai_unlinked_providers"], "customer_id", "provider")):
         unlinked.setdefault(cid, []).append(provider)
-    runtime = {cid: (hours, workspaces, running_now, count) for cid, hours, workspaces, running_now, count in zip(
+    by_customer = {cid: (hours, workspaces, running_now, count) for cid, hours, workspaces, running_now, count in zip(
         *columns(_area(Area.RUNTIME, running, strict, fetched, gaps)["runtime_totals"], "customer_id",
                  "runtime_hours", "active_workspaces", "is_running", "running_workspaces")) if cid}
     if ahead:
         usage_ahead = _ahead(_area(Area.AHEAD, running, strict, fetched, gaps)["outlook"])
     else:
         usage_ahead, gaps[Area.AHEAD] = {}, NOT_ASKED
+    if not runtime:
+        gaps[Area.RUNTIME] = RUNTIME_NOT_ASKED
     shared = Frames(store, window, gaps, fetched)
     result = {}
     for cid, acct in found.items():
-        hours, workspaces, running_now, running_count = runtime.get(cid, (0.0, 0, False, 0))
+        hours, workspaces, running_now, running_count = by_customer.get(cid, (0.0, 0, False, 0))
         result[cid] = CustomerSummary(
             account=acct,
             period=period,
