@@ -100,7 +100,8 @@ def test_the_command_keeps_each_closed_months_result_and_a_rerun_reads_it(closed
     assert json.loads(capsys.readouterr().out)[0]["reasons"] == RESTATED
     assert closed_february == [("2026-02", None)]  # February's figures, once
     kept = [path for path in (state / "restated").glob("2026-02-*.json") if "-closed-" not in path.name]
-    assert len(kept) == 1 and json.loads(kept[0].read_text()) == [["cus_a", "managed AI +1.250000 USD"]]
+    # the close compared February with its own store and kept that nothing moved; this run, the late row
+    assert sorted(json.loads(path.read_text()) for path in kept) == [[], [["cus_a", "managed AI +1.250000 USD"]]]
     [closed_side] = (state / "restated").glob("2026-02-closed-*.json")  # revision 1's packs, as compared
     assert set(json.loads(closed_side.read_text())) == {"cus_a"}
     assert main(["attention"]) == 0
@@ -227,3 +228,19 @@ def test_figures_without_runtime_run_no_runtime_query(sample_store, monkeypatch)
     asked.clear()
     summary.summaries(sample_store, Period.parse("2026-11"), SAMPLE_NOW, "cus_acme_robotics", runtime=False)
     assert "runtime_by_workspace_day" not in asked and "ai_usage_by_day" in asked  # (one customer's days)
+
+
+def test_ingest_compares_the_closed_months_so_the_commands_first_run_reads_them(closed_february, state, capsys,
+                                                                                monkeypatch):
+    """After new exports, `ingest` (the build an operator schedules) compares every closed month with the new
+    store and keeps it: the attention command's first run then makes no closed month's figures."""
+    capsys.readouterr()
+    assert main(["ingest"]) == 0
+    assert "1 closed month compared with the exports and kept for the attention queue" in capsys.readouterr().err
+    assert closed_february == [("2026-02", None)]  # made by ingest
+    assert main(["attention"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["reasons"] == RESTATED
+    assert closed_february == [("2026-02", None)]  # read as kept: not made again
+    monkeypatch.setattr(attention, "keep_restated", lambda *a: (_ for _ in ()).throw(OSError("state is read-only")))
+    assert main(["ingest"]) == 0  # a comparison that cannot be made never fails the build
+    assert "the closed months were not compared with the exports now (state is read-only)" in capsys.readouterr().err

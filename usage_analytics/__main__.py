@@ -111,9 +111,26 @@ def _ingest(args: argparse.Namespace) -> int:
         where = store.database or "memory (the store folder cannot be used; see the warning above)"
         print(f"{store.made or 'up to date'}: {where}, {kept:,} rows kept, "
               f"{time.perf_counter() - started:.1f} s")
+        _keep_restated(settings, store)
     finally:
         store.close()
     return 1 if store.problems else 0
+
+
+def _keep_restated(settings: config.Settings, store) -> None:
+    """After a build or a close: the closed months compared with the store and kept (attention.keep_restated),
+    so that the attention command's first run and the Operators page's read them. Never a failure of the
+    command it follows: what cannot be compared now is compared by the attention command, which says why."""
+    started = time.perf_counter()
+    try:
+        months = attention.keep_restated(settings, store, settings.now())
+    except (DataError, OSError) as error:  # (the state database unreachable is an OSError too)
+        say(f"the closed months were not compared with the exports now ({first_line(error)}); "
+            "the attention command compares them when it runs")
+        return
+    if months:
+        say(f"{months} closed month{'s' if months != 1 else ''} compared with the exports and kept for the "
+            f"attention queue, {time.perf_counter() - started:.1f} s")
 
 
 def say(line: str) -> None:
@@ -193,13 +210,15 @@ def _close(args: argparse.Namespace) -> int:
         found = {cid: handoff.pack(item) for cid, item in figures.items()}
         charges = focus.charges(figures)  # (per-day rows are fetched from the open store)
         cutoff = closing.cutoff(store.reports)
+        scope = closing.Scope(period, found, args.customer is None, cutoff, fingerprint(settings.data_dir), "cli",
+                              charges, settings.platform_name)
+        latest, new, restated = closing.close(revisions.for_settings(settings), scope, now)
+        if new and scope.everyone:
+            attention.remember_closed(settings, latest, found)
+        if new:
+            _keep_restated(settings, store)
     finally:
         store.close()
-    scope = closing.Scope(period, found, args.customer is None, cutoff, fingerprint(settings.data_dir), "cli",
-                          charges, settings.platform_name)
-    latest, new, restated = closing.close(revisions.for_settings(settings), scope, now)
-    if new and scope.everyone:
-        attention.remember_closed(settings, latest, found)
     if new:
         print(f"closed {period.label}: revision {latest.revision}, {len(found)} customer"
               f"{'s' if len(found) != 1 else ''}" + (f", {len(restated)} restated" if restated else ""))

@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import closing, rules, spreadsheet
+from . import closing, revisions, rules, spreadsheet
 from .areas import Area
 from .config import Settings
 from .handoff import cell, compared_figures
@@ -279,6 +279,16 @@ def kept(settings: Settings, store: Store, now: datetime, customer_id: str | Non
     inputs = json.dumps([Path(store.database).name, customer_id, settings.export_max_age_hours,
                          closing.app_version()])
     return Kept(settings.state_dir / "restated", inputs, now, customer_id is None)
+
+
+def keep_restated(settings: Settings, store: Store, now: datetime) -> int:
+    """Every closed month compared with this store as the `attention` command and the Operators page compare
+    them (every customer, without the look ahead), and kept where they read them: run after a build or a close,
+    so that their first run reads the result instead of making it. Returns how many closed months there are."""
+    found = revisions.for_settings(settings)
+    restated_months(found, lambda period: closing.figures_of(store, period, now, ahead=False),
+                    kept(settings, store, now))
+    return len({r.period for r in found.all()})
 
 
 def remember_closed(settings: Settings, revision: Revision, packs: dict[str, dict]) -> None:
