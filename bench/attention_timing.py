@@ -177,9 +177,9 @@ def without_outlook() -> Iterator[None]:
     """summaries as before issue 16 (bench only): the outlook query answered at once with no rows."""
     real = summary.submit
 
-    def submit(store, name: str, window: dict) -> Future:
+    def submit(store, name: str, window: dict, fetch=None) -> Future:
         if name != "outlook":
-            return real(store, name, window)
+            return real(store, name, window, fetch)
         done: Future = Future()
         done.set_result(no_rows("outlook"))
         return done

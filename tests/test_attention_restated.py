@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import at, customer, link, recon, usage
-from usage_analytics import attention, caches, closing, config, handoff, revisions, summary
+from conftest import ROOT, at, customer, link, recon, usage
+from usage_analytics import attention, caches, closing, config, frames, handoff, revisions, summary
 from usage_analytics.build import build
 from usage_analytics.__main__ import main
 from usage_analytics.areas import Area
@@ -34,7 +34,8 @@ def test_the_compared_figures_are_the_packs_compared_parts_for_every_sample_cust
 def test_figures_without_the_look_ahead_run_no_outlook_query_and_estimate_nothing(sample_store, monkeypatch):
     asked = []
     real = summary.submit
-    monkeypatch.setattr(summary, "submit", lambda store, name, window: asked.append(name) or real(store, name, window))
+    monkeypatch.setattr(summary, "submit", lambda store, name, window, fetch=None: asked.append(name) or real(
+        store, name, window, fetch))
     found = summary.summaries(sample_store, Period.parse("2026-11"), SAMPLE_NOW, ahead=False)
     assert "outlook" not in asked and "runtime_totals" in asked
     prepaid = [s for s in found.values() if s.billing.billing_mode == "prepaid"]
@@ -222,7 +223,8 @@ def test_the_queue_from_figures_without_runtime_is_the_queue_from_whole_figures(
 def test_figures_without_runtime_run_no_runtime_query(sample_store, monkeypatch):
     asked = []
     real = summary.submit
-    monkeypatch.setattr(summary, "submit", lambda store, name, window: asked.append(name) or real(store, name, window))
+    monkeypatch.setattr(summary, "submit", lambda store, name, window, fetch=None: asked.append(name) or real(
+        store, name, window, fetch))
     summary.summaries(sample_store, Period.parse("2026-11"), SAMPLE_NOW, runtime=False)
     assert "runtime_totals" not in asked and {"reconciliation_summary", "billing_snapshot", "outlook"} <= set(asked)
     asked.clear()
@@ -244,3 +246,27 @@ def test_ingest_compares_the_closed_months_so_the_commands_first_run_reads_them(
     monkeypatch.setattr(attention, "keep_restated", lambda *a: (_ for _ in ()).throw(OSError("state is read-only")))
     assert main(["ingest"]) == 0  # a comparison that cannot be made never fails the build
     assert "the closed months were not compared with the exports now (state is read-only)" in capsys.readouterr().err
+
+
+def test_the_pages_figures_of_two_periods_at_one_moment_run_the_look_ahead_once(tmp_path, monkeypatch):
+    """The outlook and the billing snapshot read no period: the app keeps their rows for every period's figures
+    of the same scope and moment (an operator going from month to month makes them once), and the figures are
+    those made without the cache."""
+    monkeypatch.setenv("USAGE_DATA_DIR", str(ROOT / "data"))
+    monkeypatch.setenv("STATE_DIR", str(tmp_path))
+    settings = config.load()
+    source = caches.source(settings)
+    moment = datetime(2026, 11, 24, 11, 59, tzinfo=timezone.utc)  # (a minute no other test asks for)
+    asked = []
+    real = frames.rows
+    monkeypatch.setattr(frames, "rows", lambda store, name, window: asked.append(name) or real(store, name, window))
+    for label in ("2026-11", "2026-10", "2026-09"):
+        found = caches.summaries(source, None, Period.parse(label), moment, settings)
+        alone = summary.summaries(caches.store(source), Period.parse(label), moment, strict=False,
+                                  fresh_hours=settings.export_max_age_hours, low_days=settings.low_balance_days)
+        assert {cid: handoff.pack(s) for cid, s in found.items()} == {cid: handoff.pack(s) for cid, s in alone.items()}
+    # three periods through the caches and three alone: the cached ones asked for the outlook once
+    assert asked.count("outlook") == 1 + 3 and asked.count("billing_snapshot") == 1 + 3
+    assert asked.count("reconciliation_summary") == 3 + 3  # (a query of the period: once per period)
+    caches.summaries(source, "cus_acme_robotics", Period.parse("2026-11"), moment, settings)
+    assert asked.count("outlook") == 5  # another scope: its own

@@ -21,7 +21,7 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
-from . import attention, build, config, revisions, summary
+from . import attention, build, config, frames, revisions, sql, summary
 from .config import Settings
 from .periods import Period
 from .store import DataError, Store
@@ -132,8 +132,25 @@ def store(source_: Source) -> Store:
 @_shared(max_entries=256, ttl=3600, spinner="Computing figures…")
 def _summaries(data_dir: str, fingerprint: str, customer_id: str | None, first_day: date, last_day: date,
                now: datetime, fresh_hours: float, low_days: float) -> dict[str, CustomerSummary]:
+    def fetch(store: Store, name: str, window: dict) -> pd.DataFrame:
+        if PERIOD_PARAMS & set(sql.load(name).params):
+            return frames.rows(store, name, window)
+        return _periodless(data_dir, fingerprint, name, window["customer_id"], window["now"])
+
     return summary.summaries(_store(data_dir, fingerprint), Period(first_day, last_day), now, customer_id,
-                             strict=False, fresh_hours=fresh_hours, low_days=low_days)
+                             strict=False, fresh_hours=fresh_hours, low_days=low_days, fetch=fetch)
+
+
+PERIOD_PARAMS = {"period_start", "period_end"}
+
+
+# The rows of a query that reads no period (the look ahead as of now, the billing snapshot in force), kept for
+# every period's figures of the same scope and moment: the outlook for every customer costs more than the rest
+# of an operators' month, and an operator going from month to month would make it again for each. Never
+# written to (summaries read them; pages cut their own frames), so shared as they are.
+@_shared(max_entries=64, ttl=3600)
+def _periodless(data_dir: str, fingerprint: str, name: str, customer_id: str | None, now: datetime) -> pd.DataFrame:
+    return frames.rows(_store(data_dir, fingerprint), name, {"customer_id": customer_id, "now": now})
 
 
 def summaries(source_: Source, customer_id: str | None, period: Period, moment: datetime,

@@ -6,6 +6,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 from functools import cache
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -22,9 +23,13 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=16, thread_name_prefix="figures")
 
 
-def submit(store: Store, name: str, window: dict) -> Future:
-    """Run a query on the pool with the window's parameters it declares."""
-    return _pool().submit(rows, store, name, window)
+Fetch = Callable[[Store, str, dict], pd.DataFrame]  # (store, query name, window) -> its rows, as rows() gives them
+
+
+def submit(store: Store, name: str, window: dict, fetch: Fetch | None = None) -> Future:
+    """Run a query on the pool with the window's parameters it declares (through fetch when given: e.g. the
+    app's caches, which keep the rows of a query that reads no period for every period of the same moment)."""
+    return _pool().submit(fetch or rows, store, name, window)
 
 
 def rows(store: Store, name: str, window: dict) -> pd.DataFrame:

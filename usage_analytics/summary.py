@@ -14,7 +14,7 @@ from . import coverage, outlook, rules
 from .areas import TOTALS, Area
 from .coverage import Coverage
 from .contract import TOKEN_COUNTS, USAGE_COUNTS
-from .frames import Frames, columns, no_rows, submit, summed_here
+from .frames import Fetch, Frames, columns, no_rows, submit, summed_here
 from .periods import Period
 from .store import DataError, Store
 
@@ -265,12 +265,13 @@ def as_date(value) -> date | None:
 # and summed here: two queries fewer on the page that must answer fastest.
 SUMMED_HERE = {"runtime_totals": "runtime_by_workspace_day", "ai_usage_by_provider": "ai_usage_by_day"}
 
-def _start(store: Store, window: dict, areas: tuple[Area, ...]) -> dict[str, tuple[str, Future]]:
+def _start(store: Store, window: dict, areas: tuple[Area, ...], fetch: Fetch | None = None
+           ) -> dict[str, tuple[str, Future]]:
     """These areas' totals queries, started at once, each on a cursor of its own: DuckDB runs them outside
     the GIL, so they take about as long as the slowest, and the rows of one area are turned into figures
     here while the others still run. For one customer its days are fetched instead (SUMMED_HERE)."""
     one = window["customer_id"] is not None
-    return {name: (query, submit(store, query, window))
+    return {name: (query, submit(store, query, window, fetch))
             for area in areas for name in TOTALS[area]
             for query in [SUMMED_HERE.get(name, name) if one else name]}
 
@@ -332,8 +333,8 @@ RUNTIME_NOT_ASKED = "workspace runtime was not computed for these figures (summa
 
 def summaries(store: Store, period: Period, now: datetime, customer_id: str | None = None,
               strict: bool = True, fresh_hours: float = coverage.DEFAULT_FRESH_HOURS,
-              low_days: float = outlook.DEFAULT_LOW_DAYS, ahead: bool = True, runtime: bool = True
-              ) -> dict[str, CustomerSummary]:
+              low_days: float = outlook.DEFAULT_LOW_DAYS, ahead: bool = True, runtime: bool = True,
+              fetch: Fetch | None = None) -> dict[str, CustomerSummary]:
     """Everything the review flow shows per customer (one, or all when customer_id is None), as of now.
 
     The same queries serve one customer and all of them, so an operator's table and a customer's
@@ -348,11 +349,14 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
     queue never reads (the `attention` command's figures; the look ahead's runtime is the outlook's): they read
     zero, and the runtime area carries the gap RUNTIME_NOT_ASKED, so nothing may take them for figures.
 
+    fetch: how the totals queries' rows are fetched (frames.rows when None); the app's caches pass one that keeps
+    the rows of the queries that read no period (the outlook, the billing snapshot) for every period.
+
     Per-day rows (runtime, ai_daily, trends) are fetched when first asked for, except one customer's, which
     its totals are summed from."""
     window = dict(customer_id=customer_id, period_start=period.start, period_end=period.end, now=now)
     running = _start(store, window, tuple(a for a in TOTALS if (ahead or a is not Area.AHEAD)
-                                          and (runtime or a is not Area.RUNTIME)))
+                                          and (runtime or a is not Area.RUNTIME)), fetch)
     found: dict[str, Account] = {}
     try:
         found = accounts(store, customer_id)
