@@ -52,15 +52,14 @@ def render(user, view) -> None:
                               placeholder="Every event")
     contains = text.text_input("Contains", key="audit_text", placeholder="page, customer, client, detail…")
     st.caption(f":material/schedule: {_clock(view, choice, period, now)}")
-    frame, total = log.entries(since, until, users, events, contains, limit=LIMIT)
+    titles = {p.id: p.title for p in access.PAGES}  # the page column as the sidebar names pages ("Contains" finds both)
+    frame, total = log.entries(since, until, users, events, contains, limit=LIMIT, page_titles=titles)
     if total == 0:
         empty("No access-log entries match in this window.")
         return
     frame["event"] = frame["event"].map(access_log.EVENTS)
-    # The page as the sidebar names it, with the address the entry holds (what "Contains" matches); an id that
-    # is no longer a page as it was written.
-    titles = {p.id: f"{p.title} (/{p.id})" for p in access.PAGES}
-    frame["page"] = frame["page"].map(lambda page_id: titles.get(page_id, page_id), na_action="ignore")
+    frame["page"] = frame["page"].map(lambda page_id: titles.get(page_id, page_id), na_action="ignore")  # (an id
+    # that is no longer a page: as it was written)
     for column in TEXT_COLUMNS:  # an event without a customer, period or page: an empty cell, not "None"
         frame[column] = frame[column].fillna("")
     tables.show(view, frame, "access-log", whose="", when=period.label, hide_index=True, width="stretch",
@@ -68,8 +67,9 @@ def render(user, view) -> None:
                     "at": st.column_config.DatetimeColumn("Time (UTC)", format="YYYY-MM-DD HH:mm:ss"),
                     "event": "Event", "username": "User", "client": "Client address", "page": "Page",
                     "customer": "Customer scope", "period": "Period", "detail": "Detail"})
-    shown = f"the newest {LIMIT:,} of {total:,}" if total > LIMIT else f"{total:,}"
-    st.caption(f"Showing {shown} entries, newest first; times are when it happened (real clock, UTC). "
+    shown = f"the newest {LIMIT:,} of {total:,} entries" if total > LIMIT else \
+        f"{total:,} entr{'ies' if total != 1 else 'y'}"
+    st.caption(f"Showing {shown}, newest first; times are when it happened (real clock, UTC). "
                f"Entries are never changed and are kept {view.settings.audit_retention_days:g} days "
                "(AUDIT_RETENTION_DAYS). Passwords, cookies, keys and unknown usernames as typed are never written.")
 

@@ -72,17 +72,18 @@ def _amounts(view, item) -> None:
         "days": st.column_config.NumberColumn("Days with a provider figure"),
         "compared_metered_usd": money("Metered, those days"), "provider_cost_usd": money("Provider, those days"),
         "mismatch_usd": money("Mismatch (USD)")})
+    under_a_cent = [f"{p.provider}'s mismatch is {formatting.usd_text(p.mismatch_usd, 6)}: under a cent, so the "
+                    "table shows $0.00." for p in item.providers
+                    if p.mismatch_usd and formatting.usd_text(p.mismatch_usd) in ("$0.00", "-$0.00")]
+    if under_a_cent:  # (a mismatch badge beside "$0.00" would say nothing is in dispute)
+        st.caption(" ".join(under_a_cent))
     st.caption("Metered, whole period: our cost of the period's usage (the Managed AI figure). Those days: the "
                "days the provider has sent its own figure for, with the metered cost it was compared with and the "
                "provider's cost. Mismatch: provider minus metered cost over the days whose figures disagree "
                "(positive: the provider bills more) — the amount in dispute.")
-    under_a_cent = [f"{p.provider} {formatting.usd_text(p.mismatch_usd, 6)}" for p in item.providers
-                    if p.mismatch_usd and formatting.usd_text(p.mismatch_usd) in ("$0.00", "-$0.00")]
-    if under_a_cent:  # (a mismatch badge beside "$0.00" would say nothing is in dispute)
-        st.caption(f"Under a cent, so shown as $0.00 above: the mismatch of {', '.join(under_a_cent)} exactly.")
     if can(view.user, Action.SEE_DAILY_RECONCILIATION):
         days = item.reconciliation_days
-        with st.expander(f"Per day (operators) · {len(days)} days with a reconciliation row"):
+        with st.expander(f"Per day (operators) · {len(days)} provider-days with a reconciliation row"):
             tables.show(view, days.assign(**{c: days[c].astype(float) for c in
                                              ("metered_cost_usd", "provider_cost_usd", "difference_usd")}),
                         "reconciliation per day", hide_index=True, width="stretch", column_config={

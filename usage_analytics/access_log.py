@@ -68,14 +68,19 @@ class AccessLog:
                               (self.db.retention_days,)).rowcount
 
     def entries(self, since: datetime, until: datetime, users: list[str] | None = None,
-                events: list[str] | None = None, text: str = "", limit: int = 5000) -> tuple[pd.DataFrame, int]:
+                events: list[str] | None = None, text: str = "", limit: int = 5000,
+                page_titles: dict[str, str] | None = None) -> tuple[pd.DataFrame, int]:
         """Access-log entries in [since, until), newest first, at most `limit`; and how many matched.
-        `text` matches any of client, page, customer, period and detail, ignoring case."""
+        `text` matches any of client, page, customer, period and detail, ignoring case, and the pages whose
+        title (page_titles: page id -> title, as the page column is shown) holds it."""
         where, params = ["at >= ?", "at < ?"], [since.timestamp(), until.timestamp()]
         if text.strip():
             searched = " || ' ' || ".join(f"coalesce({c}, '')" for c in ("client", "page", "customer", "period", "detail"))
-            where.append(f"lower({searched}) like ? escape '!'")
+            titled = [pid for pid, title in (page_titles or {}).items() if text.strip().lower() in title.lower()]
+            where.append(f"(lower({searched}) like ? escape '!'"
+                         + (f" or page in ({','.join('?' * len(titled))})" if titled else "") + ")")
             params.append("%" + re.sub(r"([!%_])", r"!\1", text.strip().lower()) + "%")
+            params += titled
         if users:
             where.append(f"username in ({','.join('?' * len(users))})")
             params += users
