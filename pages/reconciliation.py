@@ -72,7 +72,7 @@ def _amounts(view, item) -> None:
         "days": st.column_config.NumberColumn("Days with a provider figure"),
         "compared_metered_usd": money("Metered, those days"), "provider_cost_usd": money("Provider, those days"),
         "mismatch_usd": money("Mismatch (USD)")})
-    under_a_cent = [f"{p.provider}'s mismatch is {formatting.usd_text(p.mismatch_usd, 6)}: under a cent, so the "
+    under_a_cent = [f"{formatting.literal(p.provider)}'s mismatch is {formatting.usd_text(p.mismatch_usd, 6)}: under a cent, so the "
                     "table shows $0.00." for p in item.providers
                     if p.mismatch_usd and formatting.usd_text(p.mismatch_usd) in ("$0.00", "-$0.00")]
     if under_a_cent:  # (a mismatch badge beside "$0.00" would say nothing is in dispute)

@@ -1,6 +1,7 @@
 """Fixtures built in code: literal rows written as parquet into a temp folder."""
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 from datetime import datetime, timezone
@@ -104,3 +105,32 @@ def chromium():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+# -- tests that must have the machine to themselves --------------------------------------------------------
+# The suite runs on two pytest-xdist workers. A test marked `alone` (the replicas' two-minute load test: two
+# app servers, PostgreSQL and 50 clients on a 2-core machine, judged on zero errors) runs while the other worker
+# waits: every test holds a shared lock on one file of the run while it runs, an `alone` test an exclusive one.
+# A second lock (the turnstile) is taken on the way in, so that a waiting `alone` test is not starved by the
+# other worker's stream of shared locks.
+def _run_lock(name: str):
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    return None if run is None else open(Path(tempfile.gettempdir()) / f"usage-analytics-{run}-{name}.lock", "a+")
+
+
+@pytest.fixture(autouse=True)
+def _alone_or_together(request):
+    turnstile, machine = _run_lock("turnstile"), _run_lock("machine")
+    if machine is None:  # (not under xdist: nothing else runs)
+        yield
+        return
+    alone = request.node.get_closest_marker("alone") is not None
+    try:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        fcntl.flock(machine, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        if not alone:
+            fcntl.flock(turnstile, fcntl.LOCK_UN)
+        yield
+    finally:
+        machine.close()  # (closing releases its lock)
+        turnstile.close()
