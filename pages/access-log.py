@@ -58,8 +58,8 @@ def render(user, view) -> None:
         empty("No access-log entries match in this window.")
         return
     frame["event"] = frame["event"].map(access_log.EVENTS)
-    frame["page"] = frame["page"].map(lambda page_id: titles.get(page_id, page_id), na_action="ignore")  # (an id
-    # that is no longer a page: as it was written)
+    # (an id that is no longer a page: as it was written)
+    frame["page"] = frame["page"].map(lambda page_id: titles.get(page_id, page_id), na_action="ignore")
     for column in TEXT_COLUMNS:  # an event without a customer, period or page: an empty cell, not "None"
         frame[column] = frame[column].fillna("")
     tables.show(view, frame, "access-log", whose="", when=period.label, hide_index=True, width="stretch",

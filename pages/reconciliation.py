@@ -74,7 +74,7 @@ def _amounts(view, item) -> None:
         "mismatch_usd": money("Mismatch (USD)")})
     under_a_cent = [f"{formatting.literal(p.provider)}'s mismatch is {formatting.usd_text(p.mismatch_usd, 6)}: under a cent, so the "
                     "table shows $0.00." for p in item.providers
-                    if p.mismatch_usd and formatting.usd_text(p.mismatch_usd) in ("$0.00", "-$0.00")]
+                    if p.mismatch_usd and formatting.usd_text(p.mismatch_usd) == "$0.00"]
     if under_a_cent:  # (a mismatch badge beside "$0.00" would say nothing is in dispute)
         st.caption(" ".join(under_a_cent))
     st.caption("Metered, whole period: our cost of the period's usage (the Managed AI figure). Those days: the "

@@ -243,7 +243,7 @@ def test_ingest_compares_the_closed_months_so_the_commands_first_run_reads_them(
     assert main(["attention"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["reasons"] == RESTATED
     assert closed_february == [("2026-02", None)]  # read as kept: not made again
-    monkeypatch.setattr(attention, "keep_restated", lambda *a: (_ for _ in ()).throw(OSError("state is read-only")))
+    monkeypatch.setattr(attention, "restated", lambda *a: (_ for _ in ()).throw(OSError("state is read-only")))
     assert main(["ingest"]) == 0  # a comparison that cannot be made never fails the build
     assert "the closed months were not compared with the exports now (state is read-only)" in capsys.readouterr().err
 

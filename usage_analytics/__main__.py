@@ -118,12 +118,13 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _keep_restated(settings: config.Settings, store) -> None:
-    """After a build or a close: the closed months compared with the store and kept (attention.keep_restated),
-    so that the attention command's first run and the Operators page's read them. Never a failure of the
-    command it follows: what cannot be compared now is compared by the attention command, which says why."""
+    """After a build or a close: the closed months compared with the store and kept (attention.restated), so that
+    the attention command's first run and the Operators page's read them. Never a failure of the command it
+    follows: what cannot be compared now is compared by the attention command, which says why."""
     started = time.perf_counter()
     try:
-        months = attention.keep_restated(settings, store, settings.now())
+        attention.restated(settings, store, settings.now())
+        months = len({r.period for r in revisions.for_settings(settings).all()})
     except (DataError, OSError) as error:  # (the state database unreachable is an OSError too)
         say(f"the closed months were not compared with the exports now ({first_line(error)}); "
             "the attention command compares them when it runs")
@@ -213,9 +214,8 @@ def _close(args: argparse.Namespace) -> int:
         scope = closing.Scope(period, found, args.customer is None, cutoff, fingerprint(settings.data_dir), "cli",
                               charges, settings.platform_name)
         latest, new, restated = closing.close(revisions.for_settings(settings), scope, now)
-        if new and scope.everyone:
-            attention.remember_closed(settings, latest, found)
         if new:
+            attention.remember_closed(settings, latest, found)
             _keep_restated(settings, store)
     finally:
         store.close()
@@ -265,11 +265,7 @@ def _attention(args: argparse.Namespace) -> int:
         _complete(store, coverage.PACK, args, "the attention queue")
         unread = coverage.files_text(coverage.unread_files(store.reports, coverage.PACK))
 
-        def closed(period: Period) -> dict:  # (a restatement compares no balance: no look ahead)
-            return closing.figures_of(store, period, now, ahead=False)
-
-        restated = attention.restated_months(revisions.for_settings(settings), closed,
-                                             attention.kept(settings, store, now))
+        restated = attention.restated(settings, store, now)
         # (no reason reads the month's runtime: its figures are made without it, summaries(runtime=False))
         entries = attention.queue(summary.summaries(store, attention.month_of(now), now,
                                                     low_days=settings.low_balance_days, runtime=False),

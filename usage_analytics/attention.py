@@ -278,22 +278,26 @@ def kept(settings: Settings, store: Store, now: datetime, customer_id: str | Non
         return None
     inputs = json.dumps([Path(store.database).name, customer_id, settings.export_max_age_hours,
                          closing.app_version()])
-    return Kept(settings.state_dir / "restated", inputs, now, customer_id is None)
+    return Kept(_kept_in(settings), inputs, now, customer_id is None)
 
 
-def keep_restated(settings: Settings, store: Store, now: datetime) -> int:
-    """Every closed month compared with this store as the `attention` command and the Operators page compare
-    them (every customer, without the look ahead), and kept where they read them: run after a build or a close,
-    so that their first run reads the result instead of making it. Returns how many closed months there are."""
-    found = revisions.for_settings(settings)
-    restated_months(found, lambda period: closing.figures_of(store, period, now, ahead=False),
-                    kept(settings, store, now))
-    return len({r.period for r in found.all()})
+def _kept_in(settings: Settings) -> Path:
+    return settings.state_dir / "restated"
+
+
+def restated(settings: Settings, store: Store, now: datetime) -> dict[str, list[tuple[str, int, str]]]:
+    """restated_months of every customer against this store, as the `attention` command makes them (without the
+    look ahead, which a restatement never compares), read where kept and kept where made: the command, and
+    `ingest` and `close` after they built or used the store, so that the command's next run reads them."""
+    return restated_months(revisions.for_settings(settings),
+                           lambda period: closing.figures_of(store, period, now, ahead=False),
+                           kept(settings, store, now))
 
 
 def remember_closed(settings: Settings, revision: Revision, packs: dict[str, dict]) -> None:
-    """After a close of every customer: its packs kept as the next comparison reads them (Kept.remember)."""
-    Kept(settings.state_dir / "restated", "", datetime.now(timezone.utc)).remember(revision, packs)
+    """After a close: its packs kept as the next comparison reads them, when they are the whole revision (a
+    close of every customer; Kept.remember checks)."""
+    Kept(_kept_in(settings), "", datetime.now(timezone.utc)).remember(revision, packs)
 
 
 def to_json(entries: list[Entry]) -> str:
