@@ -161,6 +161,36 @@ def test_the_pages_queue_is_kept_with_its_figures(closed_february, monkeypatch, 
     assert caches.queue(source, None, moment, settings) == [] and len(made) == 4
 
 
+def test_a_build_by_the_app_compares_the_closed_months_for_the_command_and_the_page(closed_february, state, capsys):
+    """The app's first load after new exports builds the store, then compares the closed months on a thread of its
+    own: the `attention` command and the Operators page's queue read that result instead of making February's
+    figures themselves."""
+    settings = config.load()
+    source = caches.source(settings)
+    assert not caches.build.ready(settings.data_dir, settings.now(), settings.store_dir)
+    caches._prepare(settings, source)  # (what the first page after the late row does)
+    caches._PRIMING[source].join(timeout=60)
+    assert closed_february == [("2026-02", None)]  # made once, on the thread
+    kept = [path for path in (state / "restated").glob("2026-02-*.json") if "-closed-" not in path.name]
+    assert [["cus_a", "managed AI +1.250000 USD"]] in [json.loads(path.read_text()) for path in kept]
+    capsys.readouterr()
+    assert main(["attention"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["reasons"] == RESTATED
+    entries = caches.queue(source, None, caches.now(settings), settings)
+    assert [e.reasons[0].detail for e in entries] == [RESTATED[0]["detail"]]
+    assert closed_february == [("2026-02", None)]  # neither made them again
+
+
+def test_a_build_with_no_closed_month_starts_no_comparison(exports, tmp_path, state, monkeypatch):
+    exports(**ROWS)
+    for name, value in (("USAGE_DATA_DIR", tmp_path), ("ANALYTICS_NOW", "2026-03-20T12:00:00Z"), ("STATE_DIR", state)):
+        monkeypatch.setenv(name, str(value))
+    settings = config.load()
+    source = caches.source(settings)
+    caches._prepare(settings, source)
+    assert caches._PRIMING[source] is None and not (state / "restated").exists()
+
+
 def test_a_kept_result_names_everything_it_is_made_from(tmp_path):
     revision = Revision("2026-02", 1, "2026-03-01T00:00:00Z", "cli", tmp_path, "a" * 64)
     kept = attention.Kept(tmp_path / "kept", "inputs", at("2026-03-20 12:00"))

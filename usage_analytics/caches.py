@@ -24,7 +24,7 @@ import streamlit as st
 from . import attention, build, config, frames, revisions, sql, summary
 from .config import Settings
 from .periods import Period
-from .store import DataError, Store
+from .store import DataError, Store, first_line
 from .summary import Account, CustomerSummary
 
 log = logging.getLogger("usage_analytics")
@@ -108,7 +108,39 @@ def _prepare(settings: Settings, source: Source) -> None:
             # built here, outside the cached _store (a cached function may not write to this box), then opened
             build.build(settings.data_dir, settings.now(), settings.store_dir, status.write).close()
         box.empty()
+        _PRIMING[source] = _prime(settings, source)
     _PREPARED.add(source)  # also when STATE_DIR cannot hold the file (the exports are then in memory)
+
+
+_PRIMING: dict[Source, threading.Thread | None] = {}  # the closed months' comparison started after a build
+
+
+def _prime(settings: Settings, source_: Source) -> threading.Thread | None:
+    """After this process built the store for new exports: every customer's closed months compared with it on a
+    thread of its own (None when no month is closed), as `ingest` does after its build, so that neither the
+    `attention` command nor the Operators page's queue has to make them first; nobody waits for it. The result is
+    kept where both read it (attention.Kept) and in this process's cache of the page's queue (_restated: a page
+    asking meanwhile waits for this one instead of making them twice). It opens the store here, on the page's
+    thread (which opens it next anyway), so that the cache's spinner is drawn where a page runs."""
+    try:
+        closed = _closed(settings)
+        if not closed:
+            return None
+        store(source_)
+    except (OSError, DataError) as error:  # (the page that follows says what it cannot read)
+        log.warning("the closed months were not compared with the new store: %s", first_line(error))
+        return None
+    reach = _reach(now(settings), closed)
+
+    def compare() -> None:
+        try:
+            _restated(*source_, None, reach, settings, closed)
+        except Exception as error:  # (a thread's error would reach no one: the page or command makes them again)
+            log.warning("the closed months could not be compared with the new store: %s", first_line(error))
+
+    thread = threading.Thread(target=compare, name="closed-months", daemon=True)
+    thread.start()
+    return thread
 
 
 def now(settings: Settings) -> datetime:
