@@ -5,6 +5,7 @@ calendar month holding now), so the queue can never disagree with the page a row
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -95,20 +96,29 @@ def _billing(item: CustomerSummary) -> list[Reason]:
 
 def _reconciliation(item: CustomerSummary) -> list[Reason]:
     today = item.now.date()
-    parts = []
-    for p in item.providers:
-        if not rules.needs_attention(p.badge):
-            continue
-        if p.badge == rules.MISMATCH and p.period_open_day is not None:
-            parts.append(f"{p.provider}: {rules.open_day_text(p.period_open_status, p.period_open_day, today)}")
-        else:
-            parts.append(f"{p.provider}: {p.badge}, {p.lag_days} days behind "
-                         f"(reconciled through {p.reconciled_through:%Y-%m-%d})")
-    if not parts:
+    behind = [p for p in item.providers if rules.needs_attention(p.badge)]
+    if not behind:
         return []
-    return [Reason("reconciliation", "; ".join(parts), rules.SUPPORT,
-                   "The platform is reconciling your managed-AI usage with a provider "
-                   f"({', '.join(p.split(':')[0] for p in parts)}); figures stay provisional until it is done.")]
+    return [Reason("reconciliation", "; ".join(_behind(p.provider, p.badge, p.lag_days, p.reconciled_through,
+                                                       p.period_open_status, p.period_open_day, today)
+                                                for p in behind),
+                   rules.SUPPORT, _reconciling(tuple(p.provider for p in behind)))]
+
+
+# Thousands of customers share a few providers, badges and days: each text is made once (the queue is made again
+# with every minute's figures, and its Python is most of what it adds to the Operators page).
+@functools.lru_cache(maxsize=4096)
+def _behind(provider: str, badge: str, lag_days: int, through: date, open_status: str | None, open_day: date | None,
+            today: date) -> str:
+    if badge == rules.MISMATCH and open_day is not None:
+        return f"{provider}: {rules.open_day_text(open_status, open_day, today)}"
+    return f"{provider}: {badge}, {lag_days} days behind (reconciled through {through:%Y-%m-%d})"
+
+
+@functools.lru_cache(maxsize=1024)
+def _reconciling(providers: tuple[str, ...]) -> str:
+    return ("The platform is reconciling your managed-AI usage with a provider "
+            f"({', '.join(providers)}); figures stay provisional until it is done.")
 
 
 def _data(item: CustomerSummary) -> list[Reason]:
