@@ -113,14 +113,6 @@ def chromium():
 # waits: every test holds a shared lock on one file of the run while it runs, an `alone` test an exclusive one.
 # A second lock (the turnstile) is taken on the way in, so that a waiting `alone` test is not starved by the
 # other worker's stream of shared locks.
-def pytest_collection_modifyitems(config, items):
-    """A file holding an `alone` test runs last (in its own order), so that the other worker has most likely run
-    out of files by then instead of waiting: two minutes of a worker idle were most of what kept the suite over
-    15 minutes. The order is the one both workers collect, which xdist hands files out in."""
-    last = {item.path for item in items if item.get_closest_marker("alone")}
-    items.sort(key=lambda item: item.path in last)  # (stable: the rest keep their order)
-
-
 def _run_lock(name: str):
     run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
     return None if run is None else open(Path(tempfile.gettempdir()) / f"usage-analytics-{run}-{name}.lock", "a+")
