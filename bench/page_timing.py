@@ -10,6 +10,7 @@ builds it (and is timed with it)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -84,11 +85,31 @@ def main() -> None:
                     _go(page, nav, "Billing" if title != "Billing" else "Overview")  # each visit comes from elsewhere
                     seconds.append(timed(page, lambda: nav.filter(has_text=title).first.click()))
                 rows.append((label, title, seconds))
+        memory = server_memory()
         browser.close()
+    print(f"the server after the walk: {memory}\n")
     print("| scope | page | " + " | ".join(f"visit {i + 1} (s)" for i in range(args.visits)) + " |")
     print("|---|---|" + "---:|" * args.visits)
     for scope, what, seconds in rows:
         print(f"| {scope} | {what} | " + " | ".join(f"{s:.2f}" for s in seconds) + " |")
+
+
+def server_memory() -> str:
+    """The resident memory of the `streamlit run` this process started (its child), now and at its peak, as
+    Linux counts them (VmRSS and VmHWM in /proc/<pid>/status)."""
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+            command = (status.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields.get("PPid", "0")) == os.getpid() and b"streamlit" in command:
+            return f"{_mb(fields['VmRSS'])} resident, {_mb(fields['VmHWM'])} at its peak"
+    return "not found"
+
+
+def _mb(field: str) -> str:
+    return f"{int(field.split()[0]) / 1024:,.0f} MB"  # (/proc says kB)
 
 
 def _go(page, nav, title: str) -> None:
