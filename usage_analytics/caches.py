@@ -108,11 +108,12 @@ def _prepare(settings: Settings, source: Source) -> None:
             # built here, outside the cached _store (a cached function may not write to this box), then opened
             build.build(settings.data_dir, settings.now(), settings.store_dir, status.write).close()
         box.empty()
+        _PRIMING.clear()  # (the latest build's only: one entry, however long the process runs)
         _PRIMING[source] = _prime(settings, source)
     _PREPARED.add(source)  # also when STATE_DIR cannot hold the file (the exports are then in memory)
 
 
-_PRIMING: dict[Source, threading.Thread | None] = {}  # the closed months' comparison started after a build
+_PRIMING: dict[Source, threading.Thread | None] = {}  # the comparison started after the latest build
 
 
 def _prime(settings: Settings, source_: Source) -> threading.Thread | None:
