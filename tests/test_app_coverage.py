@@ -99,6 +99,11 @@ def test_a_closed_months_lag_is_the_periods_and_today_is_said_apart():
     at = page(OPERATOR, "reconciliation", ACME, "Calendar month", **month("2026-10"))
     assert [e.label for e in at.expander if e.label.startswith("Per day")] == [
         "Per day (operators) · 81 provider-days with a reconciliation row"]  # 81 (provider, day) rows in October
+    november = page(OPERATOR, "reconciliation", ACME, "Calendar month", **month("2026-11"))
+    assert [c.value for c in november.caption if "half a cent" in c.value] == [  # openai's $0.003661 on Nov 18th
+        "1 mismatched provider-day differs by under half a cent, so the table shows $0.00 there; Download CSV has "
+        "every amount exactly. A day with no provider amount: the provider has sent no figure for it yet."]
+    assert not [c for c in at.caption if "half a cent" in c.value]  # October's mismatch shows its cents
 
 
 @pytest.mark.parametrize("who, customer", [(ADMIN, None), (OPERATOR, ACME)])
@@ -111,6 +116,20 @@ def test_a_mismatch_under_a_cent_is_said_exactly_beside_its_zero_cents(who, cust
         "openai's mismatch is $0.003661: under a cent, so the table shows $0.00."]
     october = page(who, "reconciliation", customer, "Calendar month", **month("2026-10"))
     assert not [c for c in october.caption if "under a cent" in c.value]  # (its mismatch is dollars)
+
+
+@pytest.mark.parametrize("who, customer", [(ADMIN, None), (OPERATOR, ACME)])
+def test_amounts_that_do_not_add_up_in_cents_are_said_exactly(who, customer):
+    """October for Acme's openai: metered $9.62 and provider $9.63 on the compared days beside a $0.02 mismatch, each
+    rounded on its own (9.634143 - 9.618905 = 0.015238); the page says the exact amounts. November's sub-cent
+    mismatch has its own sentence, and a provider whose cents add up gets none."""
+    october = page(who, "reconciliation", customer, "Calendar month", **month("2026-10"))
+    assert not october.exception
+    assert [c.value for c in october.caption if "one by one" in c.value] == [
+        "openai's amounts are rounded to the cent one by one: exactly $9.618905 metered and $9.634143 from the "
+        "provider on those days, and a mismatch of $0.015238."]
+    november = page(who, "reconciliation", customer, "Calendar month", **month("2026-11"))
+    assert not [c for c in november.caption if "one by one" in c.value]
 
 
 def test_stale_exports_cut_both_months_where_the_data_stops(monkeypatch):
