@@ -86,14 +86,14 @@ def _close(view, store: revisions.Revisions, month, packs: dict[str, dict], late
         return
     unread = view.coverage().unread_text(coverage.PACK)
     if unread:  # as the command line: a close is never made of figures with files missing
-        st.error(f"{month.label} cannot be closed now: export files could not be read ({unread}), so its packs "
-                 "would be incomplete. Fix the exports (the Data health page names the files), then close.",
+        st.error(f"{month.first_day:%B %Y} cannot be closed now: export files could not be read ({unread}), so its "
+                 "packs would be incomplete. Fix the exports (the Data health page names the files), then close.",
                  icon=":material/broken_image:")
         return
     if view.source[1].startswith(UNREACHABLE):  # (the fingerprint of this run: as the close would take it)
-        st.error(f"{month.label} cannot be closed now: the exports cannot be reached, so its packs would be the "
-                 "last store's figures, which may be stale. Close it when they can be read again (Data health says "
-                 "when).", icon=":material/cloud_off:")
+        st.error(f"{month.first_day:%B %Y} cannot be closed now: the exports cannot be reached, so its packs would be "
+                 "the last store's figures, which may be stale. Close it when they can be read again (Data health "
+                 "says when).", icon=":material/cloud_off:")
         return
     action = "Close" if latest is None else f"Re-close as revision {latest.revision + 1}"
     if st.session_state.get(CONFIRMING) != month.label:
@@ -102,7 +102,8 @@ def _close(view, store: revisions.Revisions, month, packs: dict[str, dict], late
             st.rerun()
         return
     with st.container(border=True):
-        st.markdown(f"**This records revision {1 if latest is None else latest.revision + 1} of {month.label}:** the "
+        revision = 1 if latest is None else latest.revision + 1
+        st.markdown(f"**This records revision {revision} of {month.first_day:%B %Y}:** the "
                     f"handoff pack of each of the {len(packs):,} customers as JSON and CSV, and a manifest with the "
                     "data cut-off, the exports' fingerprint and every file's SHA-256. "
                     + (f"{_whose(len(moved))} figures differ from revision {latest.revision}." if latest else "")
@@ -125,7 +126,7 @@ def _record(view, store: revisions.Revisions, month, packs: dict[str, dict]) -> 
         attention.remember_closed(view.settings, latest, packs)
         access_log.audit(view.settings, "close", view.user, page=view.page.id, customer="all", period=month.label,
                          detail=f"revision {latest.revision}" + (f", {len(restated)} restated" if restated else ""))
-        st.session_state[DONE] = f"Recorded revision {latest.revision} of {month.label}."
+        st.session_state[DONE] = f"Recorded revision {latest.revision} of {month.first_day:%B %Y}."
     else:
         st.session_state[DONE] = f"Another close recorded the same figures first: unchanged since revision " \
                                  f"{latest.revision}."

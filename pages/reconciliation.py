@@ -112,11 +112,12 @@ def _amounts(view, item) -> None:
                             "provider": "Provider", "day": "Day (UTC)", "status": "Status",
                             "metered_cost_usd": money("Metered (USD)"), "provider_cost_usd": money("Provider (USD)"),
                             "difference_usd": money("Difference (USD)")})
-            small = int(((days["difference_usd"].astype(float).abs() < 0.005) & (days["status"] == rules.MISMATCH)).sum())
+            small = int(((days["difference_usd"].astype(float).abs() < 0.005)
+                         & (days["status"] == rules.MISMATCH)).sum())
             if small:
-                st.caption(f"{small:,} mismatched provider-day{'s differ' if small != 1 else ' differs'} by under half a "
-                           "cent, so the table shows $0.00 there; Download CSV has every amount exactly. A day with no "
-                           "provider amount: the provider has sent no figure for it yet.")
+                st.caption(f"{small:,} mismatched provider-day{'s differ' if small != 1 else ' differs'} by under "
+                           "half a cent, so the table shows $0.00 there; Download CSV has every amount exactly. A day "
+                           "with no provider amount: the provider has sent no figure for it yet.")
 
 
 def _all_customers_table(found: dict) -> pd.DataFrame:

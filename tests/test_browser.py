@@ -336,11 +336,11 @@ def test_finance_closes_a_month_and_downloads_the_revision_as_a_zip(chromium, tm
             choose(t.page, "Period", "Previous month")
             t.go("Month close")
             t.page.get_by_role("button", name="Close October 2026…").click()
-            t.page.get_by_text("This records revision 1 of 2026-10").wait_for(timeout=30_000)
+            t.page.get_by_text("This records revision 1 of October 2026").wait_for(timeout=30_000)
             settle(t.page)
             t.shot("finance_close_preview")
             t.page.get_by_role("button", name="Confirm close").click()
-            t.page.get_by_text("Recorded revision 1 of 2026-10.").wait_for(timeout=60_000)
+            t.page.get_by_text("Recorded revision 1 of October 2026.").wait_for(timeout=60_000)
             settle(t.page)
             t.shot("finance_close_done")
             with t.page.expect_download() as download:

@@ -175,7 +175,7 @@ def test_the_month_close_page_previews_a_close_before_recording_it(month):
     assert [b.label for b in at.button if b.key == "close_start"] == ["Close March 2026…"]
     at = page("finance", "close", period="Previous month", close_confirming="2026-03")
     preview = " ".join(m.value for m in at.markdown)
-    assert "This records revision 1 of 2026-03" in preview and "each of the 1 customers" in preview
+    assert "This records revision 1 of March 2026" in preview and "each of the 1 customers" in preview
     assert {b.key for b in at.button} >= {"close_confirm", "close_cancel"}
     assert not list((month.parent / "state" / "close").glob("2026-03/revision-*"))  # nothing before confirming
     cli("close", "--period", "2026-03")
