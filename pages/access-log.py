@@ -42,11 +42,6 @@ def render(user, view) -> None:
                                  "the figures' 'now', which may be pinned; pick it here to list its days.")
     period = window(choice, now, view.settings.audit_retention_days, view.period)
     since, until = period.start, period.end
-    counts = log.counts(since, until)
-    for card, (label, events) in zip(cards, [("Entries", access_log.EVENTS), ("Failed logins", ["login_failed"]),
-                                             ("Denials and refused sessions", ["denied", "session_refused"]),
-                                             ("Downloads", ["export"])]):
-        card.metric(label, f"{sum(counts.get(e, 0) for e in events):,}", border=True)
     users = who.multiselect("User", log.usernames(), key="audit_users", placeholder="Every user")
     events = what.multiselect("Event", list(access_log.EVENTS), format_func=access_log.EVENTS.get, key="audit_events",
                               placeholder="Every event")
@@ -54,6 +49,13 @@ def render(user, view) -> None:
     st.caption(f":material/schedule: {_clock(view, choice, period, now)}")
     titles = {p.id: p.title for p in access.PAGES}  # the page column as the sidebar names pages ("Contains" finds both)
     frame, total = log.entries(since, until, users, events, contains, limit=LIMIT, page_titles=titles)
+    counts = log.counts(since, until, users, events, contains, page_titles=titles)  # (the cards: as the table)
+    filtered = bool(users or events or contains.strip())
+    for card, (label, kinds) in zip(cards, [("Entries", access_log.EVENTS), ("Failed logins", ["login_failed"]),
+                                            ("Denials and refused sessions", ["denied", "session_refused"]),
+                                            ("Downloads", ["export"])]):
+        card.metric(label, f"{sum(counts.get(e, 0) for e in kinds):,}", border=True,
+                    help="In the window, matching the filters below." if filtered else "In the window.")
     if total == 0:
         empty("No access-log entries match in this window.")
         return

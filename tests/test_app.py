@@ -303,6 +303,11 @@ def test_the_access_log_names_pages_as_the_sidebar_does_and_data_health_counts_i
     for typed in ("managed ai", "MANAGED-AI"):  # what is shown, and what the entry holds, both found
         found = page(OPERATOR, "access-log", audit_text=typed)
         assert set(found.dataframe[0].value["page"]) == {"Managed AI"}, typed
+    cards = lambda at: {m.label: int(m.value.replace(",", "")) for m in at.metric}  # noqa: E731
+    every = cards(page(OPERATOR, "access-log"))
+    only = page(OPERATOR, "access-log", audit_text="managed ai")  # the cards count what the table lists
+    assert cards(only)["Entries"] == len(only.dataframe[0].value) < every["Entries"]
+    assert cards(page(OPERATOR, "access-log", audit_events=["login_failed"]))["Downloads"] == 0
     at = page(OPERATOR, "data-health")
     lines = [m.value for m in at.markdown if "all used" in m.value]
     assert lines and all(" 1 files" not in line for line in lines)

@@ -462,6 +462,9 @@ def test_every_event_type_is_recorded_and_filtered(backend):
     assert list(log.entries(since, until, text="DETAIL EXP")[0]["event"]) == ["export"]
     assert log.entries(since, until, text="100%")[1] == 0  # LIKE wildcards are matched literally
     assert log.counts(since, until) == dict.fromkeys(EVENTS, 1)
+    assert log.counts(since, until, users=["ops"]) == {e: 1 for i, e in enumerate(EVENTS) if i % 2}  # as entries
+    assert log.counts(since, until, events=["export", "denied"], text="detail") == {"export": 1, "denied": 1}
+    assert log.counts(since, until, text="100%") == {}
     with pytest.raises(ValueError, match="unknown access-log event"):
         log.record("sudo", "ops")
 

@@ -73,21 +73,7 @@ class AccessLog:
         """Access-log entries in [since, until), newest first, at most `limit`; and how many matched.
         `text` matches any of client, page, customer, period and detail, ignoring case, and the pages whose
         title (page_titles: page id -> title, as the page column is shown) holds it."""
-        where, params = ["at >= ?", "at < ?"], [since.timestamp(), until.timestamp()]
-        if text.strip():
-            searched = " || ' ' || ".join(f"coalesce({c}, '')" for c in ("client", "page", "customer", "period", "detail"))
-            titled = [pid for pid, title in (page_titles or {}).items() if text.strip().lower() in title.lower()]
-            where.append(f"(lower({searched}) like ? escape '!'"
-                         + (f" or page in ({','.join('?' * len(titled))})" if titled else "") + ")")
-            params.append("%" + re.sub(r"([!%_])", r"!\1", text.strip().lower()) + "%")
-            params += titled
-        if users:
-            where.append(f"username in ({','.join('?' * len(users))})")
-            params += users
-        if events:
-            where.append(f"event in ({','.join('?' * len(events))})")
-            params += events
-        sql = " where " + " and ".join(where)
+        sql, params = _matching(since, until, users, events, text, page_titles)
         with self.db.reader() as db:
             total = db.execute("select count(*) from audit" + sql, params).fetchone()[0]
             columns = ["at", "event", "username", "client", "page", "customer", "period", "detail"]
@@ -97,16 +83,38 @@ class AccessLog:
         frame["at"] = pd.to_datetime(frame["at"], unit="s", utc=True)
         return frame, total
 
-    def counts(self, since: datetime, until: datetime) -> dict[str, int]:
-        """Entries per event type in [since, until)."""
+    def counts(self, since: datetime, until: datetime, users: list[str] | None = None,
+               events: list[str] | None = None, text: str = "",
+               page_titles: dict[str, str] | None = None) -> dict[str, int]:
+        """Entries per event type in [since, until) that match the same filters as entries()."""
+        sql, params = _matching(since, until, users, events, text, page_titles)
         with self.db.reader() as db:
-            return dict(db.execute("select event, count(*) from audit where at >= ? and at < ? group by event",
-                                   (since.timestamp(), until.timestamp())).fetchall())
+            return dict(db.execute("select event, count(*) from audit" + sql + " group by event", params).fetchall())
 
     def usernames(self) -> list[str]:
         with self.db.reader() as db:
             return [r[0] for r in db.execute("select distinct username from audit where username is not null "
                                              "order by 1")]
+
+
+def _matching(since: datetime, until: datetime, users: list[str] | None, events: list[str] | None, text: str,
+              page_titles: dict[str, str] | None) -> tuple[str, list]:
+    """The where clause (and its parameters) of the entries in [since, until) that match the page's filters."""
+    where, params = ["at >= ?", "at < ?"], [since.timestamp(), until.timestamp()]
+    if text.strip():
+        searched = " || ' ' || ".join(f"coalesce({c}, '')" for c in ("client", "page", "customer", "period", "detail"))
+        titled = [pid for pid, title in (page_titles or {}).items() if text.strip().lower() in title.lower()]
+        where.append(f"(lower({searched}) like ? escape '!'"
+                     + (f" or page in ({','.join('?' * len(titled))})" if titled else "") + ")")
+        params.append("%" + re.sub(r"([!%_])", r"!\1", text.strip().lower()) + "%")
+        params += titled
+    if users:
+        where.append(f"username in ({','.join('?' * len(users))})")
+        params += users
+    if events:
+        where.append(f"event in ({','.join('?' * len(events))})")
+        params += events
+    return " where " + " and ".join(where), params
 
 
 @lru_cache(maxsize=4)  # (not st.cache_resource: a browser's "clear caches" message would reach it)
