@@ -101,8 +101,8 @@ runtime_since as (
     group by r.customer_id
 ),
 
--- Whole days after the snapshot's day and before today from the daily rollup (one customer's from its copy
--- kept by customer); the snapshot's own day (from as_of, up to now when that day is today) and today (to now,
+-- Whole days after the snapshot's day and before today from the daily rollup (ai_days_of: the copy that suits
+-- the scope); the snapshot's own day (from as_of, up to now when that day is today) and today (to now,
 -- when the snapshot's day is an earlier one) from the hourly buckets. The three parts never hold the same
 -- bucket. Each hourly part has bounds that do not depend on the row's customer (the earliest snapshot to the
 -- end of the latest snapshot's day; today's midnight to now), so the scan skips the row groups outside them
@@ -112,20 +112,9 @@ ai_since_rows as (
         d.customer_id,
         d.provider,
         d.cost_usd
-    from ai_usage_daily as d
+    from ai_days_of($customer_id) as d
     join prepaid as p on d.customer_id = p.customer_id
-    where $customer_id is null
-        and d.day > cast(p.as_of as date)
-        and d.day < cast($now as date)
-    union all
-    select
-        d.customer_id,
-        d.provider,
-        d.cost_usd
-    from ai_customer_daily as d
-    join prepaid as p on d.customer_id = p.customer_id
-    where d.customer_id = $customer_id
-        and d.day > cast(p.as_of as date)
+    where d.day > cast(p.as_of as date)
         and d.day < cast($now as date)
     union all
     select

@@ -3,24 +3,14 @@
 -- first midnight, after its last) from the hourly buckets, so figures to "now" are always live. The two
 -- cut ranges are each a range of bucket_start, so DuckDB skips the row groups outside both; each is guarded by
 -- its bounds alone, so a window of whole days (a closed month) folds its empty ranges away when the query is
--- planned instead of scanning the row groups around its midnights. One customer's whole days are read from
--- the copy kept by customer (ai_customer_daily); whether customer is null picks one branch when the query is
--- planned.
+-- planned instead of scanning the row groups around its midnights. The whole days come from the rollup's copy
+-- that suits the scope (ai_days_of).
 create macro ai_usage_in(customer, window_start, window_end) as table
 select
     d.customer_id, d.day, d.provider, d.model, d.metered_rows, d.requests, d.input_tokens,
     d.cached_input_tokens, d.output_tokens, d.cost_usd
-from ai_usage_daily as d
-where customer is null
-    and d.day >= cast(date_trunc('day', window_start - interval 1 microsecond) + interval 1 day as date)
-    and d.day < cast(date_trunc('day', window_end) as date)
-union all
-select
-    d.customer_id, d.day, d.provider, d.model, d.metered_rows, d.requests, d.input_tokens,
-    d.cached_input_tokens, d.output_tokens, d.cost_usd
-from ai_customer_daily as d
-where d.customer_id = customer
-    and d.day >= cast(date_trunc('day', window_start - interval 1 microsecond) + interval 1 day as date)
+from ai_days_of(customer) as d
+where d.day >= cast(date_trunc('day', window_start - interval 1 microsecond) + interval 1 day as date)
     and d.day < cast(date_trunc('day', window_end) as date)
 union all
 select
