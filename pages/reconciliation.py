@@ -1,6 +1,4 @@
 """Reconciliation (/reconciliation): lag badge per provider, a calendar heat map, and can we quote final."""
-from decimal import ROUND_HALF_UP, Decimal
-
 import pandas as pd
 import streamlit as st
 
@@ -53,20 +51,20 @@ def _float(amount, days: int) -> float | None:
     return float(amount)
 
 
-def _cents(amount) -> Decimal:
-    return Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def _rounded_apart(p, metered) -> str:
-    """The exact amounts of a provider whose columns, each rounded to the cent, do not add up as shown (October's
-    $9.63 minus $9.62 beside a $0.02 mismatch: 9.634143 - 9.618905 = 0.015238), or "" when they do."""
+def _exactly(p, metered) -> str:
+    """A provider's exact amounts where the table's cents mislead, else "": a mismatch under a cent (a mismatch
+    badge beside "$0.00" would say nothing is in dispute), or columns that, each rounded to the cent, do not add up
+    as shown (October's $9.63 minus $9.62 beside a $0.02 mismatch: 9.634143 - 9.618905 = 0.015238)."""
+    name = formatting.literal(p.provider)
+    if p.mismatch_usd and formatting.rounded(p.mismatch_usd) == 0:
+        return f"{name}'s mismatch is {formatting.usd_text(p.mismatch_usd, 6)}: under a cent, so the table shows $0.00."
     if metered is None or metered != metered or p.provider_cost_usd is None:
         return ""
-    if _cents(p.provider_cost_usd) - _cents(metered) == _cents(p.mismatch_usd):
+    if formatting.rounded(p.provider_cost_usd) - formatting.rounded(metered) == formatting.rounded(p.mismatch_usd):
         return ""
-    return (f"{formatting.literal(p.provider)}'s amounts are rounded to the cent one by one: exactly "
-            f"{formatting.usd_text(metered, 6)} metered and {formatting.usd_text(p.provider_cost_usd, 6)} from the "
-            f"provider on those days, and a mismatch of {formatting.usd_text(p.mismatch_usd, 6)}.")
+    return (f"{name}'s amounts are rounded to the cent one by one: exactly {formatting.usd_text(metered, 6)} metered "
+            f"and {formatting.usd_text(p.provider_cost_usd, 6)} from the provider on those days, and a mismatch of "
+            f"{formatting.usd_text(p.mismatch_usd, 6)}.")
 
 
 def _amounts(view, item) -> None:
@@ -90,15 +88,9 @@ def _amounts(view, item) -> None:
         "days": st.column_config.NumberColumn("Days with a provider figure"),
         "compared_metered_usd": money("Metered, those days"), "provider_cost_usd": money("Provider, those days"),
         "mismatch_usd": money("Mismatch (USD)")})
-    under_a_cent = [f"{formatting.literal(p.provider)}'s mismatch is {formatting.usd_text(p.mismatch_usd, 6)}: under a cent, so the "
-                    "table shows $0.00." for p in item.providers
-                    if p.mismatch_usd and formatting.usd_text(p.mismatch_usd) == "$0.00"]
-    if under_a_cent:  # (a mismatch badge beside "$0.00" would say nothing is in dispute)
-        st.caption(" ".join(under_a_cent))
-    apart = [_rounded_apart(p, compared.get(p.provider, (None, 0))[0]) for p in item.providers
-             if not (p.mismatch_usd and formatting.usd_text(p.mismatch_usd) == "$0.00")]
-    if any(apart):
-        st.caption(" ".join(text for text in apart if text))
+    exactly = [text for p in item.providers if (text := _exactly(p, compared.get(p.provider, (None, 0))[0]))]
+    if exactly:
+        st.caption(" ".join(exactly))
     st.caption("Metered, whole period: our cost of the period's usage (the Managed AI figure). Those days: the "
                "days the provider has sent its own figure for, with the metered cost it was compared with and the "
                "provider's cost. Mismatch: provider minus metered cost over the days whose figures disagree "
@@ -112,8 +104,9 @@ def _amounts(view, item) -> None:
                             "provider": "Provider", "day": "Day (UTC)", "status": "Status",
                             "metered_cost_usd": money("Metered (USD)"), "provider_cost_usd": money("Provider (USD)"),
                             "difference_usd": money("Difference (USD)")})
-            small = int(((days["difference_usd"].astype(float).abs() < 0.005)
-                         & (days["status"] == rules.MISMATCH)).sum())
+            small = sum(1 for status, difference in zip(days["status"], days["difference_usd"])
+                        if status == rules.MISMATCH and difference is not None and difference == difference
+                        and formatting.rounded(difference) == 0)  # (None or NaN: no provider figure)
             if small:
                 st.caption(f"{small:,} mismatched provider-day{'s differ' if small != 1 else ' differs'} by under "
                            "half a cent, so the table shows $0.00 there; Download CSV has every amount exactly. A day "

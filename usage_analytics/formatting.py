@@ -12,10 +12,14 @@ BADGE_COLORS = {rules.CURRENT: "green", rules.LAGGING: "orange", rules.STALE: "r
                 rules.NOT_CONFIGURED: "gray"}
 
 
+def rounded(amount: Decimal | str, places: int = 2) -> Decimal:
+    """An exact amount as it is shown: rounded half up to `places` (2: cents)."""
+    return Decimal(amount).quantize(Decimal(1).scaleb(-places), rounding="ROUND_HALF_UP")
+
+
 def usd(amount: Decimal, places: int = 2) -> str:
     """Money for people: exact Decimal rounded half up (cents on cards, 6 places in tables)."""
-    value = rules.usd(amount) if places == 6 else Decimal(amount).quantize(Decimal(1).scaleb(-places),
-                                                                            rounding="ROUND_HALF_UP")
+    value = rules.usd(amount) if places == 6 else rounded(amount, places)
     return f"${value:,.{places}f}"
 
 
@@ -30,7 +34,7 @@ def usd_text(amount: Decimal | str | float | None, places: int = 2) -> str:
     value = Decimal(text)
     if not value.is_finite():
         return ""
-    value = value.quantize(Decimal(1).scaleb(-places), rounding="ROUND_HALF_UP")
+    value = rounded(value, places)
     return f"{'-' if value < 0 else ''}${abs(value):,.{places}f}"
 
 
