@@ -38,13 +38,29 @@ def _not_configured(found: dict, every: bool) -> None:
                    "counted here. Ask a platform operator to link it.", icon=":material/link_off:")
 
 
+def _every_series(view, found: dict, metric: str) -> tuple[pd.DataFrame, str | None]:
+    """All customers' usage per day, customer and whether the day is matched, for the over-time chart split by
+    customer: cut by the query to the customers with the most of the measure and one "other (N)" series (its
+    name returned, or None when every customer is drawn)."""
+    rows = view.rows("ai_customer_series", "Managed-AI usage per customer", metric=metric, series=charts.MAX_SERIES)
+    others = int(rows["others"].max()) if len(rows) else 0
+    other = f"other ({others})" if others else None
+    names = {cid: item.account.customer_name for cid, item in found.items()}
+    return rows.drop(columns=["customer_id", "reconciled", "others"]).assign(
+        customer=rows["customer_id"].map(names).where(rows["customer_id"].notna(), other),
+        reconciliation_status=rows["reconciled"].map({True: "matched", False: "not matched"})), other
+
+
 def render(user, view) -> None:
     found = view.figures(Area.AI)
     if found is None:
         return
     every = view.customer_id is None
     _not_configured(found, every)
-    daily = summary.combined(found, "ai_daily")
+    # One customer's days are fetched with its figures; for all customers the page draws the trend the figures
+    # carry (per day, provider, model and status, summed in SQL), and the largest customers' days when split by
+    # customer, instead of every customer's days.
+    daily = summary.trend(found, "ai_daily") if every else summary.combined(found, "ai_daily")
     if daily.empty:
         linked = any(s.providers for s in found.values())
         view.nothing("No managed-AI usage from a linked provider in this period." if linked else
@@ -72,7 +88,8 @@ def render(user, view) -> None:
     by = split.segmented_control("Split by", choices, default="provider", key="ai_split") or "provider"
     per = grain.segmented_control("Per", ["day", "week"], default="day", key="ai_grain") or "day"
     rate = summary.daily_rate(list(found.values()), "ai_cost_usd")
-    st.altair_chart(charts.ai_over_time(daily, metric, by, per, view.period, view.now, projection=rate),
+    drawn, other = _every_series(view, found, metric) if by == "customer" else (daily, None)
+    st.altair_chart(charts.ai_over_time(drawn, metric, by, per, view.period, view.now, projection=rate, other=other),
                     width="stretch")
     st.caption("Solid bars: days matched with the provider. Light, dashed bars: not yet reconciled "
                "(pending, mismatch or no reconciliation row) — those amounts may still change. "

@@ -128,6 +128,16 @@ def _all_customers_table(found: dict) -> pd.DataFrame:
 CALENDAR_ROWS = 40  # customer–provider rows drawn for all customers (5,000 customers make 13,500 of them)
 
 
+def _pair_days(view, found: dict, customers: tuple[str, ...]) -> pd.DataFrame:
+    """The days with usage of these customers' linked providers (the pairs the calendar draws, not every
+    customer's days), with a customer (name) column."""
+    if not customers:
+        return pd.DataFrame()
+    rows = view.rows("ai_pair_days", "The reconciliation calendar", customer_ids=customers)
+    names = {cid: found[cid].account.customer_name for cid in customers}
+    return rows.assign(customer=rows["customer_id"].map(names)).drop(columns="customer_id")
+
+
 def _calendar(found: dict, every: bool, pairs: pd.DataFrame | None, view) -> None:
     st.subheader("Status per provider and day", anchor=False)
     order, shown = None, ""
@@ -141,8 +151,9 @@ def _calendar(found: dict, every: bool, pairs: pd.DataFrame | None, view) -> Non
                  "The customer–provider pairs in the table above with usage in the period. ")
         drawn = drawn.head(CALENDAR_ROWS)
         order = [f"{c} · {p}" for c, p in zip(drawn["customer"], drawn["provider"])]
-        found = {cid: found[cid] for cid in dict.fromkeys(drawn["customer_id"])}
-    daily = summary.combined(found, "ai_daily")
+        daily = _pair_days(view, found, tuple(sorted(set(drawn["customer_id"]))))
+    else:
+        daily = summary.combined(found, "ai_daily")
     if daily.empty:
         view.nothing("None of the customer–provider pairs in the table has usage in this period." if order is not None
                  else "No day in this period has managed-AI usage from a linked provider, so there is nothing to "

@@ -8,12 +8,15 @@ from usage_analytics.areas import Area
 from usage_analytics import tables
 
 
-def _top_table(runtime: pd.DataFrame, all_customers: bool) -> pd.DataFrame:
-    keys = (["customer"] if all_customers else []) + ["workspace_id", "template"]
-    table = runtime.groupby(keys, as_index=False).agg(runtime_hours=("runtime_hours", "sum"),
-                                                      active_days=("day", "nunique"),
-                                                      is_running=("is_running", "any"))
-    return table.sort_values("runtime_hours", ascending=False).head(25).round({"runtime_hours": 2})
+TOP_WORKSPACES = 25  # rows of the top workspaces table (its chart draws the first 15)
+
+
+def _top_table(runtime: pd.DataFrame) -> pd.DataFrame:
+    """One customer's TOP_WORKSPACES workspaces with the most hours, from its workspaces' days (all customers'
+    are summed in a query: _every_top)."""
+    table = runtime.groupby(["workspace_id", "template"], as_index=False).agg(
+        runtime_hours=("runtime_hours", "sum"), active_days=("day", "nunique"), is_running=("is_running", "any"))
+    return table.sort_values("runtime_hours", ascending=False).head(TOP_WORKSPACES).round({"runtime_hours": 2})
 
 
 TOP_USERS = 25  # users drawn (and, for all customers, listed): one customer's table lists every user
@@ -57,32 +60,57 @@ def _by_user(view, names: dict[str, str], every: bool) -> None:
                "count their own hours, so users' hours can add up to more than the workspaces' runtime.")
 
 
+def _every_series(view, found: dict) -> tuple[pd.DataFrame, str | None]:
+    """All customers' hours per day and customer for the over-time chart, cut by the query to the largest
+    customers and one "other (N)" series (its name returned, or None when every customer is drawn)."""
+    rows = view.rows("runtime_customer_series", "Runtime per customer", series=charts.MAX_SERIES)
+    others = int(rows["others"].max()) if len(rows) else 0
+    other = f"other ({others})" if others else None
+    names = {cid: item.account.customer_name for cid, item in found.items()}
+    customer = rows["customer_id"].map(names).where(rows["customer_id"].notna(), other)
+    return pd.DataFrame({"day": rows["day"], "customer": customer, "runtime_hours": rows["runtime_hours"]}), other
+
+
+def _every_top(view, found: dict) -> pd.DataFrame:
+    """All customers' TOP_WORKSPACES workspaces with the most hours, as the table lists them."""
+    top = view.rows("runtime_top_workspaces", "The top workspaces", top=TOP_WORKSPACES)
+    names = {cid: item.account.customer_name for cid, item in found.items()}
+    return top.assign(customer=top["customer_id"].map(names))[
+        ["customer", "workspace_id", "template", "runtime_hours", "active_days", "is_running"]
+    ].round({"runtime_hours": 2})
+
+
 def render(user, view) -> None:
     found = view.figures(Area.RUNTIME)
     if found is None:
         return
-    runtime = summary.combined(found, "runtime")
+    every = view.customer_id is None
+    # One customer's days are fetched with its figures (they are summed from them); for all customers the page
+    # draws the day-and-template trend the figures carry and asks for the top workspaces and the largest
+    # customers' days (tens of rows) instead of every workspace's days of every customer.
+    runtime = summary.trend(found, "runtime") if every else summary.combined(found, "runtime")
     if runtime.empty:
         view.nothing("No workspace ran in this period, so there is no runtime to show. Running workspaces count up "
                  "to now; a period that has not started yet is empty.", coverage.RUNTIME)
         return
-    every = view.customer_id is None
-    running = runtime.loc[runtime["is_running"], "workspace_id"].nunique()
+    items = list(found.values())
     total, active, templates, live = st.columns(4)
-    status = next(iter(found.values())).runtime_status  # (the same for every customer: the exports' state)
-    total.metric(f"Runtime · {status}", formatting.figure(formatting.hours(runtime["runtime_hours"].sum()), status),
-                 border=True,
+    status = items[0].runtime_status  # (the same for every customer: the exports' state)
+    hours = sum(s.runtime_hours for s in items)
+    total.metric(f"Runtime · {status}", formatting.figure(formatting.hours(hours), status), border=True,
                  help="Final once the period has ended and the exports cover it; incomplete when a sessions file "
                       "could not be read.")
-    active.metric("Active workspaces", f"{runtime['workspace_id'].nunique():,}", border=True,
+    active.metric("Active workspaces", f"{sum(s.active_workspaces for s in items):,}", border=True,
                   help="Workspaces with any runtime in the period.")
     templates.metric("Templates", f"{runtime['template'].nunique()}", border=True)
-    live.metric("Running now", f"{running}", border=True, help="Sessions without an end yet count up to now.")
+    live.metric("Running now", f"{sum(s.running_workspaces for s in items):,}", border=True,
+                help="Sessions without an end yet count up to now.")
 
     grain = st.segmented_control("Show per", ["day", "week"], default="day", key="runtime_grain") or "day"
     by = "customer" if every and st.toggle("Colour by customer", key="runtime_by_customer") else "template"
-    rate = summary.daily_rate(list(found.values()), "runtime_hours")
-    st.altair_chart(charts.runtime_over_time(runtime, grain, by, view.period, view.now, projection=rate),
+    drawn, other = _every_series(view, found) if by == "customer" else (runtime, None)
+    rate = summary.daily_rate(items, "runtime_hours")
+    st.altair_chart(charts.runtime_over_time(drawn, grain, by, view.period, view.now, projection=rate, other=other),
                     width="stretch")
     st.caption((f"Outlined bars: today (UTC), counted only up to {view.now:%H:%M} UTC. "
                 if view.period.start <= view.now < view.period.end else "")
@@ -92,16 +120,18 @@ def render(user, view) -> None:
                f"UTC) cut to the period; a cut week is marked partial. More than {charts.MAX_SERIES} series: the "
                "largest, and the rest as one grey \"other\".")
 
+    top = _every_top(view, found) if every else _top_table(runtime)
     left, right = st.columns(2)
     with left:
         st.subheader("By template", anchor=False)
         st.altair_chart(charts.hours_by(runtime, "template"), width="stretch")
     with right:
         st.subheader("Top workspaces", anchor=False)
-        st.altair_chart(charts.hours_by(runtime, "workspace_id", color="template"), width="stretch")
+        st.altair_chart(charts.hours_by(top if every else runtime, "workspace_id", color="template",
+                                        universe=runtime["template"].unique()), width="stretch")
 
     st.subheader("Top workspaces table", anchor=False)
-    tables.show(view, _top_table(runtime, every), "top-workspaces", hide_index=True, width="stretch", column_config={
+    tables.show(view, top, "top-workspaces", hide_index=True, width="stretch", column_config={
         "customer": "Customer", "workspace_id": "Workspace", "template": "Template",
         "runtime_hours": st.column_config.NumberColumn("Runtime hours", format="%.2f"),
         "active_days": st.column_config.NumberColumn("Active days"),

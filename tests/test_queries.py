@@ -10,6 +10,8 @@ from usage_analytics import sql
 SAMPLE_VALUES = {
     "VARCHAR": "cus_acme_robotics",
     "TIMESTAMP": datetime(2026, 11, 1, tzinfo=timezone.utc),
+    "INTEGER": 10,
+    "VARCHAR[]": ["cus_acme_robotics"],
 }
 NAMES = sql.names()
 
@@ -19,7 +21,7 @@ def test_every_query_file_is_run_by_the_app_and_every_query_it_runs_has_a_file()
 
     root = Path(sql.__file__).parent
     named = {name for path in root.glob("*.py") for name in re.findall(r'\.run\("(\w+)"', path.read_text())}
-    named |= {name for names in areas.TOTALS.values() for name in names} | set(areas.DETAILS)
+    named |= {name for names in areas.TOTALS.values() for name in names} | set(areas.DETAILS) | set(areas.DRAWN)
     named |= set(summary.SUMMED_HERE.values())
     assert named == set(NAMES)
 

@@ -29,6 +29,16 @@ DETAILS = {  # rows fetched when a page first asks for them -> their area
     "runtime_totals": Area.RUNTIME,  # (its rows across customers are the runtime trend)
 }
 
+# Rows a page fetches for what it draws and no figure reads, cached apart from the figures (caches.rows) -> their
+# area. The all-customers pages draw a top-N and totals from these instead of every customer's days.
+DRAWN = {
+    "runtime_by_user": Area.RUNTIME,
+    "runtime_top_workspaces": Area.RUNTIME,
+    "runtime_customer_series": Area.RUNTIME,
+    "ai_customer_series": Area.AI,
+    "ai_pair_days": Area.AI,
+}
+
 
 def checked(areas: tuple) -> tuple[Area, ...]:
     """The areas as given, refused at once when one is not an Area (a string such as "ai" included)."""

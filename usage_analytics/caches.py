@@ -266,11 +266,14 @@ def accounts(settings: Settings) -> tuple[dict[str, Account] | None, str]:
 
 
 @_shared(max_entries=64, ttl=3600, copy=pd.DataFrame.copy)
-def runtime_by_user(data_dir: str, fingerprint: str, customer_id: str | None, first_day: date, last_day: date,
-                    now: datetime) -> pd.DataFrame:
-    """Workspace runtime per user of one customer (all customers for None) in a period as of now: hours,
-    workspaces and whether one of theirs runs now (queries/runtime_by_user.sql). Fetched only by the runtime
-    page, so it is no part of the summaries every page computes."""
+def rows(data_dir: str, fingerprint: str, name: str, customer_id: str | None, first_day: date, last_day: date,
+         now: datetime, extra: tuple[tuple[str, object], ...] = ()) -> pd.DataFrame:
+    """The rows of a query a page draws (areas.DRAWN) for one customer (all customers for None) in a period as of
+    now, with the query's own further parameters (extra: name and value pairs, hashable for the key: a list
+    parameter is given as a tuple). Fetched only
+    by the pages that draw them, so they are no part of the summaries every page computes; at most 64 kept."""
     period = Period(first_day, last_day)
-    return _store(data_dir, fingerprint).run("runtime_by_user", customer_id=customer_id, period_start=period.start,
-                                             period_end=period.end, now=now)
+    window = {"customer_id": customer_id, "period_start": period.start, "period_end": period.end, "now": now}
+    params = sql.load(name).params
+    return _store(data_dir, fingerprint).run(name, **{k: list(v) if isinstance(v, tuple) else v  # (a list param)
+                                                      for k, v in [*window.items(), *extra] if k in params})

@@ -126,7 +126,7 @@ def _legend(names: list[str], title: str) -> alt.Legend:
 def _colour(field: str, names: list[str], universe: Iterable[str], other: str | None = None,
             legend: bool = True, channel=alt.Color) -> alt.Color:
     """A colour channel with its domain fixed to the names drawn, each in its own colour; "other" is grey."""
-    colours = series_colours([n for n in names if n != other], universe)
+    colours = series_colours([n for n in names if n != other], [n for n in universe if n != other])
     title = field.replace("_", " ")
     return channel(f"{field}:N", title=title, sort=names,
                    scale=alt.Scale(domain=names, range=[colours.get(n, OTHER_COLOUR) for n in names]),
@@ -151,11 +151,17 @@ def as_text(frame: pd.DataFrame, *fields: str) -> pd.DataFrame:
     return frame.assign(**changed) if changed else frame
 
 
-def top_series(frame: pd.DataFrame, by: str, value: str, limit: int = MAX_SERIES) -> tuple[pd.DataFrame, list[str], str | None]:
+def top_series(frame: pd.DataFrame, by: str, value: str, limit: int = MAX_SERIES, other: str | None = None
+               ) -> tuple[pd.DataFrame, list[str], str | None]:
     """At most `limit` series: with more names, the largest limit - 1 by total `value` and the rest renamed
-    "other (N)". Returns the frame, the names largest first ("other" last) and the other label (or None)."""
+    "other (N)". Returns the frame, the names largest first ("other" last) and the other label (or None).
+    other: the name of a series that already holds the rest (a query cut the series), drawn last and grey."""
     totals = frame.groupby(by)[value].sum().astype(float)
-    ranked = sorted(totals.index, key=lambda n: (-totals[n], str(n)))
+    ranked = sorted(totals.index, key=lambda n: (n == other, -totals[n], str(n)))
+    if other in totals.index:
+        if len(ranked) > limit:
+            raise ValueError(f"{len(ranked)} series, one of them {other!r}: cut to at most {limit}")
+        return frame, ranked, other
     if len(ranked) <= limit:
         return frame, ranked, None
     kept = ranked[:limit - 1]
@@ -405,14 +411,15 @@ def _over_time(frame: pd.DataFrame, by: str, states: list[str], today: str | Non
 
 def runtime_over_time(runtime: pd.DataFrame, grain: str = "day", by: str = "template",
                       period: Period | None = None, now: datetime | None = None, *,
-                      projection: float | None = None) -> alt.Chart:
+                      projection: float | None = None, other: str | None = None) -> alt.Chart:
     """Stacked bars of runtime hours per day or ISO week of the period, coloured by template (or customer);
     today's hours (up to now) are outlined. projection: hours a day (the trailing 7 whole days' hours / 7) to
-    draw the rest of an open period dashed, by day only (`projection_days`); None draws none."""
+    draw the rest of an open period dashed, by day only (`projection_days`); None draws none. other: the series
+    that already holds the rest, when a query cut them (`top_series`)."""
     runtime = as_text(runtime, by)
     today_rows = _is_today(runtime, now).to_numpy()
     today = today_label(now) if today_rows.any() else None
-    shown, names, other = top_series(runtime, by, "runtime_hours")
+    shown, names, other = top_series(runtime, by, "runtime_hours", other=other)
     frame = _per_bin(shown.assign(state=WHOLE_DAY).assign(state=lambda f: f["state"].where(~today_rows, today)),
                      by, "runtime_hours", grain, period, now)
     states = [WHOLE_DAY] + ([today] if today else [])
@@ -428,17 +435,17 @@ def _reconciled(ai_daily: pd.DataFrame) -> pd.Series:
 
 def ai_over_time(ai_daily: pd.DataFrame, metric: str = "cost_usd", by: str = "provider", grain: str = "day",
                  period: Period | None = None, now: datetime | None = None, *,
-                 projection: float | None = None) -> alt.Chart:
+                 projection: float | None = None, other: str | None = None) -> alt.Chart:
     """Stacked bars of a managed-AI metric per day or ISO week; the not-yet-reconciled part is lighter and
     dashed, today's part (up to now) outlined. projection: USD a day (the trailing 7 whole days' cost / 7) to
     draw the rest of an open period dashed, by day and for cost_usd only (`projection_days`); None draws
-    none."""
+    none. other: the series that already holds the rest, when a query cut them (`top_series`)."""
     ai_daily = as_text(ai_daily, by)
     today_rows = _is_today(ai_daily, now).to_numpy()
     today = today_label(now) if today_rows.any() else None
     frame = ai_daily.assign(value=ai_daily[metric].astype(float))
     frame = frame.assign(state=_reconciled(ai_daily).where(~today_rows, today))
-    shown, names, other = top_series(frame, by, "value")
+    shown, names, other = top_series(frame, by, "value", other=other)
     frame = _per_bin(shown, by, "value", grain, period, now)
     states = [s for s in (RECONCILED, OPEN, today) if s and (frame["state"] == s).any()]
     money = metric == "cost_usd"
@@ -456,9 +463,11 @@ def _label_limit(share: float = 0.4, most: int = 220) -> alt.ExprRef:
     return alt.ExprRef(f"min({most}, max(70, containerSize()[0] * {share}))")
 
 
-def hours_by(frame: pd.DataFrame, field: str, color: str | None = None, limit: int = 15) -> alt.Chart:
+def hours_by(frame: pd.DataFrame, field: str, color: str | None = None, limit: int = 15,
+             universe: Iterable[str] | None = None) -> alt.Chart:
     """Horizontal bars of total runtime hours per template, workspace or customer, largest first; coloured
-    by the field itself (no legend) or by `color` (template), in the series' colours."""
+    by the field itself (no legend) or by `color` (template), in the series' colours. universe: every name of
+    the colour's kind on the page, when the frame holds only some (a top-N), so that its colours are theirs."""
     keys = [field] + ([color] if color and color != field else [])
     frame = as_text(frame, *keys)
     totals = frame.groupby(keys, as_index=False)["runtime_hours"].sum() \
@@ -470,7 +479,9 @@ def hours_by(frame: pd.DataFrame, field: str, color: str | None = None, limit: i
         y=alt.Y(f"{field}:N", sort="-x", title=None,
                 axis=alt.Axis(labelOverlap=False, labelLimit=_label_limit())),
         x=alt.X("runtime_hours:Q", title="runtime hours"),
-        color=_colour(by, names, frame[by].unique(), legend=bool(color) and color != field),
+        color=_colour(by, names, frame[by].unique() if universe is None else
+                      [plain(n, LABEL_CHARS) if isinstance(n, str) else n for n in universe],
+                      legend=bool(color) and color != field),
         tooltip=[alt.Tooltip(f"{k}:N", title=k.replace("_", " ")) for k in keys]
         + [alt.Tooltip("runtime_hours:Q", title="hours", format=",.2f")],
     )

@@ -10,7 +10,7 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
-from . import access_log, areas, attention, caches, coverage, formatting, revisions
+from . import access_log, areas, attention, caches, coverage, formatting, frames, revisions
 from .access import Action, Page, User, can, page
 from .areas import Area
 from .config import Settings
@@ -129,19 +129,24 @@ class View:
                              customer=self.customer_id or "all", period=self.period.label, detail=file_format)
         return note
 
-    RUNTIME_BY_USER_COLUMNS = ("customer_id", "user_id", "runtime_hours", "workspaces", "is_running")
-
-    def runtime_by_user(self) -> pd.DataFrame:
-        """Workspace runtime per user in scope (hours, workspaces, running now), largest first per customer; an
-        empty frame with these columns after saying which data is missing."""
+    def rows(self, name: str, what: str, **extra: object) -> pd.DataFrame:
+        """The rows of a query the page draws (areas.DRAWN) in scope, with its further parameters; an empty frame
+        with its columns after saying that `what` (e.g. "Runtime per user") cannot be computed, and why to those
+        who may see the exports' internals."""
+        if name not in areas.DRAWN:
+            raise KeyError(f"{name} is not a query a page draws (areas.DRAWN)")
         try:
-            return caches.runtime_by_user(*self.source, self.customer_id, self.period.first_day,
-                                          self.period.last_day, self.now)
+            return caches.rows(*self.source, name, self.customer_id, self.period.first_day, self.period.last_day,
+                               self.now, tuple(sorted(extra.items())))
         except DataError as error:  # (what is wrong with the exports is for those who may see their internals)
-            st.error("Runtime per user cannot be computed from the exports"
+            st.error(f"{what} cannot be computed from the exports"
                      + (f": {error}" if can(self.user, Action.SEE_DATA_INTERNALS) else
                         " right now. The platform's operators can see why."), icon=":material/error:")
-            return pd.DataFrame(columns=list(self.RUNTIME_BY_USER_COLUMNS))
+            return frames.no_rows(name)
+
+    def runtime_by_user(self) -> pd.DataFrame:
+        """Workspace runtime per user in scope (hours, workspaces, running now), largest first per customer."""
+        return self.rows("runtime_by_user", "Runtime per user")
 
 
 def refused_note(item: CustomerSummary, datasets: tuple[str, ...]) -> None:
