@@ -81,6 +81,41 @@ def test_the_queue_on_customers_worked_by_hand(store):
                                          "reconciliation": 1, "restated": 0, "onboarding": 1}
 
 
+def test_the_collector_is_held_off_while_the_queue_is_made_and_runs_again_after(store, monkeypatch):
+    import gc
+
+    found = summaries(store, attention.month_of(NOW), NOW)
+    seen = []
+    real = attention.reasons
+    monkeypatch.setattr(attention, "reasons", lambda *args: seen.append(gc.isenabled()) or real(*args))
+    assert gc.isenabled()
+    attention.queue(found)
+    assert seen and not any(seen) and gc.isenabled()
+    gc.disable()  # (off already, by the host or another thread's queue: left off)
+    try:
+        attention.queue(found)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_customers_behind_with_the_same_providers_share_one_reason_and_each_reads_its_own_days(exports):
+    rows = dict(ROWS, customers=[customer("cus_a", "A"), customer("cus_b", "B"), customer("cus_c", "C")],
+                billing_accounts=[snapshot(c, "paid", payment_verified=True) for c in ("cus_a", "cus_b", "cus_c")],
+                provider_links=[link("openai", customer=c) for c in ("cus_a", "cus_b", "cus_c")],
+                ai_usage=[usage("2026-03-10 10:00", customer=c) for c in ("cus_a", "cus_b", "cus_c")],
+                reconciliation=[recon("2026-03-10", "mismatch", customer="cus_a"),
+                                recon("2026-03-10", "mismatch", customer="cus_b"),
+                                recon("2026-03-11", "mismatch", customer="cus_c")])
+    entries = {e.customer_id: e.reasons for e in attention.queue(summaries(exports(**rows), attention.month_of(NOW),
+                                                                            NOW))}
+    assert entries["cus_a"][0].detail == entries["cus_b"][0].detail == "openai: mismatch on 2026-03-10"
+    # C's mismatch row is for a day without usage: its day with usage has no row, and it is told so, not A's words
+    assert entries["cus_c"][0].detail == "openai: no reconciliation row for 2026-03-10"
+    assert entries["cus_a"][0].yours == ("The platform is reconciling your managed-AI usage with a provider (openai); "
+                                         "figures stay provisional until it is done.")
+
+
 def test_the_settings_move_the_thresholds(store):
     found = summaries(store, attention.month_of(NOW), NOW, low_days=2.0)
     entries = {e.customer_id: e for e in attention.queue(found, stall_days=60)}

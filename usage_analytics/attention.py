@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import json
 import os
@@ -95,30 +96,26 @@ def _billing(item: CustomerSummary) -> list[Reason]:
 
 
 def _reconciliation(item: CustomerSummary) -> list[Reason]:
-    today = item.now.date()
-    behind = [p for p in item.providers if rules.needs_attention(p.badge)]
-    if not behind:
-        return []
-    return [Reason("reconciliation", "; ".join(_behind(p.provider, p.badge, p.lag_days, p.reconciled_through,
-                                                       p.period_open_status, p.period_open_day, today)
-                                                for p in behind),
-                   rules.SUPPORT, _reconciling(tuple(p.provider for p in behind)))]
+    behind = tuple((p.provider, p.badge, p.lag_days, p.reconciled_through, p.period_open_status, p.period_open_day)
+                   for p in item.providers if p.badge in rules.NEEDS_ATTENTION)
+    return [_behind_reason(behind, item.now.date())] if behind else []
 
 
-# Thousands of customers share a few providers, badges and days: each text is made once (the queue is made again
-# with every minute's figures, and its Python is most of what it adds to the Operators page).
+# Thousands of customers share a few providers, badges and days: each reason is made once per set of providers
+# behind and day (the queue is made again with every minute's figures, and its Python is most of what it adds to
+# the Operators page). A Reason is frozen, so customers may share one.
 @functools.lru_cache(maxsize=4096)
+def _behind_reason(behind: tuple[tuple, ...], today: date) -> Reason:
+    return Reason("reconciliation", "; ".join(_behind(*provider, today) for provider in behind), rules.SUPPORT,
+                  "The platform is reconciling your managed-AI usage with a provider "
+                  f"({', '.join(provider for provider, *_ in behind)}); figures stay provisional until it is done.")
+
+
 def _behind(provider: str, badge: str, lag_days: int, through: date, open_status: str | None, open_day: date | None,
             today: date) -> str:
     if badge == rules.MISMATCH and open_day is not None:
         return f"{provider}: {rules.open_day_text(open_status, open_day, today)}"
     return f"{provider}: {badge}, {lag_days} days behind (reconciled through {through:%Y-%m-%d})"
-
-
-@functools.lru_cache(maxsize=1024)
-def _reconciling(providers: tuple[str, ...]) -> str:
-    return ("The platform is reconciling your managed-AI usage with a provider "
-            f"({', '.join(providers)}); figures stay provisional until it is done.")
 
 
 def _data(item: CustomerSummary) -> list[Reason]:
@@ -155,7 +152,11 @@ def reasons(item: CustomerSummary, stall_days: float = DEFAULT_STALL_DAYS,
     closed months whose figures moved since (label, revision, what moved)."""
     found = (_billing(item) + _data(item) + _reconciliation(item) + _restated(restated)
              + _onboarding(item, stall_days))
-    return tuple(sorted(found, key=lambda r: (KINDS.index(r.kind), r.due or date.max)))
+    return tuple(sorted(found, key=_urgency)) if len(found) > 1 else tuple(found)
+
+
+def _urgency(reason: Reason) -> tuple[int, date]:
+    return KINDS.index(reason.kind), reason.due or date.max
 
 
 def queue(found: dict[str, CustomerSummary], stall_days: float = DEFAULT_STALL_DAYS,
@@ -164,11 +165,27 @@ def queue(found: dict[str, CustomerSummary], stall_days: float = DEFAULT_STALL_D
     name."""
     restated = restated or {}
     entries = []
-    for cid, item in found.items():
-        mine = reasons(item, stall_days, restated.get(cid, ()))
-        if mine:
-            entries.append(Entry(cid, item.account.customer_name, mine))
-    return sorted(entries, key=Entry.key)
+    with _uncollected():
+        for cid, item in found.items():
+            mine = reasons(item, stall_days, restated.get(cid, ()))
+            if mine:
+                entries.append(Entry(cid, item.account.customer_name, mine))
+        return sorted(entries, key=Entry.key)
+
+
+@contextlib.contextmanager
+def _uncollected():
+    """The cyclic garbage collector held off while thousands of small objects are made (texts, reasons, entries,
+    none of them in a cycle, so reference counting frees them as ever): each few hundred new objects would set it
+    walking a heap that holds every cached month's figures, which cost a third of the queue's time at 5,000
+    customers. It runs again afterwards, unless it was off already (another thread's queue, or the host's)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def restated_months(revisions: Revisions, figures: Callable[[Period], dict[str, CustomerSummary]],
