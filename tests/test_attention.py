@@ -116,6 +116,17 @@ def test_customers_behind_with_the_same_providers_share_one_reason_and_each_read
                                          "figures stay provisional until it is done.")
 
 
+def test_the_json_is_what_json_dumps_writes_byte_for_byte():
+    hostile = ['say "hi"\\', "line\nbreak\ttab", "é ✓ \u202e 中文 \U0001f600", "\x00\x1f", "</script>", ""]
+    entries = [attention.Entry(f"cus_{i}", name, tuple(attention.Reason(kind, name + kind, "support", "")
+                                                          for kind in attention.KINDS[:1 + i % 3]))
+               for i, name in enumerate(hostile)] + [attention.Entry("cus_none", "No reasons", ())]
+    for queue in (entries, entries[:1], []):
+        assert attention.to_json(queue) == json.dumps(
+            [{"customer_id": e.customer_id, "customer_name": e.customer_name,
+              "reasons": [r.block() for r in e.reasons]} for e in queue], indent=2) + "\n"
+
+
 def test_the_settings_move_the_thresholds(store):
     found = summaries(store, attention.month_of(NOW), NOW, low_days=2.0)
     entries = {e.customer_id: e for e in attention.queue(found, stall_days=60)}

