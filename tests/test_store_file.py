@@ -348,3 +348,19 @@ def test_buckets_in_time_order_are_kept_as_they_came_and_others_are_sorted(tmp_p
     finally:
         for store in stores.values():
             store.close()
+
+
+def test_the_apps_store_hands_freed_memory_back_and_a_commands_does_not_bother(monkeypatch, tmp_path):
+    """A server lives for days: its store asks DuckDB's allocator to return freed pages to the system (background
+    threads, a 16 MB flush threshold); a store opened by a command keeps DuckDB's defaults."""
+    from usage_analytics import caches, config
+
+    monkeypatch.setenv("STATE_DIR", str(tmp_path))
+    settings = "select current_setting('allocator_background_threads'), current_setting('allocator_flush_threshold')"
+    served = caches.store(caches.source(config.load()))
+    assert served.cursor().execute(settings).fetchone() == (True, "16MB")
+    command = build(ROOT / "data", store_dir=tmp_path / "command")
+    try:
+        assert command.cursor().execute(settings).fetchone() == (False, "134217728B")
+    finally:
+        command.close()

@@ -91,7 +91,20 @@ def _store(data_dir: str, fingerprint: str) -> Store:
     UTC day, since rows dated in the future are refused as of the day it was built. A file under STATE_DIR,
     built once per state of the exports (by the first process to need it, see _prepare) and then reused."""
     settings = config.load()
-    return build.build(Path(data_dir), settings.now(), settings.store_dir)
+    store = build.build(Path(data_dir), settings.now(), settings.store_dir)
+    _hand_back_freed_memory(store)
+    return store
+
+
+def _hand_back_freed_memory(store: Store) -> None:
+    """DuckDB's allocator (jemalloc) keeps what a query has freed, and a server lives for days: an operators' month
+    of 5,000 customers left about 250 MB resident for 30 MB of figures. Its background threads hand freed pages back
+    to the system, and a task that peaked over 16 MB flushes its thread's cache when it ends (the default is 128
+    MB). At 100M: 448 MB resident 2 s after two months' figures, 366 MB with these, at no measurable cost in CPU.
+    The app's own store only (not the build, nor a command that ends in seconds); settings of the whole process."""
+    with contextlib.closing(store.cursor()) as cursor:
+        cursor.execute("set allocator_background_threads = true")
+        cursor.execute("set allocator_flush_threshold = '16MB'")
 
 
 _PREPARED: set[Source] = set()  # exports states this process has found or built a store file for
