@@ -217,4 +217,7 @@ def test_a_closed_month_whose_figures_moved_is_restated(exports, tmp_path, monke
     (entry,) = json.loads(capsys.readouterr().out)
     assert entry["reasons"] == [{"kind": "restated", "next_action": "review",
                                  "detail": "2026-02: figures changed since revision 1 (managed AI +1.250000 USD)"}]
+    # the customer's admin reads the month as the pages name it
+    (reason,) = attention._restated([("2026-02", 1, "managed AI +1.250000 USD")])
+    assert reason.yours == "Your figures for February 2026 changed after that month was closed (managed AI +1.250000 USD)."
     assert Period.parse("2026-02").is_month

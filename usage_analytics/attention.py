@@ -142,7 +142,8 @@ def _onboarding(item: CustomerSummary, stall_days: float) -> list[Reason]:
 
 def _restated(months: Iterable[tuple[str, int, str]]) -> list[Reason]:
     return [Reason("restated", f"{label}: figures changed since revision {revision} ({what})", "review",
-                   f"Your figures for {label} changed after that month was closed ({what}).")
+                   f"Your figures for {Period.parse(label).first_day:%B %Y} changed after that month was closed "
+                   f"({what}).")  # (the operator's words keep the label, which the command line takes)
             for label, revision, what in months]
 
 
