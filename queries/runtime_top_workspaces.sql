@@ -2,7 +2,7 @@
 -- as of $now, by the rules of runtime_by_workspace_day: hours, the UTC days with any runtime, and whether one
 -- of its sessions runs now; the first $top by hours (then customer, workspace and template, so a tie is always
 -- cut the same way). The all-customers Workspace runtime page draws these instead of fetching every
--- workspace's days of every customer (274,000 rows at 5,000 customers) to sum them itself.
+-- workspace's days of every customer (288,000 rows at 5,000 customers) to sum them itself.
 -- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP, $top INTEGER
 -- returns: customer_id VARCHAR, workspace_id VARCHAR, template VARCHAR, runtime_hours DOUBLE, active_days BIGINT, is_running BOOLEAN
 with workspaces as (

@@ -283,8 +283,8 @@ def rows(data_dir: str, fingerprint: str, name: str, customer_id: str | None, fi
          now: datetime, extra: tuple[tuple[str, object], ...] = ()) -> pd.DataFrame:
     """The rows of a query a page draws (areas.DRAWN) for one customer (all customers for None) in a period as of
     now, with the query's own further parameters (extra: name and value pairs, hashable for the key: a list
-    parameter is given as a tuple). Fetched only
-    by the pages that draw them, so they are no part of the summaries every page computes; at most 64 kept."""
+    parameter is given as a tuple). Fetched only by the pages that draw them, so they are no part of the
+    summaries every page computes; at most 64 kept, each for an hour."""
     period = Period(first_day, last_day)
     window = {"customer_id": customer_id, "period_start": period.start, "period_end": period.end, "now": now}
     params = sql.load(name).params
