@@ -81,16 +81,20 @@ def test_the_queue_on_customers_worked_by_hand(store):
                                          "reconciliation": 1, "restated": 0, "onboarding": 1}
 
 
-def test_the_collector_is_held_off_while_the_queue_is_made_and_runs_again_after(store, monkeypatch):
+def test_the_collector_is_held_off_while_the_figures_and_queue_are_made_and_runs_again_after(store, monkeypatch):
     import gc
 
-    found = summaries(store, attention.month_of(NOW), NOW)
+    from usage_analytics import summary
+
     seen = []
-    real = attention.reasons
-    monkeypatch.setattr(attention, "reasons", lambda *args: seen.append(gc.isenabled()) or real(*args))
+    real_billing, real_reasons = summary._billing, attention.reasons
+    monkeypatch.setattr(summary, "_billing", lambda *args: seen.append(gc.isenabled()) or real_billing(*args))
+    monkeypatch.setattr(attention, "reasons", lambda *args: seen.append(gc.isenabled()) or real_reasons(*args))
+    assert gc.isenabled()
+    found = summaries(store, attention.month_of(NOW), NOW)
     assert gc.isenabled()
     attention.queue(found)
-    assert seen and not any(seen) and gc.isenabled()
+    assert len(seen) == 2 * len(found) and not any(seen) and gc.isenabled()
     gc.disable()  # (off already, by the host or another thread's queue: left off)
     try:
         attention.queue(found)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import hashlib
 import json
 import os
@@ -21,6 +20,7 @@ from typing import Callable, Iterable
 from . import closing, revisions, rules, spreadsheet
 from .areas import Area
 from .config import Settings
+from .frames import uncollected
 from .handoff import cell, compared_figures
 from .outlook import DEFAULT_STALL_DAYS
 from .periods import Period
@@ -166,27 +166,12 @@ def queue(found: dict[str, CustomerSummary], stall_days: float = DEFAULT_STALL_D
     name."""
     restated = restated or {}
     entries = []
-    with _uncollected():
+    with uncollected():
         for cid, item in found.items():
             mine = reasons(item, stall_days, restated.get(cid, ()))
             if mine:
                 entries.append(Entry(cid, item.account.customer_name, mine))
         return sorted(entries, key=Entry.key)
-
-
-@contextlib.contextmanager
-def _uncollected():
-    """The cyclic garbage collector held off while thousands of small objects are made (texts, reasons, entries,
-    none of them in a cycle, so reference counting frees them as ever): each few hundred new objects would set it
-    walking a heap that holds every cached month's figures: 10-40% of the queue's time at 5,000 customers,
-    measured. It runs again afterwards, unless it was off already (another thread's queue, or the host's)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def restated_months(revisions: Revisions, figures: Callable[[Period], dict[str, CustomerSummary]],

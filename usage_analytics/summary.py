@@ -14,7 +14,7 @@ from . import coverage, outlook, rules
 from .areas import TOTALS, Area
 from .coverage import Coverage
 from .contract import TOKEN_COUNTS, USAGE_COUNTS
-from .frames import Fetch, Frames, columns, no_rows, submit, summed_here
+from .frames import Fetch, Frames, columns, no_rows, submit, summed_here, uncollected
 from .periods import Period
 from .store import DataError, Store
 
@@ -354,6 +354,13 @@ def summaries(store: Store, period: Period, now: datetime, customer_id: str | No
 
     Per-day rows (runtime, ai_daily, trends) are fetched when first asked for, except one customer's, which
     its totals are summed from."""
+    with uncollected():  # (thousands of objects for all customers)
+        return _summaries(store, period, now, customer_id, strict, fresh_hours, low_days, ahead, runtime, fetch)
+
+
+def _summaries(store: Store, period: Period, now: datetime, customer_id: str | None, strict: bool,
+               fresh_hours: float, low_days: float, ahead: bool, runtime: bool, fetch: Fetch | None
+               ) -> dict[str, CustomerSummary]:
     window = dict(customer_id=customer_id, period_start=period.start, period_end=period.end, now=now)
     running = _start(store, window, tuple(a for a in TOTALS if (ahead or a is not Area.AHEAD)
                                           and (runtime or a is not Area.RUNTIME)), fetch)
