@@ -106,19 +106,20 @@ def render(user, view) -> None:
     table = _provider_table(found)
     if not every:
         table = table.drop(columns="customer")
+    counts = {"requests": st.column_config.NumberColumn("Requests", format="localized"),
+              "input_tokens": st.column_config.NumberColumn("Input tokens", format="localized"),
+              "cached_input_tokens": st.column_config.NumberColumn("Cached input", format="localized"),
+              "output_tokens": st.column_config.NumberColumn("Output tokens", format="localized")}
     tables.show(view, table, "managed-ai_by-provider", hide_index=True, width="stretch", column_config={
         "customer": "Customer", "provider": "Provider", "cost_usd": MONEY_COLUMN, "status": "Final / provisional",
-        "requests": st.column_config.NumberColumn("Requests", format="localized"),
-        "input_tokens": st.column_config.NumberColumn("Input tokens", format="localized"),
-        "cached_input_tokens": st.column_config.NumberColumn("Cached input", format="localized"),
-        "output_tokens": st.column_config.NumberColumn("Output tokens", format="localized"),
-        "badge": "Reconciliation"})
+        **counts, "badge": "Reconciliation"})
     by_model = daily.groupby(["provider", "model"], as_index=False).agg(
-        cost_usd=("cost_usd", lambda v: float(rules.usd(sum(v, Decimal(0))))), requests=("requests", "sum"),
-        input_tokens=("input_tokens", "sum"), output_tokens=("output_tokens", "sum"))
+        cost_usd=("cost_usd", lambda v: float(rules.usd(sum(v, Decimal(0))))),
+        **{name: (name, "sum") for name in USAGE_COUNTS})
     with st.expander("By model"):
         tables.show(view, by_model.sort_values("cost_usd", ascending=False), "managed-ai_by-model", hide_index=True,
-                    width="stretch", column_config={"cost_usd": MONEY_COLUMN})
+                    width="stretch", column_config={"provider": "Provider", "model": "Model", "cost_usd": MONEY_COLUMN,
+                                                    **counts})
     _focus_download(view, found)
 
 

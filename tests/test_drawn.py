@@ -171,3 +171,18 @@ def test_the_all_customers_pages_never_fetch_every_customers_days(monkeypatch):
         assert len(names) == charts.MAX_SERIES and other in names
         scale = json.loads(chart.spec)["layer"][0]["encoding"]["color"]["scale"]
         assert scale["domain"][-1] == other and scale["range"][-1] == charts.OTHER_COLOUR
+
+
+def test_the_all_customers_by_model_table_counts_every_token_the_cards_count():
+    """The by-model table (from the trend the figures carry) lists cached input tokens too, and its counts add up
+    to the Tokens and Requests cards."""
+    at_ = page(OPERATOR, "managed-ai")
+    assert not at_.exception, at_.exception
+    (by_model,) = [d.value for d in at_.dataframe if "model" in d.value.columns]
+    assert list(by_model.columns) == ["provider", "model", "cost_usd", "requests", "input_tokens",
+                                      "cached_input_tokens", "output_tokens"]
+    tokens = next(m for m in at_.metric if m.label.startswith("Tokens"))
+    requests = next(m for m in at_.metric if m.label.startswith("Requests"))
+    total = int(by_model[["input_tokens", "cached_input_tokens", "output_tokens"]].sum().sum())
+    assert tokens.proto.help == f"{total:,} input + cached + output"
+    assert requests.proto.help == f"{int(by_model['requests'].sum()):,} requests"
