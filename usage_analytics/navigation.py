@@ -126,7 +126,7 @@ def notice() -> None:
     """The line a refused bookmark left for this run, once."""
     said = st.session_state.pop(NOTICE, None)
     if said:
-        st.toast(said, icon=":material/lock:")
+        st.toast(said, icon=":material/lock:", duration="long")  # ten seconds: long enough to read beside a page
 
 
 def only(page: Callable[[], None], title: str) -> None:
