@@ -43,12 +43,10 @@ def _every_series(view, found: dict, metric: str) -> tuple[pd.DataFrame, str | N
     customer: cut by the query to the customers with the most of the measure and one "other (N)" series (its
     name returned, or None when every customer is drawn)."""
     rows = view.rows("ai_customer_series", "Managed-AI usage per customer", metric=metric, series=charts.MAX_SERIES)
-    others = int(rows["others"].max()) if len(rows) else 0
-    other = f"other ({others})" if others else None
-    names = {cid: item.account.customer_name for cid, item in found.items()}
+    customer, other = charts.cut_series(rows["customer_id"], rows["others"],
+                                        {cid: item.account.customer_name for cid, item in found.items()})
     return rows.drop(columns=["customer_id", "reconciled", "others"]).assign(
-        customer=rows["customer_id"].map(names).where(rows["customer_id"].notna(), other),
-        reconciliation_status=rows["reconciled"].map({True: "matched", False: "not matched"})), other
+        customer=customer, reconciliation_status=rows["reconciled"].map({True: "matched", False: "not matched"})), other
 
 
 def render(user, view) -> None:

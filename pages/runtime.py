@@ -60,21 +60,17 @@ def _by_user(view, names: dict[str, str], every: bool) -> None:
                "count their own hours, so users' hours can add up to more than the workspaces' runtime.")
 
 
-def _every_series(view, found: dict) -> tuple[pd.DataFrame, str | None]:
+def _every_series(view, names: dict[str, str]) -> tuple[pd.DataFrame, str | None]:
     """All customers' hours per day and customer for the over-time chart, cut by the query to the largest
     customers and one "other (N)" series (its name returned, or None when every customer is drawn)."""
     rows = view.rows("runtime_customer_series", "Runtime per customer", series=charts.MAX_SERIES)
-    others = int(rows["others"].max()) if len(rows) else 0
-    other = f"other ({others})" if others else None
-    names = {cid: item.account.customer_name for cid, item in found.items()}
-    customer = rows["customer_id"].map(names).where(rows["customer_id"].notna(), other)
+    customer, other = charts.cut_series(rows["customer_id"], rows["others"], names)
     return pd.DataFrame({"day": rows["day"], "customer": customer, "runtime_hours": rows["runtime_hours"]}), other
 
 
-def _every_top(view, found: dict) -> pd.DataFrame:
+def _every_top(view, names: dict[str, str]) -> pd.DataFrame:
     """All customers' TOP_WORKSPACES workspaces with the most hours, as the table lists them."""
     top = view.rows("runtime_top_workspaces", "The top workspaces", top=TOP_WORKSPACES)
-    names = {cid: item.account.customer_name for cid, item in found.items()}
     return top.assign(customer=top["customer_id"].map(names))[
         ["customer", "workspace_id", "template", "runtime_hours", "active_days", "is_running"]
     ].round({"runtime_hours": 2})
@@ -94,6 +90,7 @@ def render(user, view) -> None:
                  "to now; a period that has not started yet is empty.", coverage.RUNTIME)
         return
     items = list(found.values())
+    names = {cid: item.account.customer_name for cid, item in found.items()}
     total, active, templates, live = st.columns(4)
     status = items[0].runtime_status  # (the same for every customer: the exports' state)
     hours = sum(s.runtime_hours for s in items)
@@ -108,7 +105,7 @@ def render(user, view) -> None:
 
     grain = st.segmented_control("Show per", ["day", "week"], default="day", key="runtime_grain") or "day"
     by = "customer" if every and st.toggle("Colour by customer", key="runtime_by_customer") else "template"
-    drawn, other = _every_series(view, found) if by == "customer" else (runtime, None)
+    drawn, other = _every_series(view, names) if by == "customer" else (runtime, None)
     rate = summary.daily_rate(items, "runtime_hours")
     st.altair_chart(charts.runtime_over_time(drawn, grain, by, view.period, view.now, projection=rate, other=other),
                     width="stretch")
@@ -120,7 +117,7 @@ def render(user, view) -> None:
                f"UTC) cut to the period; a cut week is marked partial. More than {charts.MAX_SERIES} series: the "
                "largest, and the rest as one grey \"other\".")
 
-    top = _every_top(view, found) if every else _top_table(runtime)
+    top = _every_top(view, names) if every else _top_table(runtime)
     left, right = st.columns(2)
     with left:
         st.subheader("By template", anchor=False)
@@ -140,7 +137,7 @@ def render(user, view) -> None:
     st.caption("Runtime is the overlap of each session with the period (UTC). Overlapping sessions of one "
                "workspace count once; sessions crossing midnight are split exactly.")
 
-    _by_user(view, {cid: item.account.customer_name for cid, item in found.items()}, every)
+    _by_user(view, names, every)
 
 
 if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers

@@ -151,6 +151,20 @@ def as_text(frame: pd.DataFrame, *fields: str) -> pd.DataFrame:
     return frame.assign(**changed) if changed else frame
 
 
+def other_label(count: int) -> str:
+    """The name of the one grey series that holds the rest of the names: "other (N)"."""
+    return f"other ({count})"
+
+
+def cut_series(ids: pd.Series, others: pd.Series, names: dict[str, str]) -> tuple[pd.Series, str | None]:
+    """The series of rows a query cut to the largest names (a null id holds the rest, and `others` says how many
+    names it holds), named: each id by names, the rest as other_label. Returns the names and the other label, or
+    None when the query drew every name (pass it on as the charts' `other`)."""
+    count = int(others.max()) if len(others) else 0
+    other = other_label(count) if count else None
+    return ids.map(names).where(ids.notna(), other), other
+
+
 def top_series(frame: pd.DataFrame, by: str, value: str, limit: int = MAX_SERIES, other: str | None = None
                ) -> tuple[pd.DataFrame, list[str], str | None]:
     """At most `limit` series: with more names, the largest limit - 1 by total `value` and the rest renamed
@@ -165,7 +179,7 @@ def top_series(frame: pd.DataFrame, by: str, value: str, limit: int = MAX_SERIES
     if len(ranked) <= limit:
         return frame, ranked, None
     kept = ranked[:limit - 1]
-    other = f"other ({len(ranked) - len(kept)})"
+    other = other_label(len(ranked) - len(kept))
     frame = frame.assign(**{by: frame[by].where(frame[by].isin(kept), other)})
     return frame, kept + [other], other
 
