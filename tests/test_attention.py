@@ -128,7 +128,8 @@ def test_the_json_is_what_json_dumps_writes_byte_for_byte():
     for queue in (entries, entries[:1], []):
         assert attention.to_json(queue) == json.dumps(
             [{"customer_id": e.customer_id, "customer_name": e.customer_name,
-              "reasons": [r.block() for r in e.reasons]} for e in queue], indent=2) + "\n"
+              "reasons": [{"kind": r.kind, "detail": r.detail, "next_action": r.next_action} for r in e.reasons]}
+             for e in queue], indent=2) + "\n"
 
 
 def test_the_settings_move_the_thresholds(store):

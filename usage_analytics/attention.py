@@ -46,9 +46,6 @@ class Reason:
     yours: str  # the same, to the customer's admin
     due: date | None = None  # when it bites (a balance runs out, a trial ends): sooner first within a kind
 
-    def block(self) -> dict:
-        return {"kind": self.kind, "detail": self.detail, "next_action": self.next_action}
-
 
 @dataclass(frozen=True)
 class Entry:
@@ -97,7 +94,7 @@ def _billing(item: CustomerSummary) -> list[Reason]:
 
 def _reconciliation(item: CustomerSummary) -> list[Reason]:
     behind = tuple((p.provider, p.badge, p.lag_days, p.reconciled_through, p.period_open_status, p.period_open_day)
-                   for p in item.providers if p.badge in rules.NEEDS_ATTENTION)
+                   for p in item.providers if rules.needs_attention(p.badge))
     return [_behind_reason(behind, item.now.date())] if behind else []
 
 
