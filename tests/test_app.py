@@ -84,6 +84,8 @@ def assert_page_ok(at, page_id):
     scope_line = " ".join(m.value for m in at.markdown)
     when = {"billing": "As of now", "access-log": "Real clock"}.get(page_id, "Period")  # (those have no period)
     assert "Customer scope" in scope_line and when in scope_line and "UTC" in scope_line
+    # an empty cell shows a dash, never Streamlit's grey "None", which reads as a value
+    assert all(table.proto.placeholder == "—" for table in at.dataframe), page_id
     found = labels(at) | {e.value for e in at.error} | {s.value for s in at.success}
     text = " ".join(found)
     assert any(key in text for key in KEY_ELEMENTS[page_id]), (page_id, sorted(found))

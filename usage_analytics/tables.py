@@ -140,6 +140,9 @@ def file_name(view, name: str, whose: str | None = None, when: str | None = None
     return "_".join(part for part in (formatting.file_part(name), whose, when) if part) + ".csv"
 
 
+MISSING = "—"  # what an empty cell shows (Streamlit's own is a grey "None", which reads as a name); its CSV keeps it empty
+
+
 def show(view, frame: pd.DataFrame, name: str, *, whose: str | None = None, when: str | None = None,
          download: bool = True, column_config: Mapping[str, Any] | None = None,
          column_order: Iterable[str] | None = None, **dataframe_kwargs: Any) -> Any:
@@ -148,6 +151,7 @@ def show(view, frame: pd.DataFrame, name: str, *, whose: str | None = None, when
     key (unique on a page) and the access log's "csv: <name>". Returns what st.dataframe returns (a selection
     event when on_select is given)."""
     column_order = None if column_order is None else list(column_order)
+    dataframe_kwargs.setdefault("placeholder", MISSING)
     shown = st.dataframe(on_screen(frame), column_config=column_config, column_order=column_order, **dataframe_kwargs)
     if not download or frame.columns.empty:
         return shown
