@@ -101,12 +101,15 @@ runtime_since as (
     group by r.customer_id
 ),
 
--- Whole days after the snapshot's day and before today from the daily rollup (ai_days_of: the copy that suits
--- the scope); the snapshot's own day (from as_of, up to now when that day is today) and today (to now,
--- when the snapshot's day is an earlier one) from the hourly buckets. The three parts never hold the same
--- bucket. Each hourly part has bounds that do not depend on the row's customer (the earliest snapshot to the
--- end of the latest snapshot's day; today's midnight to now), so the scan skips the row groups outside them
--- instead of joining every bucket.
+-- The whole days after the snapshot's day and before today: of the snapshot's own month, from the daily rollup
+-- (ai_days_of: the copy that suits the scope); the whole months after it and before this one, from the monthly
+-- rollup (a snapshot months back then reads a few rows a month instead of every day); and this month's days
+-- before today, when the snapshot's month is an earlier one, from the daily rollup. Then the snapshot's own day
+-- (from as_of, up to now when that day is today) and today (to now, when the snapshot's day is an earlier one)
+-- from the hourly buckets. No two parts hold the same bucket. The parts that read days or buckets of the
+-- snapshot's day or month also have bounds that do not depend on the row's customer (the earliest snapshot to
+-- the end of the latest one's day or month; this month's first day to now), so the scan skips the row groups
+-- outside them instead of joining every row.
 ai_since_rows as (
     select
         d.customer_id,
@@ -115,7 +118,30 @@ ai_since_rows as (
     from ai_days_of($customer_id) as d
     join prepaid as p on d.customer_id = p.customer_id
     where d.day > cast(p.as_of as date)
+        and d.day <= last_day(cast(p.as_of as date))
         and d.day < cast($now as date)
+        and d.day > (select min(cast(q.as_of as date)) from prepaid as q)
+        and d.day <= (select max(last_day(cast(q.as_of as date))) from prepaid as q)
+    union all
+    select
+        m.customer_id,
+        m.provider,
+        m.cost_usd
+    from ai_provider_months as m
+    join prepaid as p on m.customer_id = p.customer_id
+    where ($customer_id is null or m.customer_id = $customer_id)
+        and m.month_end > last_day(cast(p.as_of as date))
+        and m.month_end < date_trunc('month', $now)
+    union all
+    select
+        d.customer_id,
+        d.provider,
+        d.cost_usd
+    from ai_days_of($customer_id) as d
+    join prepaid as p on d.customer_id = p.customer_id
+    where d.day >= date_trunc('month', $now)
+        and d.day < cast($now as date)
+        and last_day(cast(p.as_of as date)) < date_trunc('month', $now)
     union all
     select
         u.customer_id,

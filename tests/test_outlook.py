@@ -169,18 +169,20 @@ def test_the_outlook_query_on_rows_worked_by_hand(march):
 
 
 def test_ai_usage_since_the_snapshot_counts_each_bucket_once_from_as_of_to_now(exports):
-    """The AI usage since a snapshot comes from three parts (the snapshot's own day and today from the hourly
-    buckets, the whole days between from the daily rollup): each bucket from as_of up to now is counted exactly
+    """The AI usage since a snapshot comes from five parts (the snapshot's own day and today from the hourly
+    buckets; the rest of the snapshot's month and this month's days before today from the daily rollup; the whole
+    months between from the monthly one): each bucket from as_of up to now is counted exactly
     once, whichever part holds it, and none before as_of or from now on. Each cost is a power of two, so the sum
     says which buckets were counted."""
     store = exports(
         customers=[customer(), customer("cus_t", "Today Co"), customer("cus_m", "Midnight Co"),
-                   customer("cus_p", "Paid Co")],
+                   customer("cus_p", "Paid Co"), customer("cus_y", "Year Co"), customer("cus_z", "Month End Co")],
         billing_accounts=[prepaid(as_of="2026-03-15 10:30"), prepaid("cus_t", as_of="2026-03-20 06:00"),
-                          prepaid("cus_m", as_of="2026-03-19 00:00"),
+                          prepaid("cus_m", as_of="2026-03-19 00:00"), prepaid("cus_y", as_of="2026-01-10 08:00"),
+                          prepaid("cus_z", as_of="2026-02-28 20:00"),
                           {"customer_id": "cus_p", "as_of": at("2026-03-01 00:00"), "billing_mode": "paid",
                            "payment_verified": True}],
-        provider_links=[link("openai", customer=c) for c in ("cus_a", "cus_t", "cus_m", "cus_p")],
+        provider_links=[link("openai", customer=c) for c in ("cus_a", "cus_t", "cus_m", "cus_p", "cus_y", "cus_z")],
         ai_usage=[
             # cus_a: the snapshot on Mar 15 10:30, an earlier day than today (Mar 20)
             usage("2026-03-14 23:00", cost="1024"),  # the day before the snapshot's: no
@@ -207,9 +209,27 @@ def test_ai_usage_since_the_snapshot_counts_each_bucket_once_from_as_of_to_now(e
             usage("2026-03-20 03:00", cost="8", customer="cus_m"),  # today: yes
             usage("2026-03-20 13:00", cost="16", customer="cus_m"),  # after now: no
             usage("2026-03-16 03:00", cost="32", customer="cus_p"),  # not prepaid: nothing is counted since
+            # cus_y: the snapshot two months back (Jan 10 08:00): its own day (hourly), the rest of its month
+            # (daily), February whole (the monthly rollup), this month before today (daily), today (hourly)
+            usage("2025-12-31 23:00", cost="1", customer="cus_y"),  # the month before: no
+            usage("2026-01-10 07:00", cost="2", customer="cus_y"),  # its own day, before as_of: no
+            usage("2026-01-10 09:00", cost="4", customer="cus_y"),  # its own day, after as_of: yes
+            usage("2026-01-11 00:00", cost="8", customer="cus_y"),  # the next day, its own month: yes
+            usage("2026-01-31 23:00", cost="16", customer="cus_y"),  # its own month's last hour: yes
+            usage("2026-02-01 00:00", cost="32", customer="cus_y"),  # a whole month between: yes
+            usage("2026-02-28 23:00", cost="64", customer="cus_y"),  # yes
+            usage("2026-02-14 10:00", cost="4096", provider="google", customer="cus_y"),  # no link: no
+            usage("2026-03-01 00:00", cost="128", customer="cus_y"),  # this month, before today: yes
+            usage("2026-03-19 23:00", cost="256", customer="cus_y"),  # yes
+            usage("2026-03-20 11:00", cost="512", customer="cus_y"),  # today before now: yes
+            usage("2026-03-20 12:00", cost="1024", customer="cus_y"),  # at now: no
+            # cus_z: the snapshot on its month's last day (Feb 28 20:00): no whole day of its month is left
+            usage("2026-02-27 12:00", cost="1", customer="cus_z"),  # before: no
+            usage("2026-02-28 21:00", cost="2", customer="cus_z"),  # its own day: yes
+            usage("2026-03-01 05:00", cost="4", customer="cus_z"),  # this month: yes
         ])
     expected = {"cus_a": Decimal(2 + 4 + 8 + 16 + 32 + 64), "cus_t": Decimal(4 + 8), "cus_m": Decimal(2 + 4 + 8),
-                "cus_p": None}
+                "cus_p": None, "cus_y": Decimal(4 + 8 + 16 + 32 + 64 + 128 + 256 + 512), "cus_z": Decimal(2 + 4)}
     rows = store.run("outlook", customer_id=None, now=MARCH_NOW)
     assert dict(zip(rows["customer_id"], rows["ai_usd_since"])) == expected
     for cid, since in expected.items():  # one customer's row is the same as in every customer's

@@ -212,6 +212,29 @@ def test_new_files_are_added_to_a_copy_of_the_store_and_give_what_a_full_check_g
         refreshed.close()
 
 
+def test_rows_that_arrive_in_the_middle_of_a_month_make_that_months_rows_again_from_all_its_days(exports, tmp_path):
+    """A rollup kept per month (ai_provider_months) refreshed from a day in the middle of a month: the month that
+    holds the day is summed again from every day of it, the days before the new rows included."""
+    store_dir, log = tmp_path / "state", []
+    november = exports / "ai_usage" / "month=2026-11"
+    whole = tmp_path / "november.parquet"
+    shutil.move(next(november.glob("*.parquet")), whole)
+    split = "timestamp '2026-11-15 00:00:00'"
+    duckdb.execute(f"copy (select * from read_parquet('{whole}') where bucket_start < {split}) "
+                   f"to '{november / 'part-0.parquet'}' (format parquet)")
+    _open(exports, store_dir).close()  # built with November up to the 14th
+    duckdb.execute(f"copy (select * from read_parquet('{whole}') where bucket_start >= {split}) "
+                   f"to '{november / 'part-1.parquet'}' (format parquet)")
+    refreshed = _open(exports, store_dir, log)
+    memory = build(exports, NOW)
+    try:
+        assert "adding 1 new file of ai_usage (4/6)" in log and "summing ai_provider_months from 2026-11-15" in log
+        _assert_same(memory, refreshed)
+    finally:
+        memory.close()
+        refreshed.close()
+
+
 def test_a_new_link_sums_the_rollups_it_changes_again_whole(exports, tmp_path):
     # New AI rows alone refresh ai_usage_daily_across from their first day; a new link changes every day of
     # its provider, so with one the rollup is summed again whole (and equals a full check).
