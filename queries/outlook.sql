@@ -109,7 +109,8 @@ runtime_since as (
 -- from the hourly buckets. No two parts hold the same bucket. The parts that read days or buckets of the
 -- snapshot's day or month also have bounds that do not depend on the row's customer (the earliest snapshot to
 -- the end of the latest one's day or month; this month's first day to now), so the scan skips the row groups
--- outside them instead of joining every row.
+-- outside them instead of joining every row. The two parts of daily rows stay two, not one with an `or`: the
+-- `or` keeps the scan from skipping row groups (292 against 241 ms of CPU for every customer at 100M).
 ai_since_rows as (
     select
         d.customer_id,
