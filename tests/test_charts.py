@@ -292,6 +292,21 @@ def test_the_calendar_keeps_the_order_it_is_given():
     assert enc["y"]["sort"] == ["openai", "google", "anthropic"]
 
 
+def test_a_customer_provider_row_name_takes_two_lines_on_a_narrow_screen():
+    """On a phone the row names are cut to 90 px: "Umbrella Analytics · anthropic" and "· openai" both read
+    "Umbrella Anal…". Narrower than 640 px, a name is split at its last " · " (a customer's own name may hold
+    one; a provider's does not), the customer's name on the first line and the provider on the second, each cut
+    alone; wider, and for a provider alone, the name is drawn as it is."""
+    days = charts.calendar_days(calendar_rows(), "provider", NOW_4TH)
+    axis = encoding(charts.reconciliation_calendar(days))[1]["y"]["axis"]
+    assert axis["labelExpr"] == (
+        "containerSize()[0] < 640 && lastindexof(datum.label, ' · ') > 0 ? "
+        "[substring(datum.label, 0, lastindexof(datum.label, ' · ')), "
+        "substring(datum.label, lastindexof(datum.label, ' · ') + 3)] : datum.label")
+    assert axis["labelOverlap"] is False  # (two lines in a 26 px row: Vega would hide every other name)
+    assert axis["labelFontSize"] == {"expr": "containerSize()[0] < 640 ? 10 : 11"} and axis["labelLineHeight"] == 11
+
+
 def test_every_chart_has_the_one_theme_and_fits_the_width_it_is_given():
     days = charts.calendar_days(calendar_rows(), "provider", NOW_4TH)
     for chart in (charts.ai_over_time(ai_rows()), charts.runtime_over_time(runtime_rows()),

@@ -538,6 +538,10 @@ def calendar_days(ai_daily: pd.DataFrame, row: str = "provider", now: datetime |
     return days
 
 
+PAIR = " · "  # between a customer's name and a provider's in one row name ("Acme Robotics · openai")
+NARROW = 640  # a chart narrower than this (px) is on a phone or in a narrow column
+
+
 def reconciliation_calendar(days: pd.DataFrame, row: str = "provider", order: list[str] | None = None,
                             period: Period | None = None, now: datetime | None = None) -> alt.LayerChart:
     """A calendar heat map: one cell per row (provider, or customer · provider) and UTC day with usage, in a
@@ -574,8 +578,16 @@ def reconciliation_calendar(days: pd.DataFrame, row: str = "provider", order: li
                alt.Tooltip("recorded:N", title="recorded status"),
                alt.Tooltip("cost_usd:Q", title="metered cost (USD)", format="$,.6f")]
     chart = alt.layer(rect, text, data=frame).encode(  # a band per row: a fixed height shrinks under the legend
-        # row names give way (to 90 px, full in the tooltip) so that a day keeps 9 px, room for its glyph
-        y=alt.Y(f"{row}:N", title=None, sort=order or "ascending", axis=alt.Axis(labelLimit=alt.ExprRef(
-            f"clamp(containerSize()[0] - 16 - {9 * n_days}, 90, min(260, containerSize()[0] * 0.42))"))),
+        # row names give way (to 90 px, full in the tooltip) so that a day keeps 9 px, room for its glyph; on a
+        # narrow screen a "customer · provider" name takes two lines, so that the cut falls on the customer's name
+        # and never hides the provider (three rows of one customer read "Umbrella Anal…" alike)
+        y=alt.Y(f"{row}:N", title=None, sort=order or "ascending", axis=alt.Axis(
+            labelLimit=alt.ExprRef(f"clamp(containerSize()[0] - 16 - {9 * n_days}, 90, "
+                                   "min(260, containerSize()[0] * 0.42))"),
+            labelExpr=(f"containerSize()[0] < {NARROW} && lastindexof(datum.label, '{PAIR}') > 0 ? "
+                       f"[substring(datum.label, 0, lastindexof(datum.label, '{PAIR}')), "
+                       f"substring(datum.label, lastindexof(datum.label, '{PAIR}') + {len(PAIR)})] : datum.label"),
+            labelLineHeight=11, labelFontSize=alt.ExprRef(f"containerSize()[0] < {NARROW} ? 10 : 11"),
+            labelOverlap=False)),
         tooltip=tooltip).properties(height=alt.Step(26))
     return _themed(chart)
