@@ -128,7 +128,10 @@ def render(user, view) -> None:
                                         universe=runtime["template"].unique()), width="stretch")
 
     st.subheader("Top workspaces table", anchor=False)
-    tables.show(view, top, "top-workspaces", hide_index=True, width="stretch", column_config={
+    # the workspace and its hours first: on a phone the columns after the first two or three need a sideways scroll
+    first = ["workspace_id", "runtime_hours"]
+    tables.show(view, top, "top-workspaces", hide_index=True, width="stretch",
+                column_order=first + [c for c in top.columns if c not in first], column_config={
         "customer": "Customer", "workspace_id": "Workspace", "template": "Template",
         "runtime_hours": st.column_config.NumberColumn("Runtime hours", format="%.2f"),
         "active_days": st.column_config.NumberColumn("Active days"),
