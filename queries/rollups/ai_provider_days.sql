@@ -7,7 +7,9 @@
 -- Kept by month, then customer: a period of every customer reads its months only, one customer its rows
 -- in each month. The days not matched, which lag is worked out from, are also kept apart (ai_open_days).
 -- The two sides are put together by a group-by over their union (not a full join), so a refresh's
--- "from this day on" reaches down to both sides' rows of those days only.
+-- "from this day on" reaches down to both sides' rows of those days only. The usage side's empty amounts are
+-- typed as the reconciliation side's sums (DECIMAL(38,9)): a union takes the first side's scale, and at 6 places
+-- it would round each day's amounts before the period sums them (money is rounded once, per provider).
 -- reads: ai_usage, reconciliation
 -- refresh from: day
 with usage_days as (
@@ -17,9 +19,9 @@ with usage_days as (
         d.day,
         min(d.first_bucket_start) as first_bucket_start,
         cast(null as varchar) as status,
-        cast(null as decimal(38, 6)) as provider_cost_usd,
-        cast(null as decimal(38, 6)) as compared_metered_usd,
-        cast(null as decimal(38, 6)) as difference_usd
+        cast(null as decimal(38, 9)) as provider_cost_usd,
+        cast(null as decimal(38, 9)) as compared_metered_usd,
+        cast(null as decimal(38, 9)) as difference_usd
     from ai_usage_daily as d
     group by all
 ),
