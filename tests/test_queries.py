@@ -43,6 +43,17 @@ def test_result_columns_and_types_match_the_header(name, sample_store):
     assert [c for c, _ in actual] == [c for c, _ in query.returns]
     for (column, declared), (_, real) in zip(query.returns, actual):
         assert real == declared or real.startswith(declared + "("), f"{column}: header says {declared}, is {real}"
+        if declared == "DECIMAL":  # money keeps the contract's 9 places until a figure rounds it, once
+            assert real.endswith(",9)"), f"{column}: money at {real}, not 9 places"
+
+
+def test_every_money_column_of_every_rollup_keeps_9_places(sample_store):
+    # (a union takes its first side's scale: an empty amount typed DECIMAL(38,6) once rounded every day's sums)
+    found = sample_store.cursor().execute(
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where data_type like 'DECIMAL%' and table_name in $tables", {"tables": list(sql.rollups())}).fetchall()
+    assert {table for table, _, _ in found} >= {"ai_usage_daily", "ai_provider_days", "ai_provider_months"}
+    assert [(table, column, kind) for table, column, kind in found if not kind.endswith(",9)")] == []
 
 
 @pytest.mark.parametrize("name", NAMES)
