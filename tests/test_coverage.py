@@ -166,15 +166,17 @@ def test_mismatch_amounts_and_why_a_total_is_provisional(october):
 def test_a_providers_own_cost_is_summed_exact_to_9_places_and_rounded_once(october, tmp_path, open_store):
     # Given: the provider's cost carries 9 places on the 12th and the 20th (2.300000400 and 3.900000400), as the
     # data contract allows (money is read as DECIMAL(18,9)); the 2nd has $1 exactly.
-    october()
+    october()  # (its reconciliation file is written again below, with money at 9 places)
     rows = [recon("2026-09-30", "matched"), recon("2026-10-02", "matched"),
-            {**recon("2026-10-12", "mismatch"), "metered_cost_usd": Decimal("2"), "provider_cost_usd": Decimal("2.3000004")},
-            {**recon("2026-10-20", "pending"), "metered_cost_usd": Decimal("4"), "provider_cost_usd": Decimal("3.9000004")}]
-    columns = DATASETS["reconciliation"].columns
-    schema = pa.schema([pa.field(c.name, pa.decimal128(18, 9)) if c.kind == "money" else
-                        pq.read_schema(tmp_path / "reconciliation" / "part-0.parquet").field(c.name) for c in columns])
-    pq.write_table(pa.Table.from_pylist([{c.name: r.get(c.name) for c in columns} for r in rows], schema=schema),
-                   tmp_path / "reconciliation" / "part-0.parquet")
+            {**recon("2026-10-12", "mismatch"), "metered_cost_usd": Decimal("2"),
+             "provider_cost_usd": Decimal("2.3000004")},
+            {**recon("2026-10-20", "pending"), "metered_cost_usd": Decimal("4"),
+             "provider_cost_usd": Decimal("3.9000004")}]
+    path, columns = tmp_path / "reconciliation" / "part-0.parquet", DATASETS["reconciliation"].columns
+    written = pq.read_schema(path)
+    schema = pa.schema([pa.field(c.name, pa.decimal128(18, 9)) if c.kind == "money" else written.field(c.name)
+                        for c in columns])
+    pq.write_table(pa.Table.from_pylist([{c.name: r.get(c.name) for c in columns} for r in rows], schema=schema), path)
     item = customer_summary(open_store(), "cus_a", Period.parse("2026-10"), NOW)
     (openai,) = item.providers
     # Expect: 1 + 2.3000004 + 3.9000004 = 7.2000008, rounded half up once: 7.200001 (each day rounded to 6 places
