@@ -2,7 +2,7 @@
 -- period, as of $now: the figures of the provider cards, the billing handoff and the operators' table.
 -- Summed here, once per (customer, provider), rather than in pandas over ai_usage_by_day's rows, which a
 -- page only fetches when it draws them. Providers without a provider_links row are not attributed
--- (ai_unlinked_providers names them).
+-- (reconciliation_summary names them, in its rows not linked).
 -- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
 -- returns: customer_id VARCHAR, provider VARCHAR, requests BIGINT, input_tokens BIGINT, cached_input_tokens BIGINT, output_tokens BIGINT, cost_usd DECIMAL
 with final as (

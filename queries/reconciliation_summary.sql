@@ -9,8 +9,12 @@
 -- metered cost it was compared with; and the mismatch in dollars, provider minus metered cost summed over the
 -- days whose status is mismatch (on such a day only rows with a provider cost count). Zero and null where a
 -- linked provider has no such day.
+-- Also a row (linked false) for each provider with metered usage in the period up to now but no provider_links
+-- row: reconciliation is not configured for it, so its usage is not attributed (the pairs ai_unlinked_providers
+-- gives, read here from the period's days this query groups anyway, so a page needs no query of its own for
+-- them). Such a row's other columns describe the pair's own days and are not figures of the customer.
 -- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
--- returns: customer_id VARCHAR, provider VARCHAR, first_open_day DATE, first_open_status VARCHAR, period_usage_days BIGINT, period_matched_days BIGINT, period_mismatch_days BIGINT, period_first_open_day DATE, period_first_open_status VARCHAR, provider_cost_usd DECIMAL, mismatch_usd DECIMAL, provider_cost_days BIGINT, compared_metered_usd DECIMAL
+-- returns: customer_id VARCHAR, provider VARCHAR, first_open_day DATE, first_open_status VARCHAR, period_usage_days BIGINT, period_matched_days BIGINT, period_mismatch_days BIGINT, period_first_open_day DATE, period_first_open_status VARCHAR, provider_cost_usd DECIMAL, mismatch_usd DECIMAL, provider_cost_days BIGINT, compared_metered_usd DECIMAL, linked BOOLEAN
 with open_days as (
     select
         d.customer_id,
@@ -36,7 +40,8 @@ period_days as (
         sum(d.difference_usd) filter (where d.status = 'mismatch' and cast(d.day as timestamp) < $now)
             as mismatch_usd,
         count(d.provider_cost_usd) filter (where cast(d.day as timestamp) < $now) as provider_cost_days,
-        sum(d.compared_metered_usd) filter (where cast(d.day as timestamp) < $now) as compared_metered_usd
+        sum(d.compared_metered_usd) filter (where cast(d.day as timestamp) < $now) as compared_metered_usd,
+        count(*) filter (where d.first_bucket_start < $now) > 0 as has_usage  -- (metered usage before now)
     from ai_provider_days as d
     where ($customer_id is null or d.customer_id = $customer_id)
         and (d.first_bucket_start < $now or (d.has_reconciliation and d.day <= cast($now as date)))
@@ -47,8 +52,8 @@ period_days as (
 
 final as (
     select
-        l.customer_id,
-        l.provider,
+        coalesce(l.customer_id, p.customer_id) as customer_id,
+        coalesce(l.provider, p.provider) as provider,
         o.first_open_day,
         o.first_open_status,
         coalesce(p.usage_days, 0) as period_usage_days,
@@ -59,10 +64,12 @@ final as (
         p.provider_cost_usd,
         coalesce(p.mismatch_usd, 0) as mismatch_usd,
         coalesce(p.provider_cost_days, 0) as provider_cost_days,
-        p.compared_metered_usd
+        p.compared_metered_usd,
+        l.provider is not null as linked
     from linked_providers($customer_id) as l
     left join open_days as o on l.customer_id = o.customer_id and l.provider = o.provider
-    left join period_days as p on l.customer_id = p.customer_id and l.provider = p.provider
+    full join period_days as p on l.customer_id = p.customer_id and l.provider = p.provider
+    where l.provider is not null or p.has_usage
 )
 
 select * from final

@@ -46,6 +46,25 @@ def test_only_linked_providers_count_and_unlinked_ones_are_named(exports):
     assert list(everyone.itertuples(index=False)) == [("cus_a", "anthropic", 1), ("cus_b", "openai", 1)]
 
 
+def test_a_provider_not_linked_is_named_only_for_usage_in_the_period_before_now(exports):
+    from conftest import recon
+    store = exports(
+        provider_links=[link("openai")],
+        ai_usage=[
+            usage("2026-03-02 10:00", "openai"),
+            usage("2026-03-10 09:00", "anthropic"),  # usage, not linked: named
+            usage("2026-03-31 18:00", "google"),  # not linked, but after now: not yet
+            usage("2026-04-01 00:00", "mistral"),  # not linked, after the period
+        ],
+        reconciliation=[recon("2026-03-05", "matched", provider="cohere")],  # a row but no usage: not named
+    )
+    late = summary_module.customer_summary(store, "cus_a", MARCH, at("2026-03-31 17:00"))
+    assert late.not_configured == ("anthropic",)
+    assert [p.provider for p in late.providers] == ["openai"]
+    assert summarise(store).not_configured == ("anthropic", "google")
+    assert summary_module.customer_summary(store, "cus_a", MARCH, at("2026-03-10 08:59")).not_configured == ()
+
+
 def test_two_links_to_one_provider_do_not_double_count(exports):
     store = exports(provider_links=[link("openai"), link("openai")], ai_usage=[usage("2026-03-02 10:00")])
     assert summarise(store).ai_cost_usd == Decimal("1.000000")

@@ -3,7 +3,7 @@
 An operators' month reads one row per customer (runtime_totals, ai_usage_by_provider) and per-day trends
 summed across customers (ai_usage_trend, whose whole days come from a rollup summed across customers);
 these must be exactly what summing ai_usage_by_day and runtime_by_workspace_day gives."""
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -80,3 +80,24 @@ def test_the_rollup_across_customers_holds_every_linked_day_once(sample_store):
               "on u.customer_id = l.customer_id and u.provider = l.provider")
     assert con.execute("select sum(requests), sum(cost_usd) from ai_usage_daily_across").fetchone() == \
         con.execute(f"select sum(u.requests), sum(u.cost_usd) {linked}").fetchone()
+
+
+@pytest.mark.parametrize("customer", [None, "cus_prestige_worldwide"])  # (a customer with usage of both kinds)
+def test_the_providers_not_linked_are_the_pairs_the_unlinked_query_names(sample_store, customer):
+    """reconciliation_summary's rows not linked name the providers with usage in a period (whole UTC days, as
+    every period is) up to now but no link: what ai_unlinked_providers finds from the buckets themselves."""
+    named = 0
+    for start, end in windows():
+        first, after = datetime.combine(start.date(), time(0)), datetime.combine(end.date(), time(0)) + timedelta(1)
+        for now in (datetime(2026, 11, 24, 12), datetime(2026, 11, 24), datetime(2026, 10, 15, 6, 30),
+                    datetime(2026, 9, 30, 23, 30)):
+            params = dict(customer_id=customer, period_start=first, period_end=after, now=now)
+            summary = sample_store.run("reconciliation_summary", **params)
+            unlinked = sample_store.run("ai_unlinked_providers", **params)
+            pairs = list(zip(unlinked["customer_id"], unlinked["provider"]))
+            rows = summary[~summary["linked"]]
+            assert list(zip(rows["customer_id"], rows["provider"])) == pairs, (first, after, now)
+            linked = set(zip(summary.loc[summary["linked"], "customer_id"], summary.loc[summary["linked"], "provider"]))
+            assert not linked & set(pairs)
+            named += len(pairs)
+    assert named > 0  # (the sample has usage of providers that are not linked)

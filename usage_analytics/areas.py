@@ -17,7 +17,7 @@ class Area(Enum):
 # others still run).
 TOTALS = {
     Area.BILLING: ("billing_snapshot", "customer_refused_rows"),
-    Area.AI: ("ai_usage_by_provider", "reconciliation_summary", "ai_unlinked_providers"),
+    Area.AI: ("ai_usage_by_provider", "reconciliation_summary"),  # (the latter names the providers not linked too)
     Area.RUNTIME: ("runtime_totals",),
     Area.AHEAD: ("outlook",),
 }

@@ -215,9 +215,10 @@ def _snapshots(frame: pd.DataFrame) -> dict[str, rules.BillingSnapshot]:
 
 
 def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime, data: Coverage
-               ) -> dict[str, list[ProviderUsage]]:
+               ) -> tuple[dict[str, list[ProviderUsage]], dict[str, list[str]]]:
     """Each customer's linked providers: totals, reconciliation badge, status (final/provisional, or as the
-    coverage makes it), why, and the provider's own cost and mismatch; the largest cost first."""
+    coverage makes it), why, and the provider's own cost and mismatch; the largest cost first. And each
+    customer's providers with usage in the period but no link (reconciliation_summary's rows not linked)."""
     usage = frames["ai_usage_by_provider"]
     totals = dict(zip(zip(*columns(usage, "customer_id", "provider")),  # (zips: thousands of rows)
                       zip(*columns(usage, "cost_usd", *USAGE_COUNTS))))
@@ -231,11 +232,15 @@ def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime, d
         return through, days, rules.badge(days, mismatch)
 
     found: dict[str, list[ProviderUsage]] = {}
-    for (cid, provider, first_open, first_status, usage_days, matched, mismatched, period_open, period_status,
-         provider_cost, mismatch) in zip(
-            *columns(frames["reconciliation_summary"], "customer_id", "provider", "first_open_day",
+    unlinked: dict[str, list[str]] = {}
+    for (cid, provider, linked, first_open, first_status, usage_days, matched, mismatched, period_open,
+         period_status, provider_cost, mismatch) in zip(
+            *columns(frames["reconciliation_summary"], "customer_id", "provider", "linked", "first_open_day",
                      "first_open_status", "period_usage_days", "period_matched_days", "period_mismatch_days",
                      "period_first_open_day", "period_first_open_status", "provider_cost_usd", "mismatch_usd")):
+        if not linked:
+            unlinked.setdefault(cid, []).append(provider)
+            continue
         through, days, badge = lag(first_open, mismatched > 0)
         cost, requests, inputs, cached, outputs = totals.get((cid, provider), _NO_USAGE)  # linked, unused: zeros
         found.setdefault(cid, []).append(ProviderUsage(
@@ -246,7 +251,7 @@ def _providers(frames: dict[str, pd.DataFrame], period: Period, now: datetime, d
     for listed in found.values():
         if len(listed) > 1:
             listed.sort(key=_largest_cost_first)
-    return found
+    return found, unlinked
 
 
 _NO_USAGE = (Decimal(0), 0, 0, 0, 0)
@@ -381,10 +386,7 @@ def _summaries(store: Store, period: Period, now: datetime, customer_id: str | N
     billing = {} if Area.BILLING in gaps else {
         cid: _billing(acct, snapshots.get(cid), refused.get(cid, []), data, now) for cid, acct in found.items()}
     ai = _area(Area.AI, running, strict, fetched, gaps)
-    providers = _providers(ai, period, now, data)
-    unlinked: dict[str, list[str]] = {}
-    for cid, provider in zip(*columns(ai["ai_unlinked_providers"], "customer_id", "provider")):
-        unlinked.setdefault(cid, []).append(provider)
+    providers, unlinked = _providers(ai, period, now, data)
     by_customer = {cid: (hours, workspaces, running_now, count) for cid, hours, workspaces, running_now, count in zip(
         *columns(_area(Area.RUNTIME, running, strict, fetched, gaps)["runtime_totals"], "customer_id",
                  "runtime_hours", "active_workspaces", "is_running", "running_workspaces")) if cid}
