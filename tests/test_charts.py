@@ -341,3 +341,26 @@ def test_month_and_custom_choices():
         periods.preset("Custom range", TODAY)
     with pytest.raises(PeriodError, match="ends before it starts"):
         periods.preset("Custom range", TODAY, custom=(date(2026, 1, 3), date(2026, 1, 1)))
+
+
+def test_no_chart_is_built_through_altairs_from_dict(monkeypatch):
+    """Every channel is given as an object and the look is set in one step (charts.CONFIG): Altair turns a
+    "field:type" string or an alt.value() dict into an object through SchemaBase.from_dict, which hashes its whole
+    schema on every call (about 7 ms each, several per chart, on every page run). Counted, not timed."""
+    import altair as alt
+    calls = []
+    real = alt.SchemaBase.from_dict.__func__
+    monkeypatch.setattr(alt.SchemaBase, "from_dict",
+                        classmethod(lambda cls, *args, **kwargs: calls.append(cls.__name__) or real(cls, *args, **kwargs)))
+    period, now = Period.parse("2026-03"), datetime(2026, 3, 3, 12, tzinfo=timezone.utc)
+    built = [charts.runtime_over_time(runtime_rows(), "day", "template", period, now, projection=2.0),
+             charts.runtime_over_time(runtime_rows(), "week", "workspace_id", period, now),
+             charts.ai_over_time(ai_rows(), "cost_usd", "provider", "day", period, now, projection=1.0),
+             charts.hours_by(runtime_rows(), "workspace_id", color="template"),
+             charts.bars(runtime_rows(), "workspace_id", "runtime_hours", "runtime hours"),
+             charts.reconciliation_calendar(charts.calendar_days(ai_rows(), "provider", now), "provider")]
+    specs = [chart.to_dict() for chart in built]
+    assert calls == []
+    assert all(spec["config"]["range"]["category"] == charts.PALETTE for spec in specs)
+    assert specs[0]["layer"][2]["mark"]["type"] == "text" and specs[0]["layer"][2]["encoding"]["tooltip"] == \
+        {"value": None}

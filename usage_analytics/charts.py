@@ -59,21 +59,30 @@ MUTED = "#7d8796"  # a grey that reads on both pages: 3.6:1 on white, 5:1 on the
 DAY, WEEK = timedelta(days=1), timedelta(days=7)
 
 
-def _themed(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """The one look of every chart (fonts, legend), applied at the top level. No colour of text, axis or grid:
-    Streamlit's theme gives those, light or dark as the page is."""
+# The one look of every chart (fonts, legend). No colour of text, axis or grid: Streamlit's theme gives those,
+# light or dark as the page is. Made once and set in one step: each configure_*() call copies the whole chart,
+# its layers included (six copies were a third of building a chart over time).
+CONFIG = alt.Config(
+    font=FONT, padding={"left": 4, "right": 12, "top": 6, "bottom": 4},
+    range=alt.RangeConfig(category=PALETTE),
+    axis=alt.AxisConfig(labelFontSize=12, titleFontSize=12, titleFontWeight="normal"),
+    legend=alt.LegendConfig(orient="bottom", labelFontSize=12, titleFontSize=12, titleFontWeight="normal",
+                            symbolType="square", labelLimit=LABEL_LIMIT),
+    view=alt.ViewConfig(strokeWidth=0),
+    title=alt.TitleConfig(fontSize=14, anchor="start", fontWeight="normal"))
+# A text mark's tooltip turned off. Channels are given as objects, never as "field:type" strings or alt.value()
+# dicts: Altair turns those into objects through from_dict, which hashes its whole schema on every call (7 ms each).
+NO_TOOLTIP = alt.TooltipValue(None)
+
+
+def _themed(chart: alt.TopLevelMixin, **properties) -> alt.TopLevelMixin:
+    """The one look of every chart (CONFIG), applied at the top level with the chart's own properties (one copy
+    of the chart for all of them: properties() copies it too)."""
     # fit-x: as wide as the container, and as tall as the plot and its legends need (a fixed total height
     # squeezed the plot under a legend of several rows)
     # SVG always: Streamlit draws a chart of over 2,000 rows on a canvas, where currentColor (TEXT) is black
-    return (chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
-                             usermeta={"embedOptions": {"renderer": "svg"}})
-            .configure(font=FONT, padding={"left": 4, "right": 12, "top": 6, "bottom": 4})
-            .configure_range(category=PALETTE)
-            .configure_axis(labelFontSize=12, titleFontSize=12, titleFontWeight="normal")
-            .configure_legend(orient="bottom", labelFontSize=12, titleFontSize=12, titleFontWeight="normal",
-                              symbolType="square", labelLimit=LABEL_LIMIT)
-            .configure_view(strokeWidth=0)
-            .configure_title(fontSize=14, anchor="start", fontWeight="normal"))
+    return chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
+                            usermeta={"embedOptions": {"renderer": "svg"}}, config=CONFIG, **properties)
 
 
 # --- colours ---------------------------------------------------------------------------------------------
@@ -388,7 +397,7 @@ def _projection_layers(frame: pd.DataFrame, period: Period | None, now: datetime
     note = pd.DataFrame({"at": [pd.Timestamp(period.end)], "top": [top], "note": [PROJECTED]})
     text = alt.Chart(note).mark_text(align="right", baseline="bottom", dx=-2, dy=-3 if roomy else -16, fontSize=11,
                                      fontStyle="italic", color=PROJECTION_STROKE).encode(
-        x=alt.X("at:T"), y="top:Q", text="note:N", tooltip=alt.value(None))
+        x=alt.X("at:T"), y=alt.Y("top:Q"), text=alt.Text("note:N"), tooltip=NO_TOOLTIP)
     return [bars, text]
 
 
@@ -413,14 +422,14 @@ def _over_time(frame: pd.DataFrame, by: str, states: list[str], today: str | Non
         notes = live.groupby(["start", "end"], as_index=False)["top"].max()
         notes = notes.assign(mid=notes["start"] + (notes["end"] - notes["start"]) / 2, note="so far")
         layers.append(alt.Chart(notes).mark_text(baseline="bottom", dy=-3, fontSize=11, color=TEXT).encode(
-            x=alt.X("mid:T"), y="top:Q", text="note:N", tooltip=alt.value(None)))
+            x=alt.X("mid:T"), y=alt.Y("top:Q"), text=alt.Text("note:N"), tooltip=NO_TOOLTIP))
     layers += _projection_layers(frame, period, now, grain, projection, value_tooltip.to_dict()["title"],
                                 projection_format)
     chart = alt.layer(*layers, data=frame).encode(
-        x=_time_x(grain, first, last, now), x2="end:T", y=y, y2="bottom:Q",
+        x=_time_x(grain, first, last, now), x2=alt.X2("end:T"), y=y, y2=alt.Y2("bottom:Q"),
         tooltip=[alt.Tooltip("label:N", title=grain), alt.Tooltip(f"{by}:N", title=by.replace("_", " ")),
-                 alt.Tooltip("state:N", title="part"), value_tooltip]).properties(height=HEIGHT)
-    return _themed(chart)
+                 alt.Tooltip("state:N", title="part"), value_tooltip])
+    return _themed(chart, height=HEIGHT)
 
 
 def runtime_over_time(runtime: pd.DataFrame, grain: str = "day", by: str = "template",
@@ -562,7 +571,7 @@ def reconciliation_calendar(days: pd.DataFrame, row: str = "provider", order: li
                                  y2Offset=-CELL_GAP / 2, cornerRadius=2).encode(
         x=alt.X("day:T", title="day (UTC)", scale=x_scale,
                 axis=alt.Axis(format="%b %d", labelAngle=0, grid=False, labelOverlap=True, labelSeparation=6)),
-        x2="end:T",
+        x2=alt.X2("end:T"),
         color=alt.Color("key:N", title="status", scale=alt.Scale(domain=[f"{GLYPHS[s]} {s}" for s in statuses],
                                                                  range=[STATUS_COLORS[s] for s in statuses]),
                         legend=alt.Legend(title="status", orient="bottom", direction="horizontal",
@@ -573,7 +582,8 @@ def reconciliation_calendar(days: pd.DataFrame, row: str = "provider", order: li
     text = alt.Chart().mark_text(fontWeight="bold", baseline="middle",
                                  fontSize=alt.ExprRef(f"clamp({cell} - 1, 7, 12)"),
                                  opacity=alt.ExprRef(f"{cell} >= 7 ? 1 : 0")).encode(
-        x=alt.X("mid:T", title="day (UTC)", scale=x_scale), text="glyph:N", color=alt.Color("ink:N", scale=None, legend=None))
+        x=alt.X("mid:T", title="day (UTC)", scale=x_scale), text=alt.Text("glyph:N"),
+        color=alt.Color("ink:N", scale=None, legend=None))
     tooltip = [alt.Tooltip("label:N", title="day"), alt.Tooltip(f"{row}:N", title=row), alt.Tooltip("status:N"),
                alt.Tooltip("recorded:N", title="recorded status"),
                alt.Tooltip("cost_usd:Q", title="metered cost (USD)", format="$,.6f")]
@@ -589,5 +599,5 @@ def reconciliation_calendar(days: pd.DataFrame, row: str = "provider", order: li
                        f"substring(datum.label, lastindexof(datum.label, '{PAIR}') + {len(PAIR)})] : datum.label"),
             labelLineHeight=11, labelFontSize=alt.ExprRef(f"containerSize()[0] < {NARROW} ? 10 : 11"),
             labelOverlap=False)),
-        tooltip=tooltip).properties(height=alt.Step(26))
-    return _themed(chart)
+        tooltip=tooltip)
+    return _themed(chart, height=alt.Step(26))
