@@ -269,6 +269,20 @@ def test_the_projection_of_a_customers_open_month(march):
     assert "projected" not in json.dumps(handoff.pack(item))
 
 
+def test_a_scopes_daily_rate_is_drawn_only_when_every_customer_can_be_projected(march):
+    from usage_analytics.summary import daily_rate, summaries
+    both = list(summaries(march, Period.parse("2026-03"), MARCH_NOW).values())
+    assert all(s.can_project("runtime_hours") and s.can_project("ai_cost_usd") for s in both)
+    # cus_a 5 h and $7 over the 7 days, cus_b 5 h (ws9, Mar 16) and its AI usage: the scope's rate a day
+    hours = sum(s.ahead.runtime_hours_7d for s in both)
+    assert daily_rate(both, "runtime_hours") == pytest.approx(hours / 7) and hours == pytest.approx(10.0)
+    assert daily_rate(both, "ai_cost_usd") == float(sum((s.ahead.ai_usd_7d for s in both), Decimal(0))) / 7
+    ended = list(summaries(march, Period.parse("2026-02"), MARCH_NOW).values())  # an ended month: no projection
+    assert not any(s.can_project("ai_cost_usd") for s in ended)
+    assert daily_rate(ended, "runtime_hours") is None and daily_rate(ended, "ai_cost_usd") is None
+    assert daily_rate([], "runtime_hours") is None
+
+
 def test_a_prepaid_snapshot_with_null_balances_is_explained_not_a_traceback(exports):
     store = exports(billing_accounts=[prepaid(hours=None, ai=None)],
                     workspace_sessions=[session("ws1", "2026-03-19 00:00", "2026-03-19 02:00")])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, time, timedelta, timezone
 from typing import NamedTuple
 
@@ -33,11 +34,13 @@ class Period:
             raise PeriodError(f"period {self.first_day}..{self.last_day} is outside the supported range "
                               f"{EARLIEST}..{LATEST}")
 
-    @property
+    # Worked out once per period (kept in the instance's __dict__, which equality and hashing do not read): an
+    # operators' month asks each of thousands of customers' figures whether their period has ended.
+    @cached_property
     def start(self) -> datetime:
         return _midnight(self.first_day)
 
-    @property
+    @cached_property
     def end(self) -> datetime:
         """The exclusive end: midnight UTC after the last day."""
         return _midnight(self.last_day + timedelta(days=1))

@@ -93,13 +93,19 @@ class CustomerSummary:
             return None
         return outlook.trial(self.billing.snapshot, self.now, self.low_days)
 
+    def can_project(self, figure: str) -> bool:
+        """Whether runtime_hours or ai_cost_usd can be projected honestly: the period is open, the figure's status
+        is provisional, and the usage of the last 7 days is known (stale exports would understate its rate)."""
+        if Area.AHEAD in self.gaps or self.data.stale_until is not None or outlook.days_left(self.period,
+                                                                                            self.now) is None:
+            return False
+        return (self.runtime_status if figure == "runtime_hours" else self.ai_status) == rules.PROVISIONAL
+
     def projected(self, figure: str) -> float | Decimal | None:
         """runtime_hours or ai_cost_usd projected to the period's end while it is open, from the last 7 whole days'
-        daily average; None when the period is not open or the figure cannot be projected honestly (its status
-        is not provisional, or the usage of the last 7 days is unknown). Never part of a total or an export."""
-        status = self.runtime_status if figure == "runtime_hours" else self.ai_status
-        if status != rules.PROVISIONAL or self.data.stale_until is not None or Area.AHEAD in self.gaps:
-            return None  # (stale exports would understate the last 7 days' rate)
+        daily average; None when it cannot be projected (can_project). Never part of a total or an export."""
+        if not self.can_project(figure):
+            return None
         if figure == "runtime_hours":
             return outlook.projected(self.runtime_hours, self.ahead.runtime_hours_7d, self.period, self.now)
         return outlook.projected(self.ai_cost_usd, self.ahead.ai_usd_7d, self.period, self.now)
@@ -191,7 +197,7 @@ def overall_status(found: list[CustomerSummary]) -> str:
 def daily_rate(found: list[CustomerSummary], figure: str) -> float | None:
     """The scope's daily rate over the last 7 whole days of runtime_hours or ai_cost_usd (a chart's dashed
     projection), or None when the figure cannot be projected (CustomerSummary.projected says when)."""
-    if not found or any(s.projected(figure) is None for s in found):
+    if not found or not all(s.can_project(figure) for s in found):  # (without working out each projection)
         return None
     if figure == "runtime_hours":
         return sum(s.ahead.runtime_hours_7d for s in found) / outlook.TRAILING_DAYS
