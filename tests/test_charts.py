@@ -352,6 +352,7 @@ def test_no_chart_is_built_through_altairs_from_dict(monkeypatch):
     real = alt.SchemaBase.from_dict.__func__
     monkeypatch.setattr(alt.SchemaBase, "from_dict",
                         classmethod(lambda cls, *args, **kwargs: calls.append(cls.__name__) or real(cls, *args, **kwargs)))
+    monkeypatch.setattr(charts, "_built", type(charts._built)())  # (built here, not handed out from earlier tests)
     period, now = Period.parse("2026-03"), datetime(2026, 3, 3, 12, tzinfo=timezone.utc)
     built = [charts.runtime_over_time(runtime_rows(), "day", "template", period, now, projection=2.0),
              charts.runtime_over_time(runtime_rows(), "week", "workspace_id", period, now),
@@ -364,3 +365,23 @@ def test_no_chart_is_built_through_altairs_from_dict(monkeypatch):
     assert all(spec["config"]["range"]["category"] == charts.PALETTE for spec in specs)
     assert specs[0]["layer"][2]["mark"]["type"] == "text" and specs[0]["layer"][2]["encoding"]["tooltip"] == \
         {"value": None}
+
+
+def test_a_chart_is_built_again_only_for_new_rows_or_arguments(monkeypatch):
+    """A page's rerun hands st.altair_chart the chart it built for the same rows; a changed row, type or argument
+    builds a new one; at most BUILT_CHARTS are kept, the least recently used dropped first."""
+    monkeypatch.setattr(charts, "_built", type(charts._built)())
+    monkeypatch.setattr(charts, "BUILT_CHARTS", 3)
+    period, now = Period.parse("2026-03"), datetime(2026, 3, 3, 12, tzinfo=timezone.utc)
+    first = charts.runtime_over_time(runtime_rows(), "day", "template", period, now)
+    assert charts.runtime_over_time(runtime_rows(), "day", "template", period, now) is first  # new frame, same rows
+    changed = runtime_rows()
+    changed.loc[2, "runtime_hours"] = 4.5
+    other = charts.runtime_over_time(changed, "day", "template", period, now)
+    assert other is not first and rows_of(other.to_dict())["top"].max() == 4.5  # (its own rows)
+    assert charts.runtime_over_time(runtime_rows(), "week", "template", period, now) is not first  # an argument
+    typed = runtime_rows().astype({"template": object})
+    typed.loc[0, "template"] = 1  # 1, not "1": a type pandas would hash by its text
+    assert charts.hours_by(typed, "template") is not charts.hours_by(typed.astype({"template": str}), "template")
+    assert len(charts._built) == 3  # (five built, the first two dropped)
+    assert charts.runtime_over_time(runtime_rows(), "day", "template", period, now) is not first

@@ -12,9 +12,13 @@ into PALETTE (`series_colours`), so it keeps its colour whatever else a chart sh
 names: the largest MAX_SERIES - 1 by total, and the rest summed as one grey "other (N)"."""
 from __future__ import annotations
 
+import functools
+import hashlib
+import threading
 import zlib
+from collections import OrderedDict
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Callable, Iterable
 
 import altair as alt
 import numpy as np
@@ -83,6 +87,52 @@ def _themed(chart: alt.TopLevelMixin, **properties) -> alt.TopLevelMixin:
     # SVG always: Streamlit draws a chart of over 2,000 rows on a canvas, where currentColor (TEXT) is black
     return chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
                             usermeta={"embedOptions": {"renderer": "svg"}}, config=CONFIG, **properties)
+
+
+# --- charts made again only for new data ----------------------------------------------------------------
+
+BUILT_CHARTS = 64  # charts kept for reuse, the least recently used dropped first
+_built: OrderedDict[tuple, alt.TopLevelMixin] = OrderedDict()
+_built_lock = threading.Lock()
+
+
+def _key(value: object) -> object:
+    """A builder's argument as part of a key: a frame (or series, array, list) by the content of every row, so
+    a rerun with the same rows finds its chart, and a changed row never does; anything else by its repr."""
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        frame = value.to_frame() if isinstance(value, pd.Series) else value
+        # (pandas hashes an object column's values by their text: 1 and "1", None and NaN alike; their types too)
+        types = [frame.iloc[:, i].map(lambda v: type(v).__name__).rename(i) for i in range(frame.shape[1])
+                 if frame.dtypes.iloc[i] == object]
+        rows = pd.util.hash_pandas_object(pd.concat([frame.set_axis(range(frame.shape[1]), axis=1), *types], axis=1)
+                                          if types else frame, index=False).to_numpy().tobytes()
+        shape = repr((list(frame.columns), [str(kind) for kind in frame.dtypes], len(frame)))
+        return type(value).__name__, hashlib.sha256(rows + shape.encode()).hexdigest()
+    if isinstance(value, (np.ndarray, pd.Index, list, tuple)):
+        return "items", tuple(_key(item) for item in value)
+    return type(value).__name__, repr(value)
+
+
+def _reused(builder: Callable[..., alt.TopLevelMixin]) -> Callable[..., alt.TopLevelMixin]:
+    """A chart builder whose charts are kept (BUILT_CHARTS of them) and handed out again for the same arguments.
+    Every page run draws its charts again, and building one over time costs 50-100 ms of CPU in Altair, where a
+    rerun for a click elsewhere on the page (or another session's same view) has the same rows. Charts are never
+    changed after they are built (st.altair_chart only reads them), so one object can serve every session."""
+    @functools.wraps(builder)
+    def reuse(*args, **kwargs):
+        key = (builder.__name__, tuple(_key(a) for a in args), tuple(sorted((k, _key(v)) for k, v in kwargs.items())))
+        with _built_lock:
+            chart = _built.get(key)
+            if chart is not None:
+                _built.move_to_end(key)
+                return chart
+        chart = builder(*args, **kwargs)
+        with _built_lock:
+            _built[key] = chart
+            while len(_built) > BUILT_CHARTS:
+                _built.popitem(last=False)
+        return chart
+    return reuse
 
 
 # --- colours ---------------------------------------------------------------------------------------------
@@ -432,6 +482,7 @@ def _over_time(frame: pd.DataFrame, by: str, states: list[str], today: str | Non
     return _themed(chart, height=HEIGHT)
 
 
+@_reused
 def runtime_over_time(runtime: pd.DataFrame, grain: str = "day", by: str = "template",
                       period: Period | None = None, now: datetime | None = None, *,
                       projection: float | None = None, other: str | None = None) -> alt.Chart:
@@ -456,6 +507,7 @@ def _reconciled(ai_daily: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(ai_daily["reconciliation_status"] == "matched", RECONCILED, OPEN), index=ai_daily.index)
 
 
+@_reused
 def ai_over_time(ai_daily: pd.DataFrame, metric: str = "cost_usd", by: str = "provider", grain: str = "day",
                  period: Period | None = None, now: datetime | None = None, *,
                  projection: float | None = None, other: str | None = None) -> alt.Chart:
@@ -486,6 +538,7 @@ def _label_limit(share: float = 0.4, most: int = 220) -> alt.ExprRef:
     return alt.ExprRef(f"min({most}, max(70, containerSize()[0] * {share}))")
 
 
+@_reused
 def hours_by(frame: pd.DataFrame, field: str, color: str | None = None, limit: int = 15,
              universe: Iterable[str] | None = None) -> alt.Chart:
     """Horizontal bars of total runtime hours per template, workspace or customer, largest first; coloured
@@ -511,6 +564,7 @@ def hours_by(frame: pd.DataFrame, field: str, color: str | None = None, limit: i
     return _themed(chart)
 
 
+@_reused
 def bars(table: pd.DataFrame, category: str, value: str, title: str, money: bool = False, limit: int = 15) -> alt.Chart:
     """Horizontal bars of one value per category, largest first (operators' comparisons)."""
     top = as_text(table.assign(value=table[value].astype(float)).sort_values("value", ascending=False).head(limit),
@@ -551,6 +605,7 @@ PAIR = " · "  # between a customer's name and a provider's in one row name ("Ac
 NARROW = 640  # a chart narrower than this (px) is on a phone or in a narrow column
 
 
+@_reused
 def reconciliation_calendar(days: pd.DataFrame, row: str = "provider", order: list[str] | None = None,
                             period: Period | None = None, now: datetime | None = None) -> alt.LayerChart:
     """A calendar heat map: one cell per row (provider, or customer · provider) and UTC day with usage, in a
