@@ -12,7 +12,6 @@ from usage_analytics import tables
 from usage_analytics.areas import Area
 
 
-CREATION = {True: "allowed", False: "blocked", None: "unknown"}
 # What an operator acts on first, then the figures: the customer stays pinned at the left.
 COLUMNS = {
     "customer": st.column_config.TextColumn("Customer", pinned=True),
@@ -27,30 +26,19 @@ COLUMNS = {
     "billing_mode": "Billing mode", "account_status": "Account", "not_configured": "Not configured",
     "customer_id": "Customer id",
 }
+COLUMN_NAMES = list(COLUMNS)
 
 
-def _table(found: dict, entries: list) -> pd.DataFrame:
-    """One row per customer, in the attention queue's order (most urgent first), then the others by name."""
+def _table(view, entries: list) -> pd.DataFrame:
+    """One row per customer (every_customer.table, made once with the figures), in the attention queue's order
+    (most urgent first), then the others by name."""
     rank = {e.customer_id: (i, attention.KIND_LABELS[e.reasons[0].kind]) for i, e in enumerate(entries or [])}
-    table = pd.DataFrame([{
-        "customer": s.account.customer_name,
-        "creation": CREATION[s.billing.creation_allowed] if s.billing else "unknown",
-        "next_action": s.billing.next_action if s.billing else None,
-        "reconciliation": s.badge,
-        "max_lag_days": max((p.lag_days for p in s.providers), default=None),
-        "attention": rank.get(cid, (None, None))[1],
-        "ai_cost_usd": float(s.ai_cost_usd),
-        "ai_status": s.ai_status,
-        "runtime_hours": round(s.runtime_hours, 2),
-        "active_workspaces": s.active_workspaces,
-        "ai_tokens": s.ai_tokens,
-        "billing_mode": s.billing.billing_mode if s.billing else None,
-        "account_status": s.account.account_status,
-        "not_configured": ", ".join(s.not_configured),
-        "customer_id": cid,
-        "_rank": rank.get(cid, (len(rank), None))[0],
-    } for cid, s in found.items()], columns=[*COLUMNS, "_rank"])
-    table = table.sort_values(["_rank", "customer"], key=lambda c: c.str.lower() if c.dtype == object else c)
+    table = view.every_customer()
+    ids = table["customer_id"]
+    table.insert(COLUMN_NAMES.index("attention"), "attention", ids.map(lambda c: rank.get(c, (None, None))[1]))
+    table["_rank"] = ids.map(lambda c: rank.get(c, (len(rank), None))[0])
+    by_name = lambda c: c.str.lower() if pd.api.types.is_string_dtype(c) else c  # noqa: E731 (names: any case)
+    table = table.sort_values(["_rank", "customer"], key=by_name)
     return table.drop(columns="_rank").reset_index(drop=True)
 
 
@@ -156,7 +144,7 @@ def render(user, view) -> None:
     entries = view.attention()
     _queue(view, entries)
     st.subheader("Every customer", anchor=False)
-    table = _table(found, entries)
+    table = _table(view, entries)
     total, blocked, risk, cost = st.columns(4)
     total.metric("Customers", len(table), border=True)
     blocked.metric("Cannot create workspaces", int((table["creation"] == "blocked").sum()),

@@ -96,5 +96,12 @@ def test_the_operators_page_leads_with_the_queue_in_the_commands_order(capsys):
     queue = at.dataframe[0].value  # one row per reason, each customer's rows together
     assert list(dict.fromkeys(queue["customer_id"])) == expected
     assert queue.iloc[0]["reason"] == "Blocked"
+    table = at.dataframe[1].value  # every customer: the queue's customers in its order, then the others by name
+    assert list(table["customer_id"][:len(expected)]) == expected
+    rest = list(table["customer"][len(expected):])
+    assert rest == sorted(rest, key=str.lower) and len(table) == len(set(table["customer_id"]))
+    assert table["attention"][:len(expected)].notna().all() and table["attention"][len(expected):].isna().all()
+    assert list(table.columns[:7]) == ["customer", "creation", "next_action", "reconciliation", "max_lag_days",
+                                       "attention", "ai_cost_usd"]
     overview = page(OPERATOR, "overview")
     assert f"**{len(expected)} customers need attention now or soon:**" in " ".join(w.value for w in overview.warning)

@@ -22,6 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from . import attention, build, config, frames, revisions, sql, summary
+from . import every_customer as every_customer_module
 from .config import Settings
 from .periods import Period
 from .store import DataError, Store, first_line
@@ -197,6 +198,21 @@ PERIOD_PARAMS = {"period_start", "period_end"}
 @_shared(max_entries=64, ttl=3600)
 def _periodless(data_dir: str, fingerprint: str, name: str, customer_id: str | None, now: datetime) -> pd.DataFrame:
     return frames.rows(_store(data_dir, fingerprint), name, {"customer_id": customer_id, "now": now})
+
+
+@_shared(max_entries=16, ttl=3600, copy=pd.DataFrame.copy)
+def _every_customer(data_dir: str, fingerprint: str, customer_id: str | None, first_day: date, last_day: date,
+                    now: datetime, fresh_hours: float, low_days: float) -> pd.DataFrame:
+    return every_customer_module.table(_summaries(data_dir, fingerprint, customer_id, first_day, last_day, now,
+                                                  fresh_hours, low_days))
+
+
+def every_customer(source_: Source, customer_id: str | None, period: Period, moment: datetime,
+                   settings: Settings) -> pd.DataFrame:
+    """The Operators page's table of the figures summaries() gives for the same arguments (made once with them;
+    every caller gets its own copy)."""
+    return _every_customer(*source_, customer_id, period.first_day, period.last_day, moment,
+                           settings.export_max_age_hours, settings.low_balance_days)
 
 
 def summaries(source_: Source, customer_id: str | None, period: Period, moment: datetime,

@@ -50,6 +50,11 @@ class View:
             st.error(f"These figures cannot be computed from the exports: {error}", icon=":material/error:")
             return None
 
+    def every_customer(self) -> pd.DataFrame:
+        """The Operators page's table of the scope's figures (every_customer.table), kept with them; call after
+        summaries(), which says why when they cannot be computed."""
+        return caches.every_customer(self.source, self.customer_id, self.period, self.now, self.settings)
+
     def figures(self, *needed: Area) -> dict[str, CustomerSummary] | None:
         """The figures of the scope for a page that needs these areas, or None after saying what is missing."""
         found = self.summaries()
