@@ -93,11 +93,12 @@ def _trends(found: dict, table: pd.DataFrame, view) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**Top customers by managed-AI cost**")
-        st.altair_chart(charts.bars(table, "customer", "ai_cost_usd", "cost (USD)", money=True),
-                        width="stretch")
+        st.altair_chart(charts.bars(table[["customer", "ai_cost_usd"]], "customer", "ai_cost_usd", "cost (USD)",
+                                    money=True), width="stretch")  # (the columns it draws: its key hashes them)
     with right:
         st.markdown("**Top customers by workspace runtime**")
-        st.altair_chart(charts.bars(table, "customer", "runtime_hours", "runtime hours"), width="stretch")
+        st.altair_chart(charts.bars(table[["customer", "runtime_hours"]], "customer", "runtime_hours", "runtime hours"),
+                        width="stretch")
 
 
 def _queue(view, entries: list | None) -> None:
