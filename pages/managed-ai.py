@@ -4,7 +4,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import charts, closing, coverage, focus, formatting, rules, summary
+from usage_analytics import charts, closing, coverage, drawing, focus, formatting, rules, summary
 from usage_analytics.view import MONEY_COLUMN, empty
 from usage_analytics.areas import Area
 from usage_analytics.contract import TOKEN_COUNTS, USAGE_COUNTS
@@ -87,7 +87,7 @@ def render(user, view) -> None:
     per = grain.segmented_control("Per", ["day", "week"], default="day", key="ai_grain") or "day"
     rate = summary.daily_rate(list(found.values()), "ai_cost_usd")
     drawn, other = _every_series(view, found, metric) if by == "customer" else (daily, None)
-    st.altair_chart(charts.ai_over_time(drawn, metric, by, per, view.period, view.now, projection=rate, other=other),
+    drawing.draw(charts.ai_over_time(drawn, metric, by, per, view.period, view.now, projection=rate, other=other),
                     width="stretch")
     st.caption("Solid bars: days matched with the provider. Light, dashed bars: not yet reconciled "
                "(pending, mismatch or no reconciliation row) — those amounts may still change. "

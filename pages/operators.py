@@ -4,7 +4,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import attention, charts, coverage, formatting, rules, summary
+from usage_analytics import attention, charts, coverage, drawing, formatting, rules, summary
 from usage_analytics.session_keys import (OPS_ACTIONS, OPS_BADGES, OPS_BLOCKED, OPS_QUEUE_KINDS, OPS_SEARCH,
                                           SCOPE_CUSTOMER)
 from usage_analytics.view import MONEY_HELP, empty
@@ -77,7 +77,7 @@ def _trends(found: dict, table: pd.DataFrame, view) -> None:
     with left:
         st.markdown("**Workspace runtime per day**")
         if not runtime.empty:
-            st.altair_chart(charts.runtime_over_time(
+            drawing.draw(charts.runtime_over_time(
                 runtime, period=view.period, now=view.now, projection=summary.daily_rate(list(found.values()),
                                                                                           "runtime_hours")), width="stretch")
         else:
@@ -85,7 +85,7 @@ def _trends(found: dict, table: pd.DataFrame, view) -> None:
     with right:
         st.markdown("**Managed-AI cost per day** (light, dashed: not yet reconciled; outlined: today so far)")
         if not ai.empty:
-            st.altair_chart(charts.ai_over_time(
+            drawing.draw(charts.ai_over_time(
                 ai, period=view.period, now=view.now, projection=summary.daily_rate(list(found.values()),
                                                                                     "ai_cost_usd")), width="stretch")
         else:
@@ -93,11 +93,11 @@ def _trends(found: dict, table: pd.DataFrame, view) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**Top customers by managed-AI cost**")
-        st.altair_chart(charts.bars(table[["customer", "ai_cost_usd"]], "customer", "ai_cost_usd", "cost (USD)",
+        drawing.draw(charts.bars(table[["customer", "ai_cost_usd"]], "customer", "ai_cost_usd", "cost (USD)",
                                     money=True), width="stretch")  # (the columns it draws: its key hashes them)
     with right:
         st.markdown("**Top customers by workspace runtime**")
-        st.altair_chart(charts.bars(table[["customer", "runtime_hours"]], "customer", "runtime_hours", "runtime hours"),
+        drawing.draw(charts.bars(table[["customer", "runtime_hours"]], "customer", "runtime_hours", "runtime hours"),
                         width="stretch")
 
 

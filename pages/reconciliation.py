@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import charts, coverage, formatting, quote, rules, summary
+from usage_analytics import charts, coverage, drawing, formatting, quote, rules, summary
 from usage_analytics.view import MONEY_HELP, empty
 from usage_analytics.access import Action, can
 from usage_analytics.areas import Area
@@ -162,7 +162,7 @@ def _calendar(found: dict, every: bool, pairs: pd.DataFrame | None, view) -> Non
     daily["row"] = (daily["customer"] + " · " + daily["provider"]) if every else daily["provider"]
     if order is not None:
         daily = daily[daily["row"].isin(order)]
-    st.altair_chart(charts.reconciliation_calendar(charts.calendar_days(daily, "row", view.now), "row", order,
+    drawing.draw(charts.reconciliation_calendar(charts.calendar_days(daily, "row", view.now), "row", order,
                                                    view.period, view.now), width="stretch")
     st.caption(shown + "One cell per UTC day with usage. ✓ Matched: the provider's figure agrees with ours. "
                "… Pending: not matched yet. ? Missing: usage with no reconciliation row. ✕ Mismatch: the figures "

@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from usage_analytics import charts, coverage, formatting, summary
+from usage_analytics import charts, coverage, drawing, formatting, summary
 from usage_analytics.view import empty
 from usage_analytics.areas import Area
 from usage_analytics import tables
@@ -42,7 +42,7 @@ def _by_user(view, names: dict[str, str], every: bool) -> None:
         view.nothing("There is no runtime per user to show for this period.", coverage.RUNTIME)
         return
     # one colour: a user's hue would mean nothing, and hours_by's hashed hues made unrelated users look alike
-    st.altair_chart(charts.bars(users.head(TOP_USERS), "user", "runtime_hours", "runtime hours", limit=TOP_USERS),
+    drawing.draw(charts.bars(users.head(TOP_USERS), "user", "runtime_hours", "runtime hours", limit=TOP_USERS),
                     width="stretch")
     table = users[(["customer"] if every else []) + ["user_id", "runtime_hours", "workspaces", "is_running"]]
     tables.show(view, table.round({"runtime_hours": 2}), "runtime-by-user", hide_index=True, width="stretch",
@@ -107,7 +107,7 @@ def render(user, view) -> None:
     by = "customer" if every and st.toggle("Colour by customer", key="runtime_by_customer") else "template"
     drawn, other = _every_series(view, names) if by == "customer" else (runtime, None)
     rate = summary.daily_rate(items, "runtime_hours")
-    st.altair_chart(charts.runtime_over_time(drawn, grain, by, view.period, view.now, projection=rate, other=other),
+    drawing.draw(charts.runtime_over_time(drawn, grain, by, view.period, view.now, projection=rate, other=other),
                     width="stretch")
     st.caption((f"Outlined bars: today (UTC), counted only up to {view.now:%H:%M} UTC. "
                 if view.period.start <= view.now < view.period.end else "")
@@ -121,10 +121,10 @@ def render(user, view) -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("By template", anchor=False)
-        st.altair_chart(charts.hours_by(runtime, "template"), width="stretch")
+        drawing.draw(charts.hours_by(runtime, "template"), width="stretch")
     with right:
         st.subheader("Top workspaces", anchor=False)
-        st.altair_chart(charts.hours_by(top if every else runtime, "workspace_id", color="template",
+        drawing.draw(charts.hours_by(top if every else runtime, "workspace_id", color="template",
                                         universe=runtime["template"].unique()), width="stretch")
 
     st.subheader("Top workspaces table", anchor=False)

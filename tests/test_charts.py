@@ -385,3 +385,37 @@ def test_a_chart_is_built_again_only_for_new_rows_or_arguments(monkeypatch):
     assert charts.hours_by(typed, "template") is not charts.hours_by(typed.astype({"template": str}), "template")
     assert len(charts._built) == 3  # (five built, the first two dropped)
     assert charts.runtime_over_time(runtime_rows(), "day", "template", period, now) is not first
+
+
+def test_a_kept_spec_draws_what_st_altair_chart_draws():
+    """drawing.draw sends the element st.altair_chart sends for the same chart (spec and Arrow datasets), a second
+    time from the kept spec, for a chart over time with its projection and today's layers and for the calendar."""
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        from datetime import datetime, timezone
+
+        import streamlit as st
+
+        from tests.test_charts import ai_rows, runtime_rows
+        from usage_analytics import charts, drawing
+        from usage_analytics.periods import Period
+        period, now = Period.parse("2026-03"), datetime(2026, 3, 3, 12, tzinfo=timezone.utc)
+        for chart in (charts.runtime_over_time(runtime_rows(), "day", "template", period, now, projection=2.0),
+                      charts.reconciliation_calendar(charts.calendar_days(ai_rows(), "provider", now), "provider")):
+            st.altair_chart(chart, width="stretch")
+            drawing.draw(chart, width="stretch")
+            drawing.draw(chart, width="stretch")
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception
+    drawn = [element.proto for element in at.get("vega_lite_chart")]
+    assert len(drawn) == 6
+    for first in (0, 3):
+        theirs, *ours = drawn[first:first + 3]
+        assert theirs.datasets and theirs.spec
+        for mine in ours:
+            assert mine.spec == theirs.spec
+            assert [(d.name, d.data.data) for d in mine.datasets] == [(d.name, d.data.data) for d in theirs.datasets]
+            assert (mine.use_container_width, mine.theme, mine.selection_mode) == \
+                (theirs.use_container_width, theirs.theme, theirs.selection_mode)
