@@ -88,7 +88,7 @@ def render(user, view) -> None:
     rate = summary.daily_rate(list(found.values()), "ai_cost_usd")
     drawn, other = _every_series(view, found, metric) if by == "customer" else (daily, None)
     drawing.draw(charts.ai_over_time(drawn, metric, by, per, view.period, view.now, projection=rate, other=other),
-                    width="stretch")
+                 width="stretch")
     st.caption("Solid bars: days matched with the provider. Light, dashed bars: not yet reconciled "
                "(pending, mismatch or no reconciliation row) — those amounts may still change. "
                + (f"Outlined bars: today (UTC), counted only up to {view.now:%H:%M} UTC. "

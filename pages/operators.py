@@ -94,11 +94,11 @@ def _trends(found: dict, table: pd.DataFrame, view) -> None:
     with left:
         st.markdown("**Top customers by managed-AI cost**")
         drawing.draw(charts.bars(table[["customer", "ai_cost_usd"]], "customer", "ai_cost_usd", "cost (USD)",
-                                    money=True), width="stretch")  # (the columns it draws: its key hashes them)
+                                 money=True), width="stretch")  # (the columns it draws: its key hashes them)
     with right:
         st.markdown("**Top customers by workspace runtime**")
         drawing.draw(charts.bars(table[["customer", "runtime_hours"]], "customer", "runtime_hours", "runtime hours"),
-                        width="stretch")
+                     width="stretch")
 
 
 def _queue(view, entries: list | None) -> None:

@@ -163,7 +163,7 @@ def _calendar(found: dict, every: bool, pairs: pd.DataFrame | None, view) -> Non
     if order is not None:
         daily = daily[daily["row"].isin(order)]
     drawing.draw(charts.reconciliation_calendar(charts.calendar_days(daily, "row", view.now), "row", order,
-                                                   view.period, view.now), width="stretch")
+                                                view.period, view.now), width="stretch")
     st.caption(shown + "One cell per UTC day with usage. ✓ Matched: the provider's figure agrees with ours. "
                "… Pending: not matched yet. ? Missing: usage with no reconciliation row. ✕ Mismatch: the figures "
                "disagree. ◷ Not yet due: today and yesterday (UTC) are not expected to be reconciled yet, so they "

@@ -43,7 +43,7 @@ def _by_user(view, names: dict[str, str], every: bool) -> None:
         return
     # one colour: a user's hue would mean nothing, and hours_by's hashed hues made unrelated users look alike
     drawing.draw(charts.bars(users.head(TOP_USERS), "user", "runtime_hours", "runtime hours", limit=TOP_USERS),
-                    width="stretch")
+                 width="stretch")
     table = users[(["customer"] if every else []) + ["user_id", "runtime_hours", "workspaces", "is_running"]]
     tables.show(view, table.round({"runtime_hours": 2}), "runtime-by-user", hide_index=True, width="stretch",
                 column_config={
@@ -108,7 +108,7 @@ def render(user, view) -> None:
     drawn, other = _every_series(view, names) if by == "customer" else (runtime, None)
     rate = summary.daily_rate(items, "runtime_hours")
     drawing.draw(charts.runtime_over_time(drawn, grain, by, view.period, view.now, projection=rate, other=other),
-                    width="stretch")
+                 width="stretch")
     st.caption((f"Outlined bars: today (UTC), counted only up to {view.now:%H:%M} UTC. "
                 if view.period.start <= view.now < view.period.end else "")
                + (f"Grey dashed outlines: the days left, projected at the last 7 whole days' {formatting.hours(rate)} "
@@ -125,7 +125,7 @@ def render(user, view) -> None:
     with right:
         st.subheader("Top workspaces", anchor=False)
         drawing.draw(charts.hours_by(top if every else runtime, "workspace_id", color="template",
-                                        universe=runtime["template"].unique()), width="stretch")
+                                     universe=runtime["template"].unique()), width="stretch")
 
     st.subheader("Top workspaces table", anchor=False)
     # the workspace and its hours first: on a phone the columns after the first two or three need a sideways scroll

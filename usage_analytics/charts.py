@@ -117,7 +117,7 @@ def _reused(builder: Callable[..., alt.TopLevelMixin]) -> Callable[..., alt.TopL
     """A chart builder whose charts are kept (BUILT_CHARTS of them) and handed out again for the same arguments.
     Every page run draws its charts again, and building one over time costs 50-100 ms of CPU in Altair, where a
     rerun for a click elsewhere on the page (or another session's same view) has the same rows. Charts are never
-    changed after they are built (st.altair_chart only reads them), so one object can serve every session."""
+    changed after they are built (drawing.draw only reads them), so one object can serve every session."""
     @functools.wraps(builder)
     def reuse(*args, **kwargs):
         key = (builder.__name__, tuple(_key(a) for a in args), tuple(sorted((k, _key(v)) for k, v in kwargs.items())))
