@@ -101,10 +101,9 @@ def _kpis(view, items, basis, previous, compared: str | None) -> None:
 def _projected(items: list, figure: str):
     """The scope's figure projected to the period's end, or None (the period is not open, or a figure cannot be
     projected honestly: see CustomerSummary.projected)."""
-    found = [s.projected(figure) for s in items]
-    if not found or any(value is None for value in found):
+    if not items or not all(s.can_project(figure) for s in items):  # (before working out thousands of them)
         return None
-    return sum(found, Decimal(0) if figure == "ai_cost_usd" else 0.0)
+    return sum((s.projected(figure) for s in items), Decimal(0) if figure == "ai_cost_usd" else 0.0)
 
 
 def _projections(items: list, runtime, cost) -> None:

@@ -5,7 +5,7 @@ from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from typing import NamedTuple
 
 import pandas as pd
@@ -127,26 +127,29 @@ class CustomerSummary:
         """provider, day, status, metered_cost_usd, provider_cost_usd, difference_usd (days with a row)"""
         return self.frames.part("reconciliation_days", self.account.customer_id)
 
-    @property
+    # The figures below are made once per summary (cached_property keeps them in the instance's __dict__, which
+    # equality, hashing and the frozen check do not read): they read only its own frozen fields, and pages ask them
+    # of 5,000 customers on every run (the Overview's totals three times, for now and both sides of a change).
+    @cached_property
     def ai_cost_usd(self) -> Decimal:
         return sum((p.cost_usd for p in self.providers), Decimal(0))
 
     def ai_total(self, field: str) -> int:
         return sum(getattr(p, field) for p in self.providers)
 
-    @property
+    @cached_property
     def ai_tokens(self) -> int:
         """Input, cached input and output tokens together."""
         return sum(self.ai_total(name) for name in TOKEN_COUNTS)
 
-    @property
+    @cached_property
     def ai_status(self) -> str:
         """Final only when the period has ended, the exports cover it, every file was read, and every linked
         provider is final; incomplete when a file could not be read; no data outside the exports."""
         ended = self.period.has_ended(self.now)
         return self.data.status(coverage.MANAGED_AI, ended and all(p.status == rules.FINAL for p in self.providers))
 
-    @property
+    @cached_property
     def runtime_status(self) -> str:
         """The runtime figure's status, by the same rule: final once the period has ended and is covered."""
         return self.data.status(coverage.RUNTIME, self.period.has_ended(self.now))
@@ -177,7 +180,7 @@ class CustomerSummary:
             found[r.dataset] = found.get(r.dataset, 0) + r.rows
         return found
 
-    @property
+    @cached_property
     def badge(self) -> str:
         """The worst reconciliation badge of the linked providers."""
         return rules.worst_badge([p.badge for p in self.providers])
