@@ -26,7 +26,6 @@ COLUMNS = {
     "billing_mode": "Billing mode", "account_status": "Account", "not_configured": "Not configured",
     "customer_id": "Customer id",
 }
-COLUMN_NAMES = list(COLUMNS)
 
 
 def _table(view, entries: list) -> pd.DataFrame:
@@ -35,8 +34,8 @@ def _table(view, entries: list) -> pd.DataFrame:
     rank = {e.customer_id: (i, attention.KIND_LABELS[e.reasons[0].kind]) for i, e in enumerate(entries or [])}
     table = view.every_customer()
     ids = table["customer_id"]
-    table.insert(COLUMN_NAMES.index("attention"), "attention", ids.map(lambda c: rank.get(c, (None, None))[1]))
-    table["_rank"] = ids.map(lambda c: rank.get(c, (len(rank), None))[0])
+    table = table.assign(attention=ids.map(lambda c: rank.get(c, (None, None))[1]),
+                         _rank=ids.map(lambda c: rank.get(c, (len(rank), None))[0]))[[*COLUMNS, "_rank"]]
     by_name = lambda c: c.str.lower() if pd.api.types.is_string_dtype(c) else c  # noqa: E731 (names: any case)
     table = table.sort_values(["_rank", "customer"], key=by_name)
     return table.drop(columns="_rank").reset_index(drop=True)

@@ -100,7 +100,7 @@ def _kpis(view, items, basis, previous, compared: str | None) -> None:
 
 def _projected(items: list, figure: str):
     """The scope's figure projected to the period's end, or None (the period is not open, or a figure cannot be
-    projected honestly: see CustomerSummary.projected)."""
+    projected honestly: see CustomerSummary.can_project)."""
     if not items or not all(s.can_project(figure) for s in items):  # (before working out thousands of them)
         return None
     return sum((s.projected(figure) for s in items), Decimal(0) if figure == "ai_cost_usd" else 0.0)

@@ -368,7 +368,7 @@ def test_no_chart_is_built_through_altairs_from_dict(monkeypatch):
 
 
 def test_a_chart_is_built_again_only_for_new_rows_or_arguments(monkeypatch):
-    """A page's rerun hands st.altair_chart the chart it built for the same rows; a changed row, type or argument
+    """A page's rerun hands drawing.draw the chart it built for the same rows; a changed row, type or argument
     builds a new one; at most BUILT_CHARTS are kept, the least recently used dropped first."""
     monkeypatch.setattr(charts, "_built", type(charts._built)())
     monkeypatch.setattr(charts, "BUILT_CHARTS", 3)

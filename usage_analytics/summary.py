@@ -199,7 +199,7 @@ def overall_status(found: list[CustomerSummary]) -> str:
 
 def daily_rate(found: list[CustomerSummary], figure: str) -> float | None:
     """The scope's daily rate over the last 7 whole days of runtime_hours or ai_cost_usd (a chart's dashed
-    projection), or None when the figure cannot be projected (CustomerSummary.projected says when)."""
+    projection), or None when the figure cannot be projected (CustomerSummary.can_project says when)."""
     if not found or not all(s.can_project(figure) for s in found):  # (without working out each projection)
         return None
     if figure == "runtime_hours":
