@@ -119,8 +119,7 @@ def _projections(items: list, runtime, cost) -> None:
 
 def _per_unit(view, items: list) -> None:
     """Managed-AI cost per workspace-runtime hour and per active user (users with runtime in the period)."""
-    users = view.runtime_by_user()
-    active = len(users.drop_duplicates(["customer_id", "user_id"])) if not users.empty else 0
+    active = view.active_users()
     hours = sum(s.runtime_hours for s in items)
     cost = sum((s.ai_cost_usd for s in items), Decimal(0))
     status = summary.overall_status(items)

@@ -20,10 +20,18 @@ def use(user: str, workspace: str, start: str, end: str | None, customer: str = 
 
 
 def per_user(store, period=MARCH, now=LATER, customer="cus_a"):
+    """The users listed, after checking that runtime_active_users counts exactly them, per customer."""
     rows = store.run("runtime_by_user", customer_id=customer, period_start=period.start, period_end=period.end,
                      now=now)
+    assert active_users(store, period, now, customer) == rows["customer_id"].value_counts().to_dict()
     return [(r.customer_id, r.user_id, round(r.runtime_hours, 6), r.workspaces, bool(r.is_running))
             for r in rows.itertuples()]
+
+
+def active_users(store, period=MARCH, now=LATER, customer="cus_a") -> dict[str, int]:
+    rows = store.run("runtime_active_users", customer_id=customer, period_start=period.start,
+                     period_end=period.end, now=now)
+    return dict(zip(rows["customer_id"], rows["active_users"]))
 
 
 def workspace_hours(store, now=LATER):
@@ -250,3 +258,30 @@ def test_the_query_agrees_with_the_plain_python_rule_for_every_user_of_the_sampl
     assert list(found["runtime_hours"]) == pytest.approx(list(ordered["runtime_hours"]), abs=1e-6)
     assert list(found["workspaces"]) == list(ordered["workspaces"])
     assert list(found["is_running"]) == list(ordered["is_running"])
+
+
+def test_active_users_count_each_user_with_runtime_once_per_customer(exports):
+    store = exports(workspace_sessions=[
+        use("usr_1", "ws1", "2026-03-10 10:00", "2026-03-10 11:00"),  # cus_a usr_1
+        use("usr_1", "ws2", "2026-03-12 10:00", "2026-03-12 11:00"),  # the same user on another workspace: once
+        use("usr_2", "ws1", "2026-02-27 09:00", "2026-03-01 00:00"),  # ends at the period start: not active
+        use("usr_3", "ws1", "2026-03-10 10:00", "2026-03-10 10:00"),  # no length: not active
+        use("usr_4", "ws1", "2026-03-31 23:00", None),  # running into April: active in March
+        use("usr_5", "ws3", "2026-04-01 00:00", "2026-04-01 01:00"),  # April only
+        use("usr_1", "ws9", "2026-03-10 10:00", "2026-03-10 15:00", customer="cus_b"),  # usr_1 of cus_b too
+    ])
+    assert active_users(store, now=at("2026-04-01 03:00")) == {"cus_a": 2}  # usr_1 and usr_4
+    assert active_users(store, now=at("2026-04-01 03:00"), customer=None) == {"cus_a": 2, "cus_b": 1}
+    assert active_users(store, now=at("2026-03-10 10:00"), customer=None) == {}  # nothing has any length yet
+    assert active_users(store, Period.parse("2026-04"), at("2026-04-01 00:30"), None) == {"cus_a": 2}  # usr_4, usr_5
+
+
+def test_the_active_users_are_the_users_listed_for_every_customer_of_the_sample(sample_store):
+    now = config.load().now()
+    for months_back in range(3):
+        first = (pd.Timestamp(now.replace(tzinfo=None)).to_period("M") - months_back).start_time
+        period = Period.month(first.year, first.month)
+        for moment in (now, period.start + pd.Timedelta(days=9, hours=13)):
+            listed = sample_store.run("runtime_by_user", customer_id=None, period_start=period.start,
+                                      period_end=period.end, now=moment)
+            assert active_users(sample_store, period, moment, None) == listed["customer_id"].value_counts().to_dict()

@@ -33,6 +33,7 @@ DETAILS = {  # rows fetched when a page first asks for them -> their area
 # area. The all-customers pages draw a top-N and totals from these instead of every customer's days.
 DRAWN = {
     "runtime_by_user": Area.RUNTIME,
+    "runtime_active_users": Area.RUNTIME,
     "runtime_top_workspaces": Area.RUNTIME,
     "runtime_customer_series": Area.RUNTIME,
     "ai_customer_series": Area.AI,

@@ -153,6 +153,10 @@ class View:
         """Workspace runtime per user in scope (hours, workspaces, running now), largest first per customer."""
         return self.rows("runtime_by_user", "Runtime per user")
 
+    def active_users(self) -> int:
+        """Users with workspace runtime in the period across the scope (the users runtime_by_user lists, counted)."""
+        return int(self.rows("runtime_active_users", "Active users")["active_users"].sum())
+
 
 def refused_note(item: CustomerSummary, datasets: tuple[str, ...]) -> None:
     """This customer's own rows of these datasets that were not used (dataset, count, reason, the value), never a
