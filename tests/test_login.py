@@ -5,6 +5,8 @@ cannot be written is a read-only SQLite file, or a PostgreSQL server that is sto
 from datetime import datetime, timedelta, timezone
 
 import shutil
+import subprocess
+import sys
 import time
 
 import jwt
@@ -12,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_runs import APP, app, rerun, submit
+from conftest import ROOT
 from pg_server import backend, postgres_url, server  # noqa: F401
 from test_security import cannot_write, unprivileged
 from usage_analytics import pg
@@ -216,3 +219,23 @@ def test_a_stopped_database_refuses_sign_in_in_one_line_and_takes_logins_again_w
     # acme_admin's login and view, then ops's: nothing while the server was stopped (its view of the overview
     # again is the same view, logged once)
     assert list(entries(state.open())["username"]) == ["acme_admin"] * 2 + ["ops"] * 2
+
+
+def test_the_first_login_form_imports_the_pages_ahead_once_on_a_thread_of_its_own():
+    """A fresh process (nothing imported yet): the login form's preload imports the password check's module and
+    every page module, on one thread however many forms are drawn; no page is registered or drawn by it."""
+    code = """
+import sys, threading
+from usage_analytics import access, login
+assert not any(name.startswith("pages.") for name in sys.modules)
+login._preload(); login._preload()
+threads = [t for t in threading.enumerate() if t.name == "preload"]
+assert len(threads) == 1, threads
+threads[0].join(60)
+print(sorted(name for name in sys.modules if name.startswith("pages.")))
+print("streamlit_authenticator.utilities.hasher" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    from usage_analytics import access  # noqa: PLC0415
+    assert done.stdout.split("\n")[:2] == [str(sorted(f"pages.{spec.module}" for spec in access.PAGES)), "True"]
