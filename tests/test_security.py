@@ -527,3 +527,31 @@ def test_a_clear_cache_message_from_any_browser_leaves_the_shared_figures_alone(
     assert at.title[0].value == "Overview" and not at.exception
     assert made == before  # nothing was made again
     assert caches.store(found) is store
+
+
+def test_the_shared_caches_are_bounded_by_the_rows_they_hold_not_only_by_their_keys():
+    """Given a cache of at most 10 rows and 100 keys, entries of 4 rows each: a third one drops the least recently
+    used (12 rows > 10); one of 12 rows alone is kept (just made for a page) and drops every other."""
+    from usage_analytics import caches  # noqa: PLC0415
+    made = []
+    kept = caches._shared(max_entries=100, max_rows=10)(lambda key, rows: made.append(key) or list(range(rows)))
+    kept("a", 4), kept("b", 4)
+    kept("a", 4)  # (a used again: b is now the least recently used)
+    kept("c", 4)
+    assert kept.held_rows() == 8 and made == ["a", "b", "c"]
+    kept("a", 4), kept("c", 4)
+    assert made == ["a", "b", "c"]  # both still kept
+    kept("b", 4)
+    assert made == ["a", "b", "c", "b"]  # b was dropped and made again (dropping a, used least recently)
+    kept("big", 12)
+    assert kept.held_rows() == 12
+    kept("c", 4)
+    assert made[-2:] == ["big", "c"]  # c was dropped for big, and big for c
+    assert kept.held_rows() == 4
+
+
+def test_the_figures_cache_keeps_at_most_five_months_of_five_thousand_customers():
+    from usage_analytics import caches  # noqa: PLC0415
+    assert caches._summaries._max_rows == caches.FIGURES_KEPT == 25_000
+    assert all(cache._max_rows == caches.ROWS_KEPT for cache in (caches._periodless, caches._every_customer,
+                                                                   caches.rows, caches.provider_projects, caches.unlinked))

@@ -36,13 +36,20 @@ class _ProcessCache:
     """One function's results for the whole process, by arguments, as st.cache_resource keeps them (one
     object per key, made once even when sessions ask at the same moment; at most max_entries, each for ttl
     seconds, the least recently used dropped first), but out of reach of st.cache_*.clear(). `copy` hands
-    every caller its own copy of a mutable result, as st.cache_data's pickling did."""
+    every caller its own copy of a mutable result, as st.cache_data's pickling did.
+
+    max_rows bounds what the entries hold together, by rows (a result's len(): customers' figures, a frame's
+    rows), so that memory is bounded by what is kept and not only by how many keys: 256 one-customer months
+    are small, 256 months of 5,000 customers are gigabytes. The newest entry is kept even when it alone
+    holds more (it was just made for a page that is drawing it)."""
 
     def __init__(self, function: Callable, max_entries: int, ttl: float | None, spinner: str | None,
-                 copy: Callable[[Any], Any] | None):
+                 copy: Callable[[Any], Any] | None, max_rows: int | None = None):
         functools.update_wrapper(self, function)
         self._function, self._max, self._ttl, self._spinner = function, max_entries, ttl, spinner
         self._copy = copy or (lambda value: value)
+        self._max_rows = max_rows
+        self._rows: dict[tuple, int] = {}  # key -> its result's rows (when max_rows is given)
         self._entries: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()  # key -> (made at, value)
         self._making: dict[tuple, threading.Lock] = {}  # one lock per key being made
         self._guard = threading.Lock()
@@ -72,18 +79,35 @@ class _ProcessCache:
                     with self._guard:
                         found = self._entries[args] = (time.monotonic(), value)
                         self._entries.move_to_end(args)
-                        while len(self._entries) > self._max:
-                            self._entries.popitem(last=False)
+                        if self._max_rows is not None:
+                            self._rows[args] = len(value)
+                        while len(self._entries) > self._max or (
+                                len(self._entries) > 1 and self._max_rows is not None
+                                and sum(self._rows.values()) > self._max_rows):
+                            self._rows.pop(self._entries.popitem(last=False)[0], None)
         return self._copy(found[1])
+
+    def held_rows(self) -> int:
+        """The rows the kept entries hold together (0 unless max_rows is given)."""
+        with self._guard:
+            return sum(self._rows.values())
 
     def clear(self) -> None:
         with self._guard:
             self._entries.clear()
+            self._rows.clear()
 
 
 def _shared(max_entries: int, ttl: float | None = None, spinner: str | None = None,
-            copy: Callable[[Any], Any] | None = None) -> Callable[[Callable], _ProcessCache]:
-    return lambda function: _ProcessCache(function, max_entries, ttl, spinner, copy)
+            copy: Callable[[Any], Any] | None = None, max_rows: int | None = None
+            ) -> Callable[[Callable], _ProcessCache]:
+    return lambda function: _ProcessCache(function, max_entries, ttl, spinner, copy, max_rows)
+
+
+# Customers' figures kept at most (summed over the kept months and scopes): five months of 5,000 customers (about
+# 30 MB of Python objects and rows each at 100M rows), or any number of one-customer months up to 256 of them.
+FIGURES_KEPT = 25_000
+ROWS_KEPT = 250_000  # rows of the frames and tables a cache keeps (a few MB per 5,000-row frame)
 
 
 @_shared(max_entries=2, spinner="Opening the usage store…")
@@ -176,7 +200,7 @@ def store(source_: Source) -> Store:
 # A resource, not data: st.cache_data would pickle the figures in and out on every rerun (about half a
 # second for 5,000 customers). Summaries are frozen and hand out a new frame on each access, so sharing
 # them across sessions is safe.
-@_shared(max_entries=256, ttl=3600, spinner="Computing figures…")
+@_shared(max_entries=256, ttl=3600, spinner="Computing figures…", max_rows=FIGURES_KEPT)
 def _summaries(data_dir: str, fingerprint: str, customer_id: str | None, first_day: date, last_day: date,
                now: datetime, fresh_hours: float, low_days: float) -> dict[str, CustomerSummary]:
     def fetch(store: Store, name: str, window: dict) -> pd.DataFrame:
@@ -195,12 +219,12 @@ PERIOD_PARAMS = {"period_start", "period_end"}
 # every period's figures of the same scope and moment: the outlook for every customer costs more than the rest
 # of an operators' month, and an operator going from month to month would make it again for each. Never
 # written to (summaries read them; pages cut their own frames), so shared as they are.
-@_shared(max_entries=64, ttl=3600)
+@_shared(max_entries=64, ttl=3600, max_rows=ROWS_KEPT)
 def _periodless(data_dir: str, fingerprint: str, name: str, customer_id: str | None, now: datetime) -> pd.DataFrame:
     return frames.rows(_store(data_dir, fingerprint), name, {"customer_id": customer_id, "now": now})
 
 
-@_shared(max_entries=16, ttl=3600, copy=pd.DataFrame.copy)
+@_shared(max_entries=16, ttl=3600, copy=pd.DataFrame.copy, max_rows=ROWS_KEPT)
 def _every_customer(data_dir: str, fingerprint: str, customer_id: str | None, first_day: date, last_day: date,
                     now: datetime, fresh_hours: float, low_days: float) -> pd.DataFrame:
     return every_customer_module.table(_summaries(data_dir, fingerprint, customer_id, first_day, last_day, now,
@@ -266,12 +290,12 @@ def queue(source_: Source, customer_id: str | None, moment: datetime, settings: 
                   settings.low_balance_days, settings.onboarding_stall_days, settings, _closed(settings))
 
 
-@_shared(max_entries=64, ttl=3600, copy=pd.DataFrame.copy)
+@_shared(max_entries=64, ttl=3600, copy=pd.DataFrame.copy, max_rows=ROWS_KEPT)
 def provider_projects(data_dir: str, fingerprint: str, customer_id: str | None) -> pd.DataFrame:
     return _store(data_dir, fingerprint).run("provider_projects", customer_id=customer_id)
 
 
-@_shared(max_entries=64, ttl=3600, copy=pd.DataFrame.copy)
+@_shared(max_entries=64, ttl=3600, copy=pd.DataFrame.copy, max_rows=ROWS_KEPT)
 def unlinked(data_dir: str, fingerprint: str, first_day: date, last_day: date, now: datetime) -> pd.DataFrame:
     period = Period(first_day, last_day)
     return _store(data_dir, fingerprint).run("ai_unlinked_providers", customer_id=None, period_start=period.start,
@@ -294,7 +318,7 @@ def accounts(settings: Settings) -> tuple[dict[str, Account] | None, str]:
         return None, str(error)
 
 
-@_shared(max_entries=64, ttl=3600, copy=pd.DataFrame.copy)
+@_shared(max_entries=64, ttl=3600, copy=pd.DataFrame.copy, max_rows=ROWS_KEPT)
 def rows(data_dir: str, fingerprint: str, name: str, customer_id: str | None, first_day: date, last_day: date,
          now: datetime, extra: tuple[tuple[str, object], ...] = ()) -> pd.DataFrame:
     """The rows of a query a page draws (areas.DRAWN) for one customer (all customers for None) in a period as of
