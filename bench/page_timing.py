@@ -1,6 +1,8 @@
 """How long each page takes in Chromium, as a user feels it: from the click until the page stops changing
 (the app's script done, no status widget or placeholder, and the same content for a full second), through
-the real login as `ops` against `streamlit run app.py`. Not a test: the browser rows of docs/performance.md
+the real login as `ops` against `streamlit run app.py`; and the CPU the server spent on it (the `streamlit run`
+process's user + system time from /proc, every thread, DuckDB's included, from the click until the page was
+still), with the load average at the walk's start and end. Not a test: the browser rows of docs/performance.md
 come from it. It uses the browser tests' helpers (tests/browser.py), so it puts tests/ on sys.path itself.
 
     python -m bench.page_timing --data DIR --state DIR --now 2026-11-24T12:00:00Z --customer cus_00000 ...
@@ -52,6 +54,39 @@ def timed(page, action) -> float:
     return until_still(page, started)
 
 
+class Server:
+    """The `streamlit run` this process started (its child): its CPU time and memory as Linux counts them."""
+
+    def __init__(self) -> None:
+        self.pid = next((int(status.parent.name) for status in Path("/proc").glob("[0-9]*/status")
+                         if _is_our_server(status)), None)
+
+    def cpu_ms(self) -> float:
+        """User + system time of every thread so far (/proc/<pid>/stat's utime and stime, in clock ticks)."""
+        if self.pid is None:
+            return float("nan")
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+    def visit(self, page, action) -> tuple[float, float]:
+        """(seconds until the page is still, the server's CPU ms over them)."""
+        before = self.cpu_ms()
+        seconds = timed(page, action)
+        return seconds, self.cpu_ms() - before
+
+
+def _is_our_server(status: Path) -> bool:
+    try:
+        fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        return int(fields.get("PPid", "0")) == os.getpid() and b"streamlit" in (status.parent / "cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def load_average() -> str:
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True)
@@ -61,8 +96,10 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=2, help="visits per page and scope (default 2)")
     args = parser.parse_args()
     env = {"USAGE_DATA_DIR": args.data, "STATE_DIR": args.state, "ANALYTICS_NOW": args.now, "DEMO_MODE": "1"}
-    rows: list[tuple[str, str, list[float]]] = []
+    rows: list[tuple[str, str, list[tuple[float, float]]]] = []
+    started_load = load_average()
     with serve(env) as url, sync_playwright() as p:
+        server = Server()
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()
         page.goto(url)
@@ -71,39 +108,36 @@ def main() -> None:
         page.get_by_label("Username").fill("ops")
         page.get_by_label("Password", exact=True).fill("ops-demo-pass")
         rows.append(("login", "to the first page (all customers)",
-                     [timed(page, lambda: page.get_by_role("button", name="Log in").click())]))
+                     [server.visit(page, lambda: page.get_by_role("button", name="Log in").click())]))
         nav = page.locator('[data-testid="stSidebarNav"] a')
         for scope in [None, *args.customer]:
             label = "all customers" if scope is None else scope
             if scope is not None:
                 _go(page, nav, "Overview")
                 option = _typed(page, scope)  # typing into the picker is the user's time, not the app's
-                rows.append((label, "choose the customer (Overview)", [timed(page, option.click)]))
+                rows.append((label, "choose the customer (Overview)", [server.visit(page, option.click)]))
             for title in PAGES:
                 seconds = []
                 for _ in range(args.visits):
                     _go(page, nav, "Billing" if title != "Billing" else "Overview")  # each visit comes from elsewhere
-                    seconds.append(timed(page, lambda: nav.filter(has_text=title).first.click()))
+                    seconds.append(server.visit(page, lambda: nav.filter(has_text=title).first.click()))
                 rows.append((label, title, seconds))
         memory = server_memory()
         browser.close()
-    print(f"the server after the walk: {memory}\n")
-    print("| scope | page | " + " | ".join(f"visit {i + 1} (s)" for i in range(args.visits)) + " |")
-    print("|---|---|" + "---:|" * args.visits)
-    for scope, what, seconds in rows:
-        print(f"| {scope} | {what} | " + " | ".join(f"{s:.2f}" for s in seconds) + " |")
+    print(f"the server after the walk: {memory}; load average {started_load} at the start, {load_average()} "
+          "at the end\n")
+    print("| scope | page | " + " | ".join(f"visit {i + 1} (s) | server CPU (ms)" for i in range(args.visits)) + " |")
+    print("|---|---|" + "---:|---:|" * args.visits)
+    for scope, what, visits in rows:
+        print(f"| {scope} | {what} | " + " | ".join(f"{s:.2f} | {cpu:,.0f}" for s, cpu in visits) + " |")
 
 
 def server_memory() -> str:
     """The resident memory of the `streamlit run` this process started (its child), now and at its peak, as
     Linux counts them (VmRSS and VmHWM in /proc/<pid>/status)."""
     for status in Path("/proc").glob("[0-9]*/status"):
-        try:
+        if _is_our_server(status):
             fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-            command = (status.parent / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(fields.get("PPid", "0")) == os.getpid() and b"streamlit" in command:
             return f"{_mb(fields['VmRSS'])} resident, {_mb(fields['VmHWM'])} at its peak"
     return "not found"
 
