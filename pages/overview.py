@@ -257,10 +257,11 @@ def render(user, view) -> None:
     _attention(view)
     _closed(view, items)
     compare = periods.comparison(view.period, view.now, view.coverage().stale_until)
-    previous = (view.summaries(compare.previous, compare.cut) or {}) if compare else {}
+    # The sides of the change are only summed (no balance or projection is read from them): no look ahead.
+    previous = (view.summaries(compare.previous, compare.cut, ahead=False) or {}) if compare else {}
     # Like for like: when stale exports stop before now, this period's figures are cut there too.
     cut_early = compare is not None and compare.reach < min(view.now, view.period.end)
-    basis = (view.summaries(view.period, compare.reach) or {}) if cut_early else found
+    basis = (view.summaries(view.period, compare.reach, ahead=False) or {}) if cut_early else found
     _kpis(view, items, list(basis.values()), list(previous.values()), compare.label if compare else None)
     _per_unit(view, items)
     _checklist(view, items)

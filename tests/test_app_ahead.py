@@ -105,3 +105,23 @@ def test_the_operators_page_leads_with_the_queue_in_the_commands_order(capsys):
                                        "attention", "ai_cost_usd"]
     overview = page(OPERATOR, "overview")
     assert f"**{len(expected)} customers need attention now or soon:**" in " ".join(w.value for w in overview.warning)
+
+
+def test_the_overviews_change_is_compared_with_figures_made_without_the_look_ahead():
+    """The previous period's side of the change is only summed: its figures are made without the outlook query
+    (for every customer the costliest of a month), so the look ahead runs once, as of now, not again as of the
+    comparison's instant. The cards still compare like for like."""
+    from usage_analytics import caches  # noqa: PLC0415
+    for kept in (caches._summaries, caches._periodless):
+        kept.clear()
+    at = page(OPERATOR, "overview")
+    assert not at.exception
+    assert any(m.delta for m in at.metric[:3])  # the cards show a change against the previous period
+    figures = [(key, value) for key, (_, value) in caches._summaries._entries.items()]
+    ahead = {key[-1] for key, _ in figures}
+    assert ahead == {True, False}  # this period with it, the other side without
+    for key, found in figures:
+        assert key[-1] or all(caches.summary.NOT_ASKED == s.gaps.get(caches.summary.Area.AHEAD)
+                              for s in found.values())
+    moments = {key[4] for key in caches._periodless._entries if key[2] == "outlook"}
+    assert len(moments) == 1  # the outlook as of now only

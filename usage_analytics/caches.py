@@ -202,14 +202,15 @@ def store(source_: Source) -> Store:
 # them across sessions is safe.
 @_shared(max_entries=256, ttl=3600, spinner="Computing figures…", max_rows=FIGURES_KEPT)
 def _summaries(data_dir: str, fingerprint: str, customer_id: str | None, first_day: date, last_day: date,
-               now: datetime, fresh_hours: float, low_days: float) -> dict[str, CustomerSummary]:
+               now: datetime, fresh_hours: float, low_days: float, ahead: bool) -> dict[str, CustomerSummary]:
+    # (ahead has no default: the cache keys on the arguments as given, so every caller passes all of them)
     def fetch(store: Store, name: str, window: dict) -> pd.DataFrame:
         if PERIOD_PARAMS & set(sql.load(name).params):
             return frames.rows(store, name, window)
         return _periodless(data_dir, fingerprint, name, window["customer_id"], window["now"])
 
     return summary.summaries(_store(data_dir, fingerprint), Period(first_day, last_day), now, customer_id,
-                             strict=False, fresh_hours=fresh_hours, low_days=low_days, fetch=fetch)
+                             strict=False, fresh_hours=fresh_hours, low_days=low_days, ahead=ahead, fetch=fetch)
 
 
 PERIOD_PARAMS = {"period_start", "period_end"}
@@ -228,7 +229,7 @@ def _periodless(data_dir: str, fingerprint: str, name: str, customer_id: str | N
 def _every_customer(data_dir: str, fingerprint: str, customer_id: str | None, first_day: date, last_day: date,
                     now: datetime, fresh_hours: float, low_days: float) -> pd.DataFrame:
     return every_customer_module.table(_summaries(data_dir, fingerprint, customer_id, first_day, last_day, now,
-                                                  fresh_hours, low_days))
+                                                  fresh_hours, low_days, True))
 
 
 def every_customer(source_: Source, customer_id: str | None, period: Period, moment: datetime,
@@ -240,11 +241,12 @@ def every_customer(source_: Source, customer_id: str | None, period: Period, mom
 
 
 def summaries(source_: Source, customer_id: str | None, period: Period, moment: datetime,
-              settings: Settings) -> dict[str, CustomerSummary]:
+              settings: Settings, ahead: bool = True) -> dict[str, CustomerSummary]:
     """Figures per customer in scope (one, or all for None) for a period as of a moment; exports this many
-    hours old still reach the moment (EXPORT_MAX_AGE_HOURS), balances under LOW_BALANCE_DAYS are low."""
+    hours old still reach the moment (EXPORT_MAX_AGE_HOURS), balances under LOW_BALANCE_DAYS are low. ahead=False:
+    without the look ahead (summary.summaries), for figures only compared with (the Overview's other side)."""
     return _summaries(*source_, customer_id, period.first_day, period.last_day, moment,
-                      settings.export_max_age_hours, settings.low_balance_days)
+                      settings.export_max_age_hours, settings.low_balance_days, ahead)
 
 
 def _closed(settings: Settings) -> tuple[tuple[str, int], ...]:
@@ -276,7 +278,7 @@ def _restated(data_dir: str, fingerprint: str, customer_id: str | None, reach: d
 def _queue(data_dir: str, fingerprint: str, customer_id: str | None, first_day: date, last_day: date,
            now: datetime, fresh_hours: float, low_days: float, stall_days: float, settings: Settings,
            closed: tuple[tuple[str, int], ...]) -> list[attention.Entry]:
-    found = _summaries(data_dir, fingerprint, customer_id, first_day, last_day, now, fresh_hours, low_days)
+    found = _summaries(data_dir, fingerprint, customer_id, first_day, last_day, now, fresh_hours, low_days, True)
     moved = _restated(data_dir, fingerprint, customer_id, _reach(now, closed), settings, closed) if closed else {}
     return attention.queue(found, stall_days, moved)
 

@@ -40,12 +40,14 @@ class View:
     source: caches.Source  # the exports' folder and fingerprint, taken once per run (cache keys)
     links: dict = field(default_factory=dict, compare=False)  # page id -> st.Page, for st.page_link
 
-    def summaries(self, period: Period | None = None, now: datetime | None = None) -> dict[str, CustomerSummary] | None:
+    def summaries(self, period: Period | None = None, now: datetime | None = None, ahead: bool = True
+                  ) -> dict[str, CustomerSummary] | None:
         """Figures per customer in scope (as of now, or an earlier instant), or None after saying which data
-        is missing."""
+        is missing. ahead=False leaves out the look ahead (balances, projections) for figures a page only
+        compares with: for every customer it is the costliest query of a month."""
         try:
             return caches.summaries(self.source, self.customer_id, period or self.period, now or self.now,
-                                    self.settings)
+                                    self.settings, ahead)
         except DataError as error:
             st.error(f"These figures cannot be computed from the exports: {error}", icon=":material/error:")
             return None
