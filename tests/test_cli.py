@@ -216,6 +216,11 @@ def test_a_bad_setting_or_data_folder_is_one_line(tmp_path):
 def test_billing_rule_sanity_on_the_pack():
     assert rules.usd(Decimal("0.0000005")) == Decimal("0.000001")  # half up
     assert rules.usd(Decimal("-0.0000005")) == Decimal("-0.000001")  # half away from zero, like a refund
+    # six places kept as written, whatever the thread's context rounds: "1.250000", not "1.25"
+    for given, expected in [(None, "0.000000"), (Decimal(0), "0.000000"), (Decimal("1.25"), "1.250000"),
+                            (Decimal("0.0000004999"), "0.000000"), (Decimal("2.0000025"), "2.000003"),
+                            (Decimal("123456789012.3456785"), "123456789012.345679")]:
+        assert str(rules.usd(given)) == expected, given
     # with no ANALYTICS_NOW, 'now' is the bundled sample's own (its manifest), which NOW states by hand
     assert config.sample_now(ROOT / "data") == NOW
 

@@ -95,9 +95,9 @@ def columns(frame: pd.DataFrame, *names: str) -> list[list]:
 
 
 def values(column: pd.Series) -> list:
-    if isinstance(column.dtype, pd.StringDtype):  # (Arrow-backed: its own iteration is slow)
-        values = column.to_numpy(dtype=object, na_value=None).tolist()
-    elif pd.api.types.is_datetime64_dtype(column.dtype):  # tables hold naive UTC: aware datetimes, at once
+    if isinstance(column.dtype, pd.StringDtype) or column.dtype == object:  # (every null as None in one step;
+        return column.to_numpy(dtype=object, na_value=None).tolist()        # an Arrow-backed column iterates slowly)
+    if pd.api.types.is_datetime64_dtype(column.dtype):  # tables hold naive UTC: aware datetimes, at once
         values = column.dt.tz_localize("UTC").dt.to_pydatetime().tolist()
     else:
         values = column.tolist()
