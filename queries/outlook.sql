@@ -27,20 +27,47 @@ prepaid as (
     where s.billing_mode = 'prepaid'
 ),
 
+-- The last 7 whole days are whole days of the daily rollups: the ended runs' runtime per day, and the runs still
+-- running (which that rollup leaves out) from the later of their start and the window's start to today's
+-- midnight, as runtime_since_rows reads them; the linked providers' cost per day. Reading the runs and days as
+-- they are (runtime_runs_in and ai_linked_usage_in merged sessions again and joined each day's reconciliation
+-- status) made a customer's outlook plan and run two table macros for two sums.
+runtime_7d_rows as (
+    select
+        d.customer_id,
+        d.runtime_us
+    from workspace_runtime_daily as d
+    where ($customer_id is null or d.customer_id = $customer_id)
+        and d.day >= cast(date_trunc('day', $now) - interval 7 day as date)
+        and d.day < cast(date_trunc('day', $now) as date)
+    union all
+    select
+        r.customer_id,
+        epoch_us(date_trunc('day', $now))
+            - epoch_us(greatest(r.started_at, date_trunc('day', $now) - interval 7 day)) as runtime_us
+    from workspace_runs as r
+    where ($customer_id is null or r.customer_id = $customer_id)
+        and r.ended_at is null
+        and r.started_at < date_trunc('day', $now)
+),
+
 runtime_7d as (
     select
         r.customer_id,
-        sum(epoch(r.end_at - r.start_at)) / 3600.0 as runtime_hours
-    from runtime_runs_in($customer_id, date_trunc('day', $now) - interval 7 day, date_trunc('day', $now), $now) as r
+        cast(sum(r.runtime_us) as double) / 1000000.0 / 3600.0 as runtime_hours
+    from runtime_7d_rows as r
     group by r.customer_id
 ),
 
 ai_7d as (
     select
-        u.customer_id,
-        sum(u.cost_usd) as cost_usd
-    from ai_linked_usage_in($customer_id, date_trunc('day', $now) - interval 7 day, date_trunc('day', $now)) as u
-    group by u.customer_id
+        d.customer_id,
+        sum(d.cost_usd) as cost_usd
+    from ai_days_of($customer_id) as d
+    semi join linked_providers($customer_id) as l on d.customer_id = l.customer_id and d.provider = l.provider
+    where d.day >= cast(date_trunc('day', $now) - interval 7 day as date)
+        and d.day < cast(date_trunc('day', $now) as date)
+    group by d.customer_id
 ),
 
 -- Runtime by the runtime rule (runs merged, cut at as_of and now), in whole microseconds so that the parts add

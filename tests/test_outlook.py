@@ -336,3 +336,22 @@ def test_every_sample_prepaid_balance_against_an_oracle(raw, capsys):
         assert Decimal(money["estimated_now"]) == ((row["prepaid_ai_usd"] or 0) - ai_since).quantize(
             Decimal("0.000001")), cid
         assert Decimal(money["burn_per_day"]) == (ai_week / 7).quantize(Decimal("0.000001"), ROUND_HALF_UP), cid
+
+
+def test_the_last_7_whole_days_of_runtime_read_as_the_runtime_rule_counts_them(exports):
+    """Now is Mar 20 12:00, so the 7 whole days are Mar 13 00:00 to Mar 20 00:00 (168 h)."""
+    store = exports(
+        customers=[customer()],
+        workspace_sessions=[
+            session("ws1", "2026-03-11 00:00", None),  # running since before the window: all 168 h
+            session("ws2", "2026-03-12 20:00", "2026-03-13 02:00"),  # 2 h of it in the window
+            session("ws2", "2026-03-13 01:00", "2026-03-13 03:00"),  # overlaps the one above: 1 h more (to 03:00)
+            session("ws3", "2026-03-19 22:00", "2026-03-21 00:00"),  # ends after now (in the exports): 2 h, to 00:00
+            session("ws4", "2026-03-20 01:00", "2026-03-20 02:00"),  # today: not a whole day yet
+            session("ws5", "2026-03-19 23:00", "2026-03-20 00:00"),  # ends at the window's end: 1 h
+            session("ws6", "2026-03-06 00:00", "2026-03-13 00:00"),  # ends at the window's start: nothing
+        ])
+    row = store.run("outlook", customer_id="cus_a", now=at("2026-03-20 12:00")).iloc[0]
+    assert round(row.runtime_hours_7d, 9) == 168 + 3 + 2 + 1
+    every = store.run("outlook", customer_id=None, now=at("2026-03-20 12:00")).iloc[0]
+    assert every.runtime_hours_7d == row.runtime_hours_7d  # the same from either scope, to the bit
