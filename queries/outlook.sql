@@ -32,6 +32,17 @@ prepaid as (
 -- midnight, as runtime_since_rows reads them; the linked providers' cost per day. Reading the runs and days as
 -- they are (runtime_runs_in and ai_linked_usage_in merged sessions again and joined each day's reconciliation
 -- status) made a customer's outlook plan and run two table macros for two sums.
+-- The runs still running as of the store (no end): both runtime parts below read them, and finding them scans
+-- every run, so they are found once.
+running as (
+    select
+        r.customer_id,
+        r.started_at
+    from workspace_runs as r
+    where ($customer_id is null or r.customer_id = $customer_id)
+        and r.ended_at is null
+),
+
 runtime_7d_rows as (
     select
         d.customer_id,
@@ -45,10 +56,8 @@ runtime_7d_rows as (
         r.customer_id,
         epoch_us(date_trunc('day', $now))
             - epoch_us(greatest(r.started_at, date_trunc('day', $now) - interval 7 day)) as runtime_us
-    from workspace_runs as r
-    where ($customer_id is null or r.customer_id = $customer_id)
-        and r.ended_at is null
-        and r.started_at < date_trunc('day', $now)
+    from running as r
+    where r.started_at < date_trunc('day', $now)
 ),
 
 runtime_7d as (
@@ -112,11 +121,9 @@ runtime_since_rows as (
     select
         r.customer_id,
         epoch_us(cast($now as timestamp)) - epoch_us(greatest(r.started_at, p.as_of)) as runtime_us
-    from workspace_runs as r
+    from running as r
     join prepaid as p on r.customer_id = p.customer_id
-    where ($customer_id is null or r.customer_id = $customer_id)
-        and r.ended_at is null
-        and r.started_at < $now
+    where r.started_at < $now
         and p.as_of < $now
 ),
 
