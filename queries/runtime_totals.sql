@@ -18,17 +18,27 @@ with parts as (
     from runtime_day_parts_in($customer_id, $period_start, least($period_end, $now), $now) as p
 ),
 
-final as (
+workspaces as (
     select
         p.customer_id,
+        p.workspace_id,
+        sum(p.runtime_seconds) as runtime_seconds,
+        bool_or(p.is_running) as is_running
+    from parts as p
+    group by p.customer_id, p.workspace_id
+),
+
+final as (
+    select
+        w.customer_id,
         cast(null as date) as day,
         cast(null as varchar) as template,
-        sum(p.runtime_seconds) / 3600.0 as runtime_hours,
-        count(distinct p.workspace_id) as active_workspaces,
-        bool_or(p.is_running) as is_running,
-        count(distinct p.workspace_id) filter (where p.is_running) as running_workspaces
-    from parts as p
-    group by p.customer_id
+        sum(w.runtime_seconds) / 3600.0 as runtime_hours,
+        count(*) as active_workspaces,
+        bool_or(w.is_running) as is_running,
+        count(*) filter (where w.is_running) as running_workspaces
+    from workspaces as w
+    group by w.customer_id
     union all
     select
         cast(null as varchar) as customer_id,
