@@ -1,4 +1,8 @@
 """Access log (/access-log, operators): who logged in, was refused, viewed what and downloaded what."""
+from usage_analytics import folder_mode
+
+folder_mode.hand_over(__name__, __file__)  # run on its own (pages/ folder mode): render nothing; the app answers
+
 from datetime import datetime, timedelta, timezone
 
 import streamlit as st
@@ -88,8 +92,3 @@ def _clock(view, choice: str, period: Period, now: datetime) -> str:
     return (f"**{choice}** · {span} · by the real clock, to now ({now:%Y-%m-%d %H:%M} UTC): entries say when it "
             f"happened. {figures}; the sidebar's period does not apply here unless picked as the window.")
 
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
-    from usage_analytics import navigation
-
-    navigation.hand_over(__file__)

@@ -1,4 +1,8 @@
 """Billing (/billing): billing state, whether workspace creation is allowed, every gate, the next action."""
+from usage_analytics import folder_mode
+
+folder_mode.hand_over(__name__, __file__)  # run on its own (pages/ folder mode): render nothing; the app answers
+
 import pandas as pd
 import streamlit as st
 
@@ -160,8 +164,3 @@ def render(user, view) -> None:
     else:
         _one(found[view.customer_id])
 
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
-    from usage_analytics import navigation
-
-    navigation.hand_over(__file__)

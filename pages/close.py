@@ -1,5 +1,9 @@
 """Month close (/close, operators): each ended month's close state, closing and re-closing with a preview of
 what is recorded, what changed since the last close, and every revision as a ZIP."""
+from usage_analytics import folder_mode
+
+folder_mode.hand_over(__name__, __file__)  # run on its own (pages/ folder mode): render nothing; the app answers
+
 import pandas as pd
 import streamlit as st
 
@@ -184,8 +188,3 @@ def render(user, view) -> None:
                "command line print it, and a manifest.json with each file's size and SHA-256 "
                "(`python -m usage_analytics verify MANIFEST`). Revisions are never changed or removed.")
 
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
-    from usage_analytics import navigation
-
-    navigation.hand_over(__file__)

@@ -1,4 +1,8 @@
 """Data health (/data-health, operators): per dataset the files, rows read and rejected, forbidden columns."""
+from usage_analytics import folder_mode
+
+folder_mode.hand_over(__name__, __file__)  # run on its own (pages/ folder mode): render nothing; the app answers
+
 import pandas as pd
 import streamlit as st
 
@@ -87,8 +91,3 @@ def render(user, view) -> None:
             "customer_id": "Customer id", "provider": "Provider",
             "metered_rows": st.column_config.NumberColumn("Metered rows (hour buckets)")})
 
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
-    from usage_analytics import navigation
-
-    navigation.hand_over(__file__)

@@ -1,4 +1,8 @@
 """Billing handoff (/handoff, operators): the pack of docs/product.md §6 on screen, as CSV and JSON downloads."""
+from usage_analytics import folder_mode
+
+folder_mode.hand_over(__name__, __file__)  # run on its own (pages/ folder mode): render nothing; the app answers
+
 import io
 import shlex
 from decimal import Decimal
@@ -97,8 +101,3 @@ def _downloads(view, as_csv: str, as_json: str, latest, incomplete: bool) -> Non
                 f"{name}_revision-{latest.revision}.{fmt}", mime, icon=":material/lock_clock:", width="stretch",
                 on_click=view.log_export(f"{fmt} as closed, revision {latest.revision}"))
 
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
-    from usage_analytics import navigation
-
-    navigation.hand_over(__file__)

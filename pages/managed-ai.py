@@ -1,4 +1,8 @@
 """Managed AI (/managed-ai): cost, tokens and requests per day by provider and model; reconciled share."""
+from usage_analytics import folder_mode
+
+folder_mode.hand_over(__name__, __file__)  # run on its own (pages/ folder mode): render nothing; the app answers
+
 from decimal import Decimal
 
 import pandas as pd
@@ -144,8 +148,3 @@ def _focus_download(view, found: dict) -> None:
                   if latest else "As of now: the month was never closed. ")
                + "Workspace runtime has no price in the exports, so it is not in this file.")
 
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
-    from usage_analytics import navigation
-
-    navigation.hand_over(__file__)

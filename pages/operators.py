@@ -1,4 +1,8 @@
 """Operators (/operators): every customer's billing state, readiness, usage and reconciliation; trends."""
+from usage_analytics import folder_mode
+
+folder_mode.hand_over(__name__, __file__)  # run on its own (pages/ folder mode): render nothing; the app answers
+
 from decimal import Decimal
 
 import pandas as pd
@@ -165,8 +169,3 @@ def render(user, view) -> None:
     _open_selected(view, shown.reset_index(drop=True), event)
     _trends(found, table, view)
 
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
-    from usage_analytics import navigation
-
-    navigation.hand_over(__file__)

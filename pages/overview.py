@@ -1,4 +1,8 @@
 """Overview (/overview): KPI cards with change vs the previous period, and the review checklist."""
+from usage_analytics import folder_mode
+
+folder_mode.hand_over(__name__, __file__)  # run on its own (pages/ folder mode): render nothing; the app answers
+
 import streamlit as st
 
 from decimal import Decimal
@@ -266,8 +270,3 @@ def render(user, view) -> None:
     _per_unit(view, items)
     _checklist(view, items)
 
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
-    from usage_analytics import navigation
-
-    navigation.hand_over(__file__)

@@ -1,4 +1,8 @@
 """Reconciliation (/reconciliation): lag badge per provider, a calendar heat map, and can we quote final."""
+from usage_analytics import folder_mode
+
+folder_mode.hand_over(__name__, __file__)  # run on its own (pages/ folder mode): render nothing; the app answers
+
 import pandas as pd
 import streamlit as st
 
@@ -213,8 +217,3 @@ def render(user, view) -> None:
     if can(user, Action.SEE_PROVIDER_PROJECTS):
         _projects(view)
 
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
-    from usage_analytics import navigation
-
-    navigation.hand_over(__file__)

@@ -1,4 +1,8 @@
 """Workspace runtime (/runtime): hours per day or week, by template and by workspace; top workspaces; by user."""
+from usage_analytics import folder_mode
+
+folder_mode.hand_over(__name__, __file__)  # run on its own (pages/ folder mode): render nothing; the app answers
+
 import pandas as pd
 import streamlit as st
 
@@ -142,8 +146,3 @@ def render(user, view) -> None:
 
     _by_user(view, names, every)
 
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder mode): render nothing; the app answers
-    from usage_analytics import navigation
-
-    navigation.hand_over(__file__)

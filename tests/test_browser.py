@@ -157,17 +157,31 @@ def no_dialog(t) -> None:
     assert "Page not found" not in body and "does not seem to exist" not in body
 
 
-@pytest.mark.parametrize("first", ["operators", "managed-ai?period=2026-10"])
+# Every sidebar navigation the page ever holds, recorded as the DOM changes (a list shown for a moment counts).
+SEEN_NAVIGATION = """
+window.__navigationSeen = [];
+new MutationObserver(() => {
+    const nav = document.querySelector('[data-testid="stSidebarNav"]');
+    if (nav && nav.querySelector('a')) window.__navigationSeen.push(nav.innerText);
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+@pytest.mark.parametrize("first", ["operators", "managed-ai?period=2026-10", ""])
 def test_a_bookmark_on_a_freshly_started_server_reaches_the_login_then_its_page(chromium, customers, first):
     with serve(log=ARTIFACTS / "fresh-server.log") as url:
         t = Tab(chromium, url)
         try:
+            t.page.add_init_script(SEEN_NAVIGATION)
             t.page.goto(f"{url}/{first}")  # the very first request after the start
             t.page.get_by_label("Username").wait_for(timeout=30_000)
             settle(t.page)
-            t.shot(f"fresh_server_bookmark_{first.split('?')[0]}")
+            t.shot(f"fresh_server_bookmark_{first.split('?')[0] or 'root'}")
             no_dialog(t)
-            assert t.nav() == []  # never a list of page files
+            assert t.nav() == []  # never a list of page files,
+            assert t.page.evaluate("window.__navigationSeen") == []  # not even for a moment before the login form
+            if not first:
+                return
             received = t.received()
             assert not any(cid.encode() in received for cid in customers) and b"proj_" not in received
             t.login("ops")

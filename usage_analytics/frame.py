@@ -22,8 +22,7 @@ APP_TITLE = "Usage & Billing Analytics"
 
 
 def run() -> None:
-    """One run of the app for one browser session."""
-    navigation.start_session()
+    """One run of the app for one browser session (after app.py's folder_mode.leave())."""
     settings = _settings()
     user = login.login(settings)
     if user is None:

@@ -1,66 +1,21 @@
-"""Navigation and bookmarks: the pages a user may open registered with Streamlit, the page a bookmark asked
-for opened after login, and the pages/ folder never served on its own."""
+"""Navigation and bookmarks: the pages a user may open registered with Streamlit, and the page a bookmark asked
+for opened after login (the pages/ folder is never served on its own: folder_mode)."""
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
-from urllib.parse import urlparse
 
 import streamlit as st
 
-from . import access, access_log
+from . import access, access_log, folder_mode
 from .access import Page, User
 from .config import Settings
 from .session_keys import REQUESTED_PAGE
 
 
-def start_session() -> None:
-    """From the first run of app.py on, every request runs app.py, never a pages/ file directly; and a
-    session's first run notes the page the browser asked for.
-
-    While a pages/ folder exists, Streamlit starts in its folder mode: a deep link runs pages/<name>.py
-    directly (inert: it shows nothing), and the first session lists the files as navigation.
-    st.navigation ends that mode for the process, but it is only called once someone has logged in.
-    So this does the one thing st.navigation does first (streamlit 1.67, commands/navigation.py); the
-    browser test of a fresh server's deep links guards it. The first run's page still belongs to the
-    folder mode, and a run whose mode differs from the previous run's drops the widgets' values (a login
-    form's submit among them), so the first session after a server start reruns its first run once."""
-    from streamlit import config as streamlit_config
-    from streamlit.runtime.pages_manager import PagesManager
-
-    in_folder_mode = PagesManager.uses_pages_directory is not False
-    PagesManager.uses_pages_directory = False
-    if REQUESTED_PAGE not in st.session_state:
-        st.session_state[REQUESTED_PAGE] = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
-        # AppTest puts every run back in folder mode, so there the rerun would cause the very change it avoids
-        if in_folder_mode and not streamlit_config.get_option("global.appTest"):
-            st.rerun()
-
-
-LANDING = access.PAGE_IDS[0]  # where "/" and a refused page lead
-# Paths of Streamlit's pages/ folder mode that are no page: its first run is "app" (app.py) on a freshly started
-# server. (Page files are named as their pages' paths, so every other path of that mode is a page's.)
-ALIASES = {"app": LANDING}
+LANDING, ALIASES = folder_mode.LANDING, folder_mode.ALIASES  # (defined where the pages/ folder mode is left)
 NOTICE = "navigation_notice"  # a line to show once on the next page (a refused bookmark)
-_HANDED_OVER = "navigation_handed_over"
-
-
-def hand_over(file: str) -> None:
-    """A page file run on its own: Streamlit's pages/ folder mode, which on a freshly started server serves
-    pages/<name>.py at /<name> before app.py has ever run. Render nothing; end folder mode for the process
-    (as st.navigation would); remember the page as the one asked for; and run again, so that app.py (the login,
-    the access check, then this page) answers the same URL, with no "page not found" on the way."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    PagesManager.uses_pages_directory = False
-    if st.session_state.get(_HANDED_OVER):  # (the file is the main script itself, as in a test: nothing more)
-        return
-    st.session_state[_HANDED_OVER] = True
-    name = Path(file).stem
-    st.session_state.setdefault(REQUESTED_PAGE, ALIASES.get(name, name))
-    st.rerun()
 
 
 @dataclass
@@ -136,9 +91,8 @@ def only(page: Callable[[], None], title: str) -> None:
     links at the next click, and a logged-out one sees none. Every path a bookmark may hold is one of its pages,
     so none meets Streamlit's "page not found". (A run that calls no st.navigation leaves the last one on
     screen.)"""
-    paths = ["home", *access.PAGE_IDS, *ALIASES]
     pages = [st.Page(page, title=title, url_path=path, default=path == "home", visibility="hidden")
-             for path in paths]
+             for path in folder_mode.PATHS]
     st.navigation(pages, position="hidden").run()
 
 
