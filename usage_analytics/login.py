@@ -191,16 +191,19 @@ _PRELOAD = threading.Lock()  # taken for good by the first login form of the pro
 
 
 def _preload() -> None:
-    """While the first login form of a new server process waits for its user, import on a thread of its own what
-    the login itself then needs: the password check's bcrypt module and every page module with the charting
-    libraries (0.5 s of a fresh server's first login, measured in Chromium at 100M rows). Imports only: nothing is
-    read, computed or drawn for someone not logged in, and the page modules stay inert (nothing registers them)."""
+    """While the first login form of a new server process waits for its user, import what the login itself then
+    needs: the password check's module (on this run's thread, after the form) and, on a thread of its own, every
+    page module with the charting libraries (0.5 s of a fresh server's first login, measured in Chromium at 100M
+    rows). Imports only: nothing is read, computed or drawn for someone not logged in, and the page modules stay
+    inert (nothing registers them)."""
     if not _PRELOAD.acquire(blocking=False):
         return
+    # (on this run's own thread, the form already drawn: the library declares a Streamlit component when imported,
+    # which logs "missing ScriptRunContext" from a thread of no session)
+    importlib.import_module("streamlit_authenticator.utilities.hasher")
 
     def load() -> None:
         try:
-            importlib.import_module("streamlit_authenticator.utilities.hasher")
             for spec in PAGES:
                 importlib.import_module(f"pages.{spec.module}")
         except Exception as error:  # (the login imports them again, and says what fails)
