@@ -7,7 +7,8 @@ import streamlit as st
 
 from decimal import Decimal
 
-from usage_analytics import access, attention, closing, formatting, handoff, outlook, periods, quote, rules, summary
+from usage_analytics import (access, attention, closing, coverage, formatting, handoff, outlook, periods, quote,
+                             rules, summary)
 from usage_analytics.view import close_note, empty
 from usage_analytics.areas import Area
 
@@ -38,8 +39,24 @@ def _runtime_status(items: list) -> str:
 
 
 def _change(current: float, previous: float, statuses: set[str]) -> str | None:
-    """The change in percent, unless either side is incomplete or has no data (then no percentage at all)."""
-    return None if statuses & set(UNCOMPARABLE) else formatting.delta(current, previous)
+    """The change in percent, unless either side is incomplete, has no data or is only partly inside the exports
+    (then no percentage at all)."""
+    return None if statuses & {*UNCOMPARABLE, PARTLY} else formatting.delta(current, previous)
+
+
+PARTLY = "partly inside the exports"  # a side of the change the exports cover only in part: no percentage
+
+
+def _partly(sides: list) -> str | None:
+    """Why a side of the change is only partly inside the exports (its coverage's note; the coverage is the same
+    for every customer of a side), or None when both are covered whole: a month whose exports start on its last
+    day compared whole would make a +141,928% of the next one."""
+    return next((f"{_named(side[0].period)}: {side[0].data.note}" for side in sides
+                 if side and side[0].data.level != coverage.FULL), None)
+
+
+def _named(period) -> str:
+    return f"{period.first_day:%B %Y}" if period.is_month else f"{period.first_day:%Y-%m-%d} → {period.last_day:%Y-%m-%d}"
 
 
 def _kpis(view, items, basis, previous, compared: str | None) -> None:
@@ -49,6 +66,9 @@ def _kpis(view, items, basis, previous, compared: str | None) -> None:
     status, runtime_status = summary.overall_status(items), _runtime_status(items)
     ai_sides = {status, summary.overall_status(previous)} if previous else {status}
     runtime_sides = {runtime_status, _runtime_status(previous)} if previous else {runtime_status}
+    partly = _partly([basis, previous]) if previous else None
+    if partly:
+        ai_sides, runtime_sides = ai_sides | {PARTLY}, runtime_sides | {PARTLY}
     runtime, cost, tokens = st.columns(3)
     runtime.metric(f"Workspace runtime · {runtime_status}", formatting.figure(formatting.hours(now["runtime"]), runtime_status),
                    _change(here["runtime"], before["runtime"], runtime_sides), delta_color="off", border=True,
@@ -64,7 +84,8 @@ def _kpis(view, items, basis, previous, compared: str | None) -> None:
     _projections(items, runtime, cost)
     if compared:
         st.caption(f"Change vs {compared}."
-                   + (" None is shown for a figure that is incomplete or has no data, on either side."
+                   + (f" No change is shown: a side is only partly inside the exports ({partly})." if partly else
+                      " None is shown for a figure that is incomplete or has no data, on either side."
                       if (ai_sides | runtime_sides) & set(UNCOMPARABLE) else ""))
     recon, billing = st.columns(2)
     if items[0].billing is None:

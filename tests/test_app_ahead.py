@@ -15,6 +15,7 @@ from test_app import OPERATOR, page
 from test_cli import NOW, oracle_runtime, raw  # noqa: F401 (raw: the sample rows, a fixture)
 from usage_analytics import credentials, sessions
 from usage_analytics.__main__ import main
+from usage_analytics.periods import Period
 from usage_analytics.session_keys import REQUESTED_PAGE, SCOPE_CUSTOMER, SESSION_TOKEN
 
 UTC = timezone.utc
@@ -125,3 +126,18 @@ def test_the_overviews_change_is_compared_with_figures_made_without_the_look_ahe
                               for s in found.values())
     moments = {key[4] for key in caches._periodless._entries if key[2] == "outlook"}
     assert len(moments) == 1  # the outlook as of now only
+
+
+def test_no_change_is_shown_against_a_month_the_exports_only_partly_cover():
+    """The sample's exports start on 2026-05-31: June compared with May (16.76 h on its last day) would read
+    +141,928%. No card shows a change, and the caption says which side is partly inside the exports and why;
+    July against June (both whole) still shows one."""
+    june = page(OPERATOR, "overview", period="Calendar month", period_month=Period.month(2026, 6))
+    assert not june.exception
+    assert not any(m.delta for m in june.metric[:3])
+    said = " ".join(c.value for c in june.caption)
+    assert ("No change is shown: a side is only partly inside the exports (May 2026: the exports start 2026-05-31"
+            in said)
+    july = page(OPERATOR, "overview", period="Calendar month", period_month=Period.month(2026, 7))
+    assert not july.exception and all(m.delta for m in july.metric[:3])
+    assert "partly inside the exports" not in " ".join(c.value for c in july.caption)
