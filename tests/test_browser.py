@@ -188,6 +188,7 @@ def test_a_bookmark_on_a_freshly_started_server_reaches_the_login_then_its_page(
             no_dialog(t)
             title = {"operators": "Operators", "managed-ai?period=2026-10": "Managed AI"}[first]
             assert t.page.locator("h1").first.inner_text() == title
+            assert title in t.nav() and "Overview" in t.nav()  # the app's own navigation, shown after the login
             assert t.page.url.startswith(f"{url}/{first.split('?')[0]}")
             if "period" in first:
                 assert "October 2026" in t.page.locator('[data-testid="stMain"]').inner_text()

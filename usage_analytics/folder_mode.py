@@ -5,8 +5,9 @@ While a pages/ folder exists, a freshly started server begins in Streamlit's fol
 scriptrunner/script_runner.py, _mpa_v1): the first session's first run lists the page files as the sidebar's
 navigation, and a deep link runs pages/<name>.py directly. st.navigation ends that mode for the process, but the
 app calls it only once someone has logged in or the login form is drawn, after importing pandas, DuckDB and the
-rest: on a fresh server the list of page files stayed on screen for 0.3-1.9 s. So the first run replaces that
-list with a hidden navigation at once (the paths navigation.only() answers), notes the page the browser asked
+rest: on a fresh server the list of page files stayed on screen for 0.3-1.9 s. So the sidebar's navigation starts
+hidden (.streamlit/config.toml) and the first run replaces folder mode's list with a hidden navigation at once (the
+paths navigation.only() answers), shows the navigation again for what follows, notes the page the browser asked
 for, and runs again; the next run is app.py's, which draws the login form.
 
 A run whose mode differs from the previous run's drops the widgets' values (a login form's submit among them),
@@ -41,6 +42,7 @@ def leave() -> None:
     if in_folder_mode and not _in_app_test():
         _hide_the_page_files()
     PagesManager.uses_pages_directory = False
+    _show_the_navigation()
     if REQUESTED_PAGE not in st.session_state:
         st.session_state[REQUESTED_PAGE] = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
         if in_folder_mode and not _in_app_test():
@@ -59,6 +61,7 @@ def hand_over(name: str, file: str) -> None:
     if not _in_app_test():
         _hide_the_page_files()
     PagesManager.uses_pages_directory = False
+    _show_the_navigation()
     if st.session_state.get(_HANDED_OVER):  # (the file is the main script itself, as in a test: nothing more)
         return
     st.session_state[_HANDED_OVER] = True
@@ -71,6 +74,17 @@ def _hide_the_page_files() -> None:
     """A hidden navigation in place of the folder's list: one page per path a bookmark may hold, none drawn."""
     st.navigation([st.Page(_nothing, title="Usage & Billing Analytics", url_path=path, default=path == "home",
                            visibility="hidden") for path in PATHS], position="hidden")
+
+
+def _show_the_navigation() -> None:
+    """The app's own navigation shown from the next run on: .streamlit/config.toml hides the sidebar's navigation
+    (client.showSidebarNavigation = false), so that a fresh server's first run never shows folder mode's list of
+    page files, not even for the moment before its code replaces it (a browser saw it under load). The option is
+    the process's, and each run's first message carries it: set once, every session after it shows the app's."""
+    from streamlit import config as streamlit_config
+
+    if streamlit_config.get_option("client.showSidebarNavigation") is False:
+        st.set_option("client.showSidebarNavigation", True)
 
 
 def _nothing() -> None:
