@@ -11,33 +11,11 @@
 -- by customer and start, so one customer's window is a few row groups.
 -- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
 -- returns: customer_id VARCHAR, user_id VARCHAR, runtime_hours DOUBLE, workspaces BIGINT, is_running BOOLEAN
-with sessions as (
-    select
-        s.customer_id,
-        s.workspace_id,
-        s.user_id,
-        s.started_at,
-        s.ended_at
-    from workspace_sessions as s
-    where ($customer_id is null or s.customer_id = $customer_id)
-        and s.started_at < least($period_end, $now)
-        and (s.ended_at is null or s.ended_at > $period_start)
-),
 
-cut as (
-    select
-        s.customer_id,
-        s.workspace_id,
-        s.user_id,
-        greatest(s.started_at, $period_start) as start_at,
-        least(coalesce(s.ended_at, timestamp 'infinity'), $period_end, $now) as end_at,
-        s.ended_at is null or s.ended_at > $now as is_running
-    from sessions as s
-),
-
--- A user's sessions on one workspace in start order: each adds the part of it past the latest end of the ones
--- before it (their union's length, so no second counts twice, in one pass instead of numbering the runs first).
-ordered as (
+-- A user's sessions on one workspace in start order (user_sessions_in: cut to the window, each with some length):
+-- each adds the part of it past the latest end of the ones before it (their union's length, so no second counts
+-- twice, in one pass instead of numbering the runs first).
+with ordered as (
     select
         c.customer_id,
         c.workspace_id,
@@ -49,8 +27,7 @@ ordered as (
             partition by c.customer_id, c.workspace_id, c.user_id order by c.start_at, c.end_at
             rows between unbounded preceding and 1 preceding
         ) as previous_end_at
-    from cut as c
-    where c.end_at > c.start_at
+    from user_sessions_in($customer_id, $period_start, $period_end, $now) as c
 ),
 
 final as (
