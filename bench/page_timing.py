@@ -68,6 +68,13 @@ class Server:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
+    def memory(self) -> str:
+        """Its resident memory now and at its peak (VmRSS and VmHWM in /proc/<pid>/status)."""
+        if self.pid is None:
+            return "not found"
+        fields = _status(Path(f"/proc/{self.pid}/status"))
+        return f"{_mb(fields['VmRSS'])} resident, {_mb(fields['VmHWM'])} at its peak"
+
     def visit(self, page, action) -> tuple[float, float]:
         """(seconds until the page is still, the server's CPU ms over them)."""
         before = self.cpu_ms()
@@ -75,10 +82,14 @@ class Server:
         return seconds, self.cpu_ms() - before
 
 
+def _status(status: Path) -> dict[str, str]:
+    return dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+
+
 def _is_our_server(status: Path) -> bool:
     try:
-        fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        return int(fields.get("PPid", "0")) == os.getpid() and b"streamlit" in (status.parent / "cmdline").read_bytes()
+        return int(_status(status).get("PPid", "0")) == os.getpid() and b"streamlit" in (
+            status.parent / "cmdline").read_bytes()
     except OSError:
         return False
 
@@ -122,7 +133,7 @@ def main() -> None:
                     _go(page, nav, "Billing" if title != "Billing" else "Overview")  # each visit comes from elsewhere
                     seconds.append(server.visit(page, lambda: nav.filter(has_text=title).first.click()))
                 rows.append((label, title, seconds))
-        memory = server_memory()
+        memory = server.memory()
         browser.close()
     print(f"the server after the walk: {memory}; load average {started_load} at the start, {load_average()} "
           "at the end\n")
@@ -130,16 +141,6 @@ def main() -> None:
     print("|---|---|" + "---:|---:|" * args.visits)
     for scope, what, visits in rows:
         print(f"| {scope} | {what} | " + " | ".join(f"{s:.2f} | {cpu:,.0f}" for s, cpu in visits) + " |")
-
-
-def server_memory() -> str:
-    """The resident memory of the `streamlit run` this process started (its child), now and at its peak, as
-    Linux counts them (VmRSS and VmHWM in /proc/<pid>/status)."""
-    for status in Path("/proc").glob("[0-9]*/status"):
-        if _is_our_server(status):
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-            return f"{_mb(fields['VmRSS'])} resident, {_mb(fields['VmHWM'])} at its peak"
-    return "not found"
 
 
 def _mb(field: str) -> str:
