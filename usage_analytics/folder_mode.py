@@ -36,13 +36,7 @@ def leave() -> None:
     """app.py's first call: in folder mode (the first run on a fresh server), hide the list of page files at once,
     note the page the browser asked for (its URL's last part) and run again. A session's first run notes that
     page in any mode; after it, nothing."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    in_folder_mode = PagesManager.uses_pages_directory is not False
-    if in_folder_mode and not _in_app_test():
-        _hide_the_page_files()
-    PagesManager.uses_pages_directory = False
-    _show_the_navigation()
+    in_folder_mode = _end()
     if REQUESTED_PAGE not in st.session_state:
         st.session_state[REQUESTED_PAGE] = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
         if in_folder_mode and not _in_app_test():
@@ -56,18 +50,26 @@ def hand_over(name: str, file: str) -> None:
     access check, then this page) answers the same URL, with no "page not found" on the way."""
     if name != "__main__":
         return
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if not _in_app_test():
-        _hide_the_page_files()
-    PagesManager.uses_pages_directory = False
-    _show_the_navigation()
+    _end()
     if st.session_state.get(_HANDED_OVER):  # (the file is the main script itself, as in a test: nothing more)
         return
     st.session_state[_HANDED_OVER] = True
     page = Path(file).stem
     st.session_state.setdefault(REQUESTED_PAGE, ALIASES.get(page, page))
     st.rerun()
+
+
+def _end() -> bool:
+    """Folder mode ended for the process: its list of page files hidden at once (in a browser's run; AppTest draws
+    none), and the app's navigation shown from the next run on. Whether this run was in folder mode."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    in_folder_mode = PagesManager.uses_pages_directory is not False
+    if in_folder_mode and not _in_app_test():
+        _hide_the_page_files()
+    PagesManager.uses_pages_directory = False
+    _show_the_navigation()
+    return in_folder_mode
 
 
 def _hide_the_page_files() -> None:
