@@ -205,7 +205,7 @@ def _preload() -> None:
     def load() -> None:
         try:
             for spec in PAGES:
-                importlib.import_module(f"pages.{spec.module}")
+                navigation.page_module(spec)
         except Exception as error:  # (the login imports them again, and says what fails)
             log.warning("modules were not imported ahead of the first login: %s", error)
 

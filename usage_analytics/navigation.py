@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Callable
 
 import streamlit as st
@@ -39,12 +40,17 @@ class Registered:
         return access.page(found[0]) if found else None
 
 
+def page_module(spec: Page) -> ModuleType:
+    """A page's module, pages/<module>.py (inert: importing it registers and draws nothing)."""
+    return importlib.import_module(f"pages.{spec.module}")
+
+
 def register(pages: tuple[Page, ...], run: Callable[[Page, Callable], None], settings: Settings, user: User
              ) -> Registered:
     """An st.Page per page the user may open, by id (opening one calls run(page, its module's render)), and the
     hidden pages that lead every other known path to one of them."""
     def entry(spec: Page, **where) -> st.Page:
-        render = importlib.import_module(f"pages.{spec.module}").render
+        render = page_module(spec).render
 
         def open_page() -> None:
             run(spec, render)
