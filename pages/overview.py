@@ -51,12 +51,8 @@ def _partly(sides: list) -> str | None:
     """Why a side of the change is only partly inside the exports (its coverage's note; the coverage is the same
     for every customer of a side), or None when both are covered whole: a month whose exports start on its last
     day compared whole would make a +141,928% of the next one."""
-    return next((f"{_named(side[0].period)}: {side[0].data.note}" for side in sides
+    return next((f"{formatting.period_name(side[0].period, side[0].now)}: {side[0].data.note}" for side in sides
                  if side and side[0].data.level != coverage.FULL), None)
-
-
-def _named(period) -> str:
-    return f"{period.first_day:%B %Y}" if period.is_month else f"{period.first_day:%Y-%m-%d} → {period.last_day:%Y-%m-%d}"
 
 
 def _kpis(view, items, basis, previous, compared: str | None) -> None:
