@@ -91,4 +91,3 @@ def _clock(view, choice: str, period: Period, now: datetime) -> str:
                 f"while entries carry the real clock (now {now:%Y-%m-%d %H:%M} UTC). {figures}.")
     return (f"**{choice}** · {span} · by the real clock, to now ({now:%Y-%m-%d %H:%M} UTC): entries say when it "
             f"happened. {figures}; the sidebar's period does not apply here unless picked as the window.")
-

@@ -163,4 +163,3 @@ def render(user, view) -> None:
         _all(view, found)
     else:
         _one(found[view.customer_id])
-

@@ -187,4 +187,3 @@ def render(user, view) -> None:
     st.caption("A revision is every customer's handoff pack as JSON and CSV, as the Billing handoff page and the "
                "command line print it, and a manifest.json with each file's size and SHA-256 "
                "(`python -m usage_analytics verify MANIFEST`). Revisions are never changed or removed.")
-

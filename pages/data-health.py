@@ -90,4 +90,3 @@ def render(user, view) -> None:
                     width="stretch", column_config={
             "customer_id": "Customer id", "provider": "Provider",
             "metered_rows": st.column_config.NumberColumn("Metered rows (hour buckets)")})
-

@@ -100,4 +100,3 @@ def _downloads(view, as_csv: str, as_json: str, latest, incomplete: bool) -> Non
                 f"Download {fmt.upper()} (as closed)", latest.file(closing.pack_file(view.customer_id, fmt)),
                 f"{name}_revision-{latest.revision}.{fmt}", mime, icon=":material/lock_clock:", width="stretch",
                 on_click=view.log_export(f"{fmt} as closed, revision {latest.revision}"))
-

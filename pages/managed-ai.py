@@ -147,4 +147,3 @@ def _focus_download(view, found: dict) -> None:
                + (f"As closed in revision {latest.revision}, with the Correction rows of later revisions. "
                   if latest else "As of now: the month was never closed. ")
                + "Workspace runtime has no price in the exports, so it is not in this file.")
-

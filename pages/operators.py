@@ -168,4 +168,3 @@ def render(user, view) -> None:
                "Overview. Download CSV takes the rows shown, with every column.")
     _open_selected(view, shown.reset_index(drop=True), event)
     _trends(found, table, view)
-

@@ -286,4 +286,3 @@ def render(user, view) -> None:
     _kpis(view, items, list(basis.values()), list(previous.values()), compare.label if compare else None)
     _per_unit(view, items)
     _checklist(view, items)
-

@@ -216,4 +216,3 @@ def render(user, view) -> None:
     _calendar(found, every, table if every else None, view)
     if can(user, Action.SEE_PROVIDER_PROJECTS):
         _projects(view)
-

@@ -145,4 +145,3 @@ def render(user, view) -> None:
                "workspace count once; sessions crossing midnight are split exactly.")
 
     _by_user(view, names, every)
-
