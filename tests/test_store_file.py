@@ -387,3 +387,30 @@ def test_the_apps_store_hands_freed_memory_back_and_a_commands_does_not_bother(m
         assert command.cursor().execute(settings).fetchone() == (False, "134217728B")
     finally:
         command.close()
+
+
+def test_a_late_session_that_starts_a_run_earlier_on_its_day_is_numbered_in_the_refresh(exports, tmp_path):
+    """A late file with a session that starts an hour before the first November session of a workspace and ends half
+    an hour into it, on the same day: the refresh numbers the runs again from the day itself, not from the start of
+    that day's first run (which left the new session out of every run: an hour of runtime missing), so the runs,
+    the days and every figure are what a full check gives."""
+    store_dir, log = tmp_path / "state", []
+    november = exports / "workspace_sessions" / "month=2026-11"
+    _open(exports, store_dir).close()
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    late = november / "part-9-late.parquet"  # sorts after November's part-0
+    con.execute(f"copy (select * replace (started_at - interval 1 hour as started_at, started_at + interval 30 minute "
+                f"as ended_at) from read_parquet('{november}/*.parquet') where ended_at is not null "
+                f"and started_at >= timestamptz '2026-11-01 01:00:00+00' order by started_at limit 1) "
+                f"to '{late}' (format parquet)")
+    start = con.execute(f"select started_at from read_parquet('{late}')").fetchone()[0]
+    con.close()
+    refreshed = _open(exports, store_dir, log)
+    memory = build(exports, NOW)
+    try:
+        assert f"numbering workspace_session_runs again from {start.date()}" in log, log
+        _assert_same(memory, refreshed)
+    finally:
+        memory.close()
+        refreshed.close()

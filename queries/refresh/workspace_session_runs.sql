@@ -1,9 +1,10 @@
 -- Sessions were added from $day on: the runs that reach that day (and every run after them, and the new
 -- sessions) are numbered again, after the runs of the same workspace that ended before it, which stay as
 -- they are: a run that ended before the day cannot touch a session starting on it. _renumbered holds, per
--- workspace with a session reaching the day, the start of its first run to number again (cut_at; the day
--- itself when none reaches it) and the number of runs before it (runs_before); the refresh of
--- workspace_runs and workspace_customer_sessions reads it too.
+-- workspace with a session reaching the day, where numbering starts again (cut_at: the earlier of the start
+-- of its first run that reaches the day and the day itself, since a new session may start on the day before
+-- that run and join it; the day when no run reaches it) and the number of runs before it (runs_before); the
+-- refresh of workspace_runs and workspace_customer_sessions reads it too.
 create or replace temp table _renumbered as
 with reaching as (
     select distinct s.customer_id, s.workspace_id
@@ -33,7 +34,7 @@ ended as (
 select
     w.customer_id,
     w.workspace_id,
-    coalesce(c.cut_at, $day) as cut_at,
+    least(coalesce(c.cut_at, $day), $day) as cut_at,
     coalesce(c.runs_before, e.runs_before, 0) as runs_before
 from reaching as w
 left join cut as c using (customer_id, workspace_id)
