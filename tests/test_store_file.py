@@ -393,7 +393,8 @@ def test_a_late_session_that_starts_a_run_earlier_on_its_day_is_numbered_in_the_
     """A late file with a session that starts an hour before the first November session of a workspace and ends half
     an hour into it, on the same day: the refresh numbers the runs again from the day itself, not from the start of
     that day's first run (which left the new session out of every run: an hour of runtime missing), so the runs,
-    the days and every figure are what a full check gives."""
+    the days and every figure are what a full check gives. The same user's later session it overlaps gets its
+    previous end (workspace_user_sessions) again from the day, so runtime_by_user counts the overlap once."""
     store_dir, log = tmp_path / "state", []
     november = exports / "workspace_sessions" / "month=2026-11"
     _open(exports, store_dir).close()
@@ -404,12 +405,16 @@ def test_a_late_session_that_starts_a_run_earlier_on_its_day_is_numbered_in_the_
                 f"as ended_at) from read_parquet('{november}/*.parquet') where ended_at is not null "
                 f"and started_at >= timestamptz '2026-11-01 01:00:00+00' order by started_at limit 1) "
                 f"to '{late}' (format parquet)")
-    start = con.execute(f"select started_at from read_parquet('{late}')").fetchone()[0]
+    customer, start = con.execute(f"select customer_id, started_at from read_parquet('{late}')").fetchone()
     con.close()
     refreshed = _open(exports, store_dir, log)
     memory = build(exports, NOW)
     try:
         assert f"numbering workspace_session_runs again from {start.date()}" in log, log
+        assert f"summing workspace_user_sessions from {start.date()}" in log, log
+        window = dict(customer_id=customer, period_start=PERIODS[1].start, period_end=PERIODS[1].end, now=NOW)
+        hours = [store.run("runtime_by_user", **window) for store in (memory, refreshed)]
+        assert hours[0].equals(hours[1]) and len(hours[0])
         _assert_same(memory, refreshed)
     finally:
         memory.close()
