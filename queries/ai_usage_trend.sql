@@ -6,27 +6,7 @@
 -- window of its own; for one customer every day is.
 -- params: $customer_id VARCHAR, $period_start TIMESTAMP, $period_end TIMESTAMP, $now TIMESTAMP
 -- returns: day DATE, provider VARCHAR, model VARCHAR, reconciliation_status VARCHAR, requests BIGINT, input_tokens BIGINT, cached_input_tokens BIGINT, output_tokens BIGINT, cost_usd DECIMAL
-with linked_days as (
-    -- One customer's every day; for all customers only the cut days, each read through a window of its own (one
-    -- window over the whole period would join every day's reconciliation status of the period to keep two days).
-    select *
-    from ai_linked_usage_in($customer_id, $period_start, least($period_end, $now))
-    where $customer_id is not null
-    union all
-    select *
-    from ai_linked_usage_in($customer_id, $period_start,
-        least($period_end, $now, date_trunc('day', $period_start - interval 1 microsecond) + interval 1 day))
-    where $customer_id is null
-    union all
-    select *
-    from ai_linked_usage_in($customer_id,
-        greatest($period_start, date_trunc('day', $period_start - interval 1 microsecond) + interval 1 day,
-            date_trunc('day', least($period_end, $now))),
-        least($period_end, $now))
-    where $customer_id is null
-),
-
-days as (
+with days as (
     select
         u.day,
         u.provider,
@@ -52,7 +32,40 @@ days as (
         u.cached_input_tokens,
         u.output_tokens,
         u.cost_usd
-    from linked_days as u
+    from ai_linked_usage_in($customer_id, $period_start, least($period_end, $now)) as u
+    where $customer_id is not null
+    union all
+    -- For all customers, only the cut days, each read through a window of its own: one window over the whole
+    -- period would join every day's reconciliation status of the period to keep two days.
+    select
+        u.day,
+        u.provider,
+        u.model,
+        u.reconciliation_status,
+        u.requests,
+        u.input_tokens,
+        u.cached_input_tokens,
+        u.output_tokens,
+        u.cost_usd
+    from ai_linked_usage_in($customer_id, $period_start,
+        least($period_end, $now, date_trunc('day', $period_start - interval 1 microsecond) + interval 1 day)) as u
+    where $customer_id is null
+    union all
+    select
+        u.day,
+        u.provider,
+        u.model,
+        u.reconciliation_status,
+        u.requests,
+        u.input_tokens,
+        u.cached_input_tokens,
+        u.output_tokens,
+        u.cost_usd
+    from ai_linked_usage_in($customer_id,
+        greatest($period_start, date_trunc('day', $period_start - interval 1 microsecond) + interval 1 day,
+            date_trunc('day', least($period_end, $now))),
+        least($period_end, $now)) as u
+    where $customer_id is null
 ),
 
 final as (
