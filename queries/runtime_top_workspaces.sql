@@ -31,7 +31,12 @@ workspaces as (
 ),
 
 top as (
-    select *
+    select
+        w.customer_id,
+        w.workspace_id,
+        w.template,
+        w.runtime_us,
+        w.is_running
     from workspaces as w
     order by w.runtime_us desc, w.customer_id, w.workspace_id, w.template
     limit $top
