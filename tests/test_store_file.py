@@ -411,7 +411,7 @@ def test_a_late_session_that_starts_a_run_earlier_on_its_day_is_numbered_in_the_
     memory = build(exports, NOW)
     try:
         assert f"numbering workspace_session_runs again from {start.date()}" in log, log
-        assert f"summing workspace_user_sessions from {start.date()}" in log, log
+        assert f"refreshing workspace_user_sessions from {start.date()}" in log, log
         window = dict(customer_id=customer, period_start=PERIODS[1].start, period_end=PERIODS[1].end, now=NOW)
         hours = [store.run("runtime_by_user", **window) for store in (memory, refreshed)]
         assert hours[0].equals(hours[1]) and len(hours[0])

@@ -48,10 +48,11 @@ def roll_up(con: duckdb.DuckDBPyConnection, changed: set[str], since: dict[str, 
 
 
 def _refresh(con: duckdb.DuckDBPyConnection, rollup: sql.Rollup, day: date, progress: Callable[[str], None]) -> None:
-    """A rollup's rows from a day on, made again: by day, its own select from that day; by run, the
+    """A rollup's rows from a day on, made again: by day, its own select from that day; by run or file, the
     statements of its refresh file (queries/refresh/<table>.sql)."""
-    if rollup.refresh_from == "run":
-        progress(f"numbering {rollup.table} again from {day}")
+    if rollup.refresh_from in sql.BY_FILE:
+        progress(f"numbering {rollup.table} again from {day}" if rollup.refresh_from == "run" else
+                 f"refreshing {rollup.table} from {day}")
         for statement in rollup.refresh:
             con.execute(statement, {"day": day} if "$day" in statement else None)
         return

@@ -113,9 +113,12 @@ class Rollup:
     select: str
     refresh_from: str | None  # '-- refresh from: day': rows from a day on can be recomputed alone;
     # '-- refresh from: run': workspace runs reaching the first new day ($day) are numbered (or summed) again
-    # by the statements of queries/refresh/<table>.sql
+    # by the statements of queries/refresh/<table>.sql; '-- refresh from: file': that file's statements too
     whole_when: frozenset[str] = frozenset()  # '..., unless provider_links changed': then made again whole
-    refresh: tuple[str, ...] = ()  # the refresh file's statements, for 'refresh from: run'
+    refresh: tuple[str, ...] = ()  # the refresh file's statements, for 'refresh from: run' or 'file'
+
+
+BY_FILE = ("run", "file")  # refresh modes whose statements are queries/refresh/<table>.sql
 
 
 @cache
@@ -133,7 +136,7 @@ def rollups(folder: Path = ROLLUPS_DIR) -> dict[str, Rollup]:
                              refresh_from,
                              frozenset(w.strip() for w in refresh.group(2).split(",")) if refresh and refresh.group(2)
                              else frozenset(),
-                             _refresh_statements(name) if refresh_from == "run" else ())
+                             _refresh_statements(name) if refresh_from in BY_FILE else ())
     return found
 
 
@@ -147,7 +150,7 @@ def statements(text: str) -> tuple[str, ...]:
 def _refresh_statements(table: str) -> tuple[str, ...]:
     path = REFRESH_DIR / f"{table}.sql"
     if not path.is_file():
-        raise QueryError(f"rollup {table}: refreshed by run, it needs {path}")
+        raise QueryError(f"rollup {table}: refreshed by its own statements, it needs {path}")
     return statements(path.read_text())
 
 

@@ -7,10 +7,10 @@
 -- sessions at every call (5,000 customers' month at 100M: 298 -> 129 ms CPU; a year 3.2 -> 0.8 s; the largest
 -- customer's month 45 -> 14 ms). Earlier sessions that end before the window add nothing (their end is before
 -- the window's start), and later ones are not earlier. Kept by customer and start, as workspace_sessions is.
--- A refresh from a day recomputes the sessions that start on or after it: an earlier session's previous end
--- reads only sessions that start before it.
+-- A refresh from a day recomputes the sessions that start on or after it (queries/refresh): an earlier
+-- session's previous end reads only sessions that start before it.
 -- reads: workspace_sessions
--- refresh from: started_at
+-- refresh from: file
 select
     s.customer_id,
     s.workspace_id,
