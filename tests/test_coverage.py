@@ -12,7 +12,8 @@ from conftest import at, customer, link, recon, session, usage
 from usage_analytics import coverage, handoff, rules
 from usage_analytics.contract import DATASETS
 from usage_analytics.periods import Period, comparison
-from usage_analytics.summary import customer_summary
+from usage_analytics.store import Store
+from usage_analytics.summary import customer_summary, summaries
 from usage_analytics.validation import DatasetReport
 
 UTC = timezone.utc
@@ -226,3 +227,24 @@ def test_a_rejected_session_of_the_customer_is_counted_in_its_period_only(octobe
     assert [(r.dataset, r.column, r.reason, r.rows) for r in october_item.refused] == [
         ("workspace_sessions", "template", "is missing", 1)]
     assert customer_summary(store, "cus_a", Period.parse("2026-11"), NOW).rejected_rows == {}
+
+
+def test_a_store_whose_checks_refused_no_row_is_not_asked_for_a_customers_refused_rows(october, monkeypatch):
+    """No refused row in the exports: no customer has one, so the figures, of one customer or of all, do not run
+    the query (4-6 ms of CPU at 100M). With one, they run it and name the row."""
+    asked = []
+    run = Store.run
+    monkeypatch.setattr(Store, "run", lambda self, name, **params: asked.append(name) or run(self, name, **params))
+    clean = october()
+    assert clean.refused_any is False
+    for scope in ("cus_a", None):
+        assert summaries(clean, Period.parse("2026-10"), NOW, scope)["cus_a"].refused == ()
+    assert "billing_snapshot" in asked and "customer_refused_rows" not in asked
+    bad = {**session("ws2", "2026-10-05 10:00", "2026-10-05 12:00"), "template": None}  # template is required
+    refused = october(workspace_sessions=[session("ws1", "2026-09-30 10:00", "2026-09-30 11:00"), bad])
+    assert refused.refused_any is True
+    for scope in ("cus_a", None):
+        assert [(r.dataset, r.column, r.rows) for r in summaries(refused, Period.parse("2026-10"), NOW,
+                                                                 scope)["cus_a"].refused] == [
+            ("workspace_sessions", "template", 1)]
+    assert asked.count("customer_refused_rows") == 2

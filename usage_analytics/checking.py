@@ -14,17 +14,13 @@ import duckdb
 
 from . import contract, validation
 from .contract import DATASETS, Dataset
-from .store import DataError, first_line
+from .store import REFUSED_ROWS, DataError, first_line
 
 _EMPTY_TYPE = {
     "text": "varchar", "timestamp": "timestamp", "date": "date", "bool": "boolean",
     "int": "bigint", "double": "double", "money": "decimal(18, 9)",
 }
 _REJECTED = "_rejected_keys_"  # + dataset: the keys of its refused rows
-# Every refused row of every dataset, for the customer it names: its event time and its first failed check,
-# so a customer's pages and pack can say which of its own rows were not used, and why (the Data health page
-# has the totals per reason).
-REFUSED_ROWS = "refused_rows"
 DATASET_COLUMNS = {d.name: {c.name: c for c in d.columns} for d in DATASETS.values()}
 
 # Managed-AI buckets are read from their table only for the day a window cuts (whole days come from the

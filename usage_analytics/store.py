@@ -4,10 +4,12 @@ This is all pages and the command line need of the data layer. Building a store 
 rollups, the incremental refresh) is build.py's explicit step; opening one never builds it."""
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import warnings
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator
 
@@ -18,6 +20,10 @@ from . import sql
 from .validation import DatasetReport
 
 STATE_TABLE = "_store"  # one row: the store's key and what checking the exports found (JSON)
+# Every refused row of every dataset (written by checking), for the customer it names: its event time and its first
+# failed check, so a customer's pages and pack can say which of its own rows were not used, and why (the Data
+# health page has the totals per reason).
+REFUSED_ROWS = "refused_rows"
 
 # Queries run with execute(), not sql(): a relation parses and binds a query once to learn its columns and
 # again to run it, about 2 ms of a page's 5-10 ms query. DuckDB warns that Arrow output of an executed query
@@ -63,6 +69,17 @@ class Store:
         self.reports = {name: DatasetReport.from_json(r) for name, r in state["reports"].items()}
         self.database = database  # the store file; None for a store in memory
         self.made = made  # "built" or "refreshed" when the step that opened it made the file
+
+    @cached_property
+    def refused_any(self) -> bool:
+        """Whether the checks refused any row of the exports (refused_rows holds one). Without one, no customer
+        has refused rows in any period, so the figures need not ask (the query alone is 4-6 ms of CPU at 100M).
+        True when that cannot be read: the query then runs and says what is wrong."""
+        with contextlib.closing(self.cursor()) as cursor:
+            try:
+                return bool(cursor.execute(f"select exists (select 1 from {REFUSED_ROWS})").fetchone()[0])
+            except duckdb.Error:
+                return True
 
     @contextmanager
     def _bound(self, name: str, params: dict[str, object]) -> Iterator[tuple[duckdb.DuckDBPyConnection, str, dict]]:

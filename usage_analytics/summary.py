@@ -283,10 +283,12 @@ def _start(store: Store, window: dict, areas: tuple[Area, ...], fetch: Fetch | N
            ) -> dict[str, tuple[str, Future]]:
     """These areas' totals queries, started at once, each on a cursor of its own: DuckDB runs them outside
     the GIL, so they take about as long as the slowest, and the rows of one area are turned into figures
-    here while the others still run. For one customer its days are fetched instead (SUMMED_HERE)."""
+    here while the others still run. For one customer its days are fetched instead (SUMMED_HERE). A store whose
+    checks refused no row is not asked for a customer's refused rows: there are none (_area gives them no rows)."""
     one = window["customer_id"] is not None
     return {name: (query, submit(store, query, window, fetch))
             for area in areas for name in TOTALS[area]
+            if name != "customer_refused_rows" or store.refused_any
             for query in [SUMMED_HERE.get(name, name) if one else name]}
 
 
