@@ -169,11 +169,11 @@ def test_the_outlook_query_on_rows_worked_by_hand(march):
 
 
 def test_ai_usage_since_the_snapshot_counts_each_bucket_once_from_as_of_to_now(exports):
-    """The AI usage since a snapshot comes from several parts (the snapshot's own day and today whole from the daily
-    rollup, less their hourly buckets before as_of and from now on; the rest of the snapshot's month and this
-    month's days before today from the daily rollup; the whole months between from the monthly one): each bucket
-    from as_of up to now is counted exactly once, whichever part holds it, and none before as_of or from now on.
-    Each cost is a power of two, so the sum says which buckets were counted."""
+    """The AI usage since a snapshot comes from several parts (the days from the snapshot's own day to today whole
+    from the daily rollup, less the hourly buckets before as_of on its day and from now on today; the whole months
+    between from the monthly one): each bucket from as_of up to now is counted exactly once, whichever part holds
+    it, and none before as_of or from now on. Each cost is a power of two, so the sum says which buckets were
+    counted."""
     store = exports(
         customers=[customer(), customer("cus_t", "Today Co"), customer("cus_m", "Midnight Co"),
                    customer("cus_p", "Paid Co"), customer("cus_y", "Year Co"), customer("cus_z", "Month End Co")],
