@@ -1,49 +1,16 @@
--- What the look ahead reads, per customer (one, or all when $customer_id is null), as of $now:
---   runtime_hours_7d, ai_usd_7d: workspace runtime (the runtime rule) and managed-AI cost of linked providers
---     over the 7 whole UTC days before today's midnight (the burn of a prepaid balance, and the daily rate a
---     projection to the period's end uses);
---   runtime_hours_since, ai_usd_since: usage since the as_of of the customer's billing snapshot in force, for
---     prepaid accounts only (null for the others): runtime by the runtime rule clipped at as_of, and the cost
---     of linked providers' AI buckets starting at or after as_of, up to $now.
--- One row per customer with any of these (a customer without a row has used nothing).
+-- The usage of the last 7 whole UTC days before today's midnight, per customer (one, or all when $customer_id is
+-- null), as of $now: workspace runtime (the runtime rule) and managed-AI cost of linked providers. The burn of a
+-- prepaid balance, and the daily rate a projection to the period's end uses. One row per customer with any; a
+-- customer without a row used nothing. (Usage since a prepaid snapshot is outlook_since's: most accounts are not
+-- prepaid, and one customer's figures ask for it only when its billing snapshot is.)
 -- params: $customer_id VARCHAR, $now TIMESTAMP
--- returns: customer_id VARCHAR, runtime_hours_7d DOUBLE, ai_usd_7d DECIMAL, runtime_hours_since DOUBLE, ai_usd_since DECIMAL
-with snapshot as (
-    select
-        b.customer_id,
-        b.as_of,
-        b.billing_mode
-    from billing_accounts as b
-    where ($customer_id is null or b.customer_id = $customer_id)
-        and b.as_of <= $now
-    qualify row_number() over (partition by b.customer_id order by b.as_of desc) = 1
-),
-
-prepaid as (
-    select
-        s.customer_id,
-        s.as_of
-    from snapshot as s
-    where s.billing_mode = 'prepaid'
-),
-
+-- returns: customer_id VARCHAR, runtime_hours_7d DOUBLE, ai_usd_7d DECIMAL
 -- The last 7 whole days are whole days of the daily rollups: the ended runs' runtime per day, and the runs still
--- running (which that rollup leaves out) from the later of their start and the window's start to today's
--- midnight, as runtime_since_rows reads them; the linked providers' cost per day. Reading the runs and days as
--- they are (runtime_runs_in and ai_linked_usage_in merged sessions again and joined each day's reconciliation
--- status) made a customer's outlook plan and run two table macros for two sums.
--- The runs still running as of the store (no end): both runtime parts below read them, and finding them scans
--- every run, so they are found once.
-running as (
-    select
-        r.customer_id,
-        r.started_at
-    from workspace_runs as r
-    where ($customer_id is null or r.customer_id = $customer_id)
-        and r.ended_at is null
-),
-
-runtime_7d_rows as (
+-- running (no end, which that rollup leaves out) from the later of their start and the window's start to today's
+-- midnight; the linked providers' cost per day. Reading the runs and days as they are (runtime_runs_in and
+-- ai_linked_usage_in merged sessions again and joined each day's reconciliation status) made a customer's
+-- outlook plan and run two table macros for two sums.
+with runtime_7d_rows as (
     select
         d.customer_id,
         d.runtime_us
@@ -56,8 +23,10 @@ runtime_7d_rows as (
         r.customer_id,
         epoch_us(date_trunc('day', $now))
             - epoch_us(greatest(r.started_at, date_trunc('day', $now) - interval 7 day)) as runtime_us
-    from running as r
-    where r.started_at < date_trunc('day', $now)
+    from workspace_runs as r
+    where ($customer_id is null or r.customer_id = $customer_id)
+        and r.ended_at is null
+        and r.started_at < date_trunc('day', $now)
 ),
 
 runtime_7d as (
@@ -79,160 +48,13 @@ ai_7d as (
     group by d.customer_id
 ),
 
--- Runtime by the runtime rule (runs merged, cut at as_of and now), in whole microseconds so that the parts add
--- up exactly: the ended runs' whole days after the snapshot's day and before today from the daily rollup;
--- the snapshot's own day (from as_of, up to now when that day is today) and today (to now, when the snapshot's
--- day is an earlier one) from the ended runs that reach them; and the runs still running (which the rollup
--- leaves out) from the later of their start and as_of to now. A run is one stretch of time (its sessions
--- overlap or touch), so its piece of each part is its runtime there, and no second is in two parts. As for
--- AI, the snapshot's day reads runs between bounds that do not depend on the row's customer.
-runtime_since_rows as (
-    select
-        d.customer_id,
-        d.runtime_us
-    from workspace_runtime_daily as d
-    join prepaid as p on d.customer_id = p.customer_id
-    where ($customer_id is null or d.customer_id = $customer_id)
-        and d.day > cast(p.as_of as date)
-        and d.day < cast($now as date)
-    union all
-    select
-        r.customer_id,
-        epoch_us(least(r.ended_at, $now, date_trunc('day', p.as_of) + interval 1 day))
-            - epoch_us(greatest(r.started_at, p.as_of)) as runtime_us
-    from workspace_runs as r
-    join prepaid as p on r.customer_id = p.customer_id
-    where ($customer_id is null or r.customer_id = $customer_id)
-        and r.ended_at > p.as_of
-        and r.started_at < least($now, date_trunc('day', p.as_of) + interval 1 day)
-        and r.ended_at > (select min(q.as_of) from prepaid as q)
-        and r.started_at < (select max(date_trunc('day', q.as_of)) + interval 1 day from prepaid as q)
-    union all
-    select
-        r.customer_id,
-        epoch_us(least(r.ended_at, $now)) - epoch_us(greatest(r.started_at, date_trunc('day', $now))) as runtime_us
-    from workspace_runs as r
-    join prepaid as p on r.customer_id = p.customer_id
-    where ($customer_id is null or r.customer_id = $customer_id)
-        and r.ended_at > date_trunc('day', $now)
-        and r.started_at < $now
-        and date_trunc('day', p.as_of) < date_trunc('day', $now)
-    union all
-    select
-        r.customer_id,
-        epoch_us(cast($now as timestamp)) - epoch_us(greatest(r.started_at, p.as_of)) as runtime_us
-    from running as r
-    join prepaid as p on r.customer_id = p.customer_id
-    where r.started_at < $now
-        and p.as_of < $now
-),
-
-runtime_since as (
-    select
-        r.customer_id,
-        cast(sum(r.runtime_us) as double) / 1000000.0 / 3600.0 as runtime_hours
-    from runtime_since_rows as r
-    group by r.customer_id
-),
-
--- The days from the snapshot's own day up to today, whole: of the snapshot's own month, from the daily rollup
--- (ai_days_of: the copy that suits the scope); the whole months after it and before this one, from the monthly
--- rollup (a snapshot months back then reads a few rows a month instead of every day); and this month's days, when
--- the snapshot's month is an earlier one, from the daily rollup. Then, taken away, the hourly buckets of those
--- days that are not since the snapshot: the snapshot's day's before as_of, and today's from now on. Those are few
--- (none for a snapshot taken at midnight; none from now on while the exports end before now), where the buckets
--- from as_of to now were a whole day of a large customer's (31,000 rows at 100M). Each bucket from as_of up to
--- now is counted once; any other bucket of those two days is added with its day and taken away again. The parts
--- that read days or buckets of the snapshot's day or month also have bounds that do not depend on the row's
--- customer (the earliest snapshot to the end of the latest one's day or month; this month's first day to now),
--- so the scan skips the row groups outside them instead of joining every row. The two parts of daily rows stay
--- two, not one with an `or`: the `or` keeps the scan from skipping row groups (292 against 241 ms of CPU for every
--- customer at 100M).
-ai_since_rows as (
-    select
-        d.customer_id,
-        d.provider,
-        d.cost_usd
-    from ai_days_of($customer_id) as d
-    join prepaid as p on d.customer_id = p.customer_id
-    where d.day >= cast(p.as_of as date)
-        and d.day <= last_day(cast(p.as_of as date))
-        and d.day <= cast($now as date)
-        and d.day >= (select min(cast(q.as_of as date)) from prepaid as q)
-        and d.day <= (select max(last_day(cast(q.as_of as date))) from prepaid as q)
-    union all
-    select
-        m.customer_id,
-        m.provider,
-        m.cost_usd
-    from ai_provider_months as m
-    join prepaid as p on m.customer_id = p.customer_id
-    where ($customer_id is null or m.customer_id = $customer_id)
-        and m.month_end > last_day(cast(p.as_of as date))
-        and m.month_end < date_trunc('month', $now)
-    union all
-    select
-        d.customer_id,
-        d.provider,
-        d.cost_usd
-    from ai_days_of($customer_id) as d
-    join prepaid as p on d.customer_id = p.customer_id
-    where d.day >= date_trunc('month', $now)
-        and d.day <= cast($now as date)
-        and last_day(cast(p.as_of as date)) < date_trunc('month', $now)
-    union all
-    select
-        u.customer_id,
-        u.provider,
-        -u.cost_usd as cost_usd
-    from ai_usage as u
-    join prepaid as p on u.customer_id = p.customer_id
-    where u.bucket_start >= date_trunc('day', p.as_of)
-        and u.bucket_start < p.as_of
-        and u.bucket_start >= (select min(date_trunc('day', q.as_of)) from prepaid as q)
-        and u.bucket_start < (select max(q.as_of) from prepaid as q)
-    union all
-    select
-        u.customer_id,
-        u.provider,
-        -u.cost_usd as cost_usd
-    from ai_usage as u
-    join prepaid as p on u.customer_id = p.customer_id
-    where ($customer_id is null or u.customer_id = $customer_id)
-        and u.bucket_start >= $now
-        and u.bucket_start < date_trunc('day', $now) + interval 1 day
-),
-
-ai_since as (
-    select
-        a.customer_id,
-        sum(a.cost_usd) as cost_usd
-    from ai_since_rows as a
-    semi join linked_providers($customer_id) as l on a.customer_id = l.customer_id and a.provider = l.provider
-    group by a.customer_id
-),
-
-customers_seen as (
-    select customer_id from runtime_7d
-    union
-    select customer_id from ai_7d
-    union
-    select customer_id from prepaid
-),
-
 final as (
     select
-        c.customer_id,
-        coalesce(r7.runtime_hours, 0.0) as runtime_hours_7d,
-        coalesce(a7.cost_usd, 0) as ai_usd_7d,
-        case when p.customer_id is null then null else coalesce(rs.runtime_hours, 0.0) end as runtime_hours_since,
-        case when p.customer_id is null then null else coalesce(a.cost_usd, 0) end as ai_usd_since
-    from customers_seen as c
-    left join runtime_7d as r7 on c.customer_id = r7.customer_id
-    left join ai_7d as a7 on c.customer_id = a7.customer_id
-    left join prepaid as p on c.customer_id = p.customer_id
-    left join runtime_since as rs on c.customer_id = rs.customer_id
-    left join ai_since as a on c.customer_id = a.customer_id
+        coalesce(r.customer_id, a.customer_id) as customer_id,
+        coalesce(r.runtime_hours, 0.0) as runtime_hours_7d,
+        coalesce(a.cost_usd, 0) as ai_usd_7d
+    from runtime_7d as r
+    full join ai_7d as a on r.customer_id = a.customer_id
 )
 
 select * from final

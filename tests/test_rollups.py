@@ -97,7 +97,7 @@ def test_runtime_since_a_snapshot_from_the_rollup_equals_the_runs(sample_store, 
     from usage_analytics import sql
 
     con = sample_store.cursor()
-    outlook = sql.load("outlook").text
+    outlook = sql.load("outlook_since").text
     checked = 0
     for as_of, now in snapshots():
         con.execute("create or replace temp table billing_accounts as select * replace "

@@ -19,7 +19,7 @@ TOTALS = {
     Area.BILLING: ("billing_snapshot", "customer_refused_rows"),
     Area.AI: ("ai_usage_by_provider", "reconciliation_summary"),  # (the latter names the providers not linked too)
     Area.RUNTIME: ("runtime_totals",),
-    Area.AHEAD: ("outlook",),
+    Area.AHEAD: ("outlook", "outlook_since"),  # (the latter one customer's only when prepaid: summary._start)
 }
 DETAILS = {  # rows fetched when a page first asks for them -> their area
     "runtime_by_workspace_day": Area.RUNTIME,
