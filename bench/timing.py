@@ -176,9 +176,11 @@ def _fresh_starts(setup: str, store_dir: Path, manifest: dict, progress: Callabl
 
 
 def _pairs(store, folder: Path, manifest: dict, repeat: int) -> list[tuple]:
-    """(what, the app's call, pandas' call, polars' call, runs, note) for the largest and a median customer, and
+    """(what, the app's call, pandas' call, polars' call, runs, note) for the largest and a median customer (both
+    prepaid), a median one on paid billing (the page of most customers: no usage since a snapshot to read), and
     operators."""
     big, small = LARGEST, f"cus_{manifest['customers'] // 2:05d}"
+    paid = f"cus_{manifest['customers'] // 2 + 1:05d}"  # (every fifth customer is prepaid, the two above among them)
     pairs = []
     for label, customer in (("largest customer", big), ("a median customer", small)):
         pairs += [
@@ -191,6 +193,10 @@ def _pairs(store, folder: Path, manifest: dict, repeat: int) -> list[tuple]:
                                           period_end=MONTH.end, now=NOW),
              lambda c=customer: pandas_ai_month(folder, c, MONTH.start, MONTH.end),
              lambda c=customer: polars_ai_month(folder, c, MONTH.start, MONTH.end), repeat, ALIKE)]
+    pairs.append((f"customer page, one month, a median customer on paid billing, as most are: every query (warm "
+                  "median)", lambda: customer_page(store, MONTH, paid),
+                  lambda: pandas_page(folder, paid, MONTH.start, MONTH.end),
+                  lambda: polars_page(folder, paid, MONTH.start, MONTH.end), repeat, WHOLE))
     few = max(1, repeat // 2)
     pairs += [
         ("operators, all customers, one month: table and trends, every query (warm median)",
