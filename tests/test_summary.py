@@ -39,6 +39,26 @@ def test_the_combined_frame_is_every_customer_frame_one_after_the_other(sample_s
     assert combined({}, part).empty
 
 
+def test_every_customers_accounts_are_read_once_per_store_and_serve_one_customer_too(sample_store, monkeypatch):
+    # A store's customers never change: its figures and the picker read them once; one customer's come from them.
+    from usage_analytics import summary
+    from usage_analytics.store import Store
+
+    asked = []
+    run = Store.run
+    monkeypatch.setattr(Store, "run", lambda self, name, **params: asked.append((name, params.get("customer_id")))
+                        or run(self, name, **params))
+    monkeypatch.setattr(summary, "_EVERY_ACCOUNT", summary.weakref.WeakKeyDictionary())
+    alone = summary.accounts(sample_store, "cus_acme_robotics")  # nothing kept yet: a query of its own
+    every = summary.accounts(sample_store)
+    every["cus_new"] = None  # a caller's own dict: the kept one does not change
+    assert summary.accounts(sample_store, "cus_acme_robotics") == alone and alone["cus_acme_robotics"].customer_name
+    assert summaries(sample_store, Period.month(2026, 10), NOW).keys() == summary.accounts(sample_store).keys()
+    assert "cus_new" not in summary.accounts(sample_store) and summary.accounts(sample_store, "cus_nobody") == {}
+    assert [a for a in asked if a[0] == "customer_accounts"] == [("customer_accounts", "cus_acme_robotics"),
+                                                                 ("customer_accounts", None)]
+
+
 def test_one_unknown_customer_is_an_error_and_no_rows(sample_store):
     assert summaries(sample_store, Period.month(2026, 10), NOW, "cus_nobody") == {}
     with pytest.raises(UnknownCustomer, match="cus_nobody"):
