@@ -110,7 +110,7 @@ def _setup(folder: Path, store_dir: Path) -> str:
 ONLY = ("attention",)  # the parts `--only` can run alone
 
 
-def run(ai_rows: int, state_dir: Path, repeat: int = 5, progress: Callable[[str], None] = print,
+def run(ai_rows: int, state_dir: Path, repeat: int = 11, progress: Callable[[str], None] = print,
         only: str | None = None) -> list[Timing]:
     """Generate (or reuse) the dataset of ai_rows rows under state_dir/bench/, and time every step on it (only
     "attention": issue 16's rows alone, on the store file as found, built first when missing)."""
