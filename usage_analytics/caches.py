@@ -304,13 +304,17 @@ def unlinked(data_dir: str, fingerprint: str, first_day: date, last_day: date, n
                                              period_end=period.end, now=now)
 
 
+@_shared(max_entries=16, ttl=3600, copy=dict)
+def _accounts(data_dir: str, fingerprint: str) -> dict[str, Account]:
+    return summary.accounts(_store(data_dir, fingerprint))
+
+
 def accounts(settings: Settings) -> tuple[dict[str, Account] | None, str]:
-    """Every customer account by id (a dict of the caller's own), or None and the reason when the customers dataset
-    is unusable. Not cached here: summary.accounts keeps them with their store, for the figures too."""
+    """Every customer account by id, or None and the reason when the customers dataset is unusable."""
     try:
         found = source(settings)
         _prepare(settings, found)
-        return summary.accounts(store(found)), ""
+        return _accounts(*found), ""
     except DataError as error:
         log.warning("customers unavailable: %s", error)
         return None, str(error)
