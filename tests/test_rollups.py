@@ -114,3 +114,62 @@ def test_runtime_since_a_snapshot_from_the_rollup_equals_the_runs(sample_store, 
         checked += bool(raw)
     con.execute("drop table temp.billing_accounts")
     assert checked > 20  # most snapshots have runtime since: the comparison is not of empty sets
+
+
+def closed_months_and_nows() -> list[tuple[datetime, datetime, datetime]]:
+    """(month start, month end, now): every month of the sample, as of its own end, a day later, and the sample's
+    now; and as of a day inside it (not closed: from the runs)."""
+    found = []
+    for month in range(5, 12):
+        start, end = datetime(2026, month, 1), datetime(2026 + month // 12, month % 12 + 1, 1)
+        found += [(start, end, end), (start, end, end + timedelta(days=1)), (start, end, datetime(2026, 11, 24, 12)),
+                  (start, end, start + timedelta(days=9, hours=7))]
+    return found
+
+
+def test_the_monthly_runtime_rollup_is_every_run_cut_by_its_month(sample_store):
+    """workspace_runtime_months: per month, what runtime_day_parts_in gives with that month as the window, summed
+    per customer and workspace (whether one runs compared as of several nows) and per day and template."""
+    con = sample_store.cursor()
+    for start, end, now in closed_months_and_nows():
+        if now < end:
+            continue
+        month = {"m": (end - timedelta(days=1)).date()}
+        window = {"s": start, "e": end, "n": now}
+        rolled = con.execute("select customer_id, workspace_id, runtime_us, last_end_at > $n from "
+                             "workspace_runtime_months where month_end = $m and customer_id is not null order by all",
+                             {**month, "n": now}).fetchall()
+        raw = con.execute("select customer_id, workspace_id, sum(runtime_us), bool_or(is_running) "
+                          "from runtime_day_parts_in(null, $s, $e, $n) group by all order by all", window).fetchall()
+        assert rolled == raw and raw, (start, now)
+        rolled = con.execute("select day, template, runtime_us from workspace_runtime_months "
+                             "where month_end = $m and customer_id is null order by all", month).fetchall()
+        raw = con.execute("select day, template, sum(runtime_us) from runtime_day_parts_in(null, $s, $e, $n) "
+                          "group by all order by all", window).fetchall()
+        assert rolled == raw, (start, now)
+    running = con.execute("select count(*) from workspace_runtime_months where last_end_at = 'infinity'").fetchone()[0]
+    assert running > 0  # the sample's running runs are carried to the month of the newest session start
+
+
+def test_every_customers_runtime_in_a_closed_month_from_the_rollup_is_what_the_runs_give(sample_store):
+    """runtime_totals of every customer in a closed month reads the monthly rollup (and neither the runs nor their
+    sessions); given a rollup that reaches no month (runtime_months_until before any) it splits the runs: the
+    two give the same rows to the last bit. Any month not closed, and one customer's, are read from the runs."""
+    from datetime import date
+
+    from usage_analytics import sql
+
+    text = sql.load("runtime_totals").text
+    for start, end, now in closed_months_and_nows():
+        for customer in (None, "cus_acme_robotics"):
+            window = {"customer_id": customer, "period_start": start, "period_end": end, "now": now}
+            rolled = sample_store.run("runtime_totals", **window)
+            assert rolled.equals(sample_store.run("runtime_totals", **window, runtime_months_until=date.min)), window
+            plan = "\n".join(row[1] for row in sample_store.cursor().execute(
+                f"explain {text}", {**window, "runtime_months_until": sample_store.runtime_months_until}).fetchall())
+            read = {table for table in ("workspace_runtime_months", "workspace_runs", "workspace_session_runs",
+                                        "workspace_customer_sessions") if table in plan}
+            if customer is None and now >= end:
+                assert read == {"workspace_runtime_months"}, window
+            else:
+                assert "workspace_runtime_months" not in read, window

@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from conftest import at, session
+from conftest import at, customer, session
 from usage_analytics.periods import Period
 
 MARCH = Period.parse("2026-03")
@@ -108,3 +108,42 @@ def test_splitting_a_period_in_two_adds_up_to_the_whole(exports, split):
     parts = sum(r[3] for p in (first, second) for r in runtime(store, p, now=now))
     assert parts == pytest.approx(whole, abs=1e-9)
     assert whole == pytest.approx((2 + 24 + 2) + (0.5 + 24 * 7 + 6))  # ws1 28 h, ws2 to now 174.5 h
+
+
+def totals(store, period, now, customer=None):
+    rows = store.run("runtime_totals", customer_id=customer, period_start=period.start, period_end=period.end, now=now)
+    customers = rows["customer_id"].notna()
+    return ([(r.customer_id, round(r.runtime_hours, 6), int(r.active_workspaces), bool(r.is_running),
+              int(r.running_workspaces)) for r in rows[customers].itertuples()],
+            [(r.day, r.template, round(r.runtime_hours, 6)) for r in rows[~customers].itertuples()])
+
+
+def test_every_customers_closed_month_is_read_from_the_monthly_rollup_with_the_runs_its_edges_cut(exports):
+    """A closed month of every customer comes from workspace_runtime_months (runs cut by the month, merged from
+    their sessions at its edges); the month after the newest session start, and one customer's, from the runs."""
+    store = exports(customers=[customer(), customer("cus_b", "Customer B")], workspace_sessions=[
+        session("ws1", "2026-02-28 20:00", "2026-03-01 04:15", template="large"),  # crosses into March, and
+        session("ws1", "2026-03-01 03:00", "2026-03-01 05:00"),  # joins it: March holds 00:00-05:00, "large"
+        session("ws2", "2026-03-10 10:00", "2026-03-10 12:00"),  # whole in March
+        session("ws3", "2026-03-31 22:00", "2026-07-01 00:00"),  # into April, ending after now: running
+        session("ws4", "2026-03-30 12:00", None, template="gpu"),  # running
+        session("ws9", "2026-03-05 00:00", "2026-03-05 01:00", customer="cus_b"),
+    ])
+    assert store.runtime_months_until == date(2026, 3, 31)  # the month of the newest session start (not ws3's end)
+    march = ([("cus_a", 5 + 2 + 2 + 36.0, 4, True, 2), ("cus_b", 1.0, 1, False, 0)],
+             [(date(2026, 3, 1), "large", 5.0), (date(2026, 3, 5), "standard", 1.0),
+              (date(2026, 3, 10), "standard", 2.0), (date(2026, 3, 30), "gpu", 12.0),
+              (date(2026, 3, 31), "gpu", 24.0), (date(2026, 3, 31), "standard", 2.0)])
+    assert totals(store, MARCH, LATER) == march
+    rolled = store.cursor().execute("select customer_id, workspace_id, runtime_us, last_end_at from "
+                                    "workspace_runtime_months where month_end = '2026-03-31' and customer_id "
+                                    "is not null order by all").fetchall()
+    assert [r[:3] for r in rolled] == [("cus_a", "ws1", 5 * 3600 * 10**6), ("cus_a", "ws2", 2 * 3600 * 10**6),
+                                       ("cus_a", "ws3", 2 * 3600 * 10**6), ("cus_a", "ws4", 36 * 3600 * 10**6),
+                                       ("cus_b", "ws9", 3600 * 10**6)]
+    assert totals(store, MARCH, LATER, "cus_a")[0] == march[0][:1]  # one customer's, from its runs, the same
+    april = Period.parse("2026-04")  # closed, but after the rollup's last month: from the runs
+    assert totals(store, april, LATER) == ([("cus_a", 2 * 720.0, 2, True, 2)],
+                                           [(date(2026, 4, d), t, 24.0) for d in range(1, 31) for t in ("gpu", "standard")])
+    # March as of a day in it (open): from the runs, ws3 not started yet and ws4 up to now
+    assert totals(store, MARCH, at("2026-03-31 00:00"))[0] == [("cus_a", 5 + 2 + 12.0, 3, True, 1), ("cus_b", 1.0, 1, False, 0)]

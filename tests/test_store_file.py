@@ -420,3 +420,37 @@ def test_a_late_session_that_starts_a_run_earlier_on_its_day_is_numbered_in_the_
     finally:
         memory.close()
         refreshed.close()
+
+
+def test_a_run_still_running_is_carried_into_the_months_a_refresh_adds_after_a_month_without_sessions(
+        exports, tmp_path):
+    """workspace_runtime_months carries a running run to the month of the newest session start. Sessions up to
+    September with one running since September 20; October's never arrive and November's are added: the refresh
+    makes October again too (not only the month of the first new row), so the running run has its October, as in a
+    full check, and every customer's October reads it from the rollup."""
+    store_dir, log = tmp_path / "state", []
+    sessions = exports / "workspace_sessions"
+    shutil.rmtree(sessions / "month=2026-10")
+    (sessions / "month=2026-11").rename(tmp_path / "november")
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    running = sessions / "month=2026-09" / "part-9-running.parquet"
+    con.execute(f"copy (select * replace (timestamptz '2026-09-20 08:00:00+00' as started_at, "
+                f"cast(null as timestamptz) as ended_at, 'ws_carried' as workspace_id) "
+                f"from read_parquet('{sessions}/month=2026-09/*.parquet') limit 1) to '{running}' (format parquet)")
+    con.close()
+    _open(exports, store_dir).close()  # sessions up to September
+    (tmp_path / "november").rename(sessions / "month=2026-11")
+    refreshed = _open(exports, store_dir, log)
+    memory = build(exports, NOW)
+    try:
+        assert "adding 1 new file of workspace_sessions (3/6)" in log, log
+        assert not any(line.startswith("checking") for line in log), log
+        october = [store.cursor().execute("select runtime_us, last_end_at from workspace_runtime_months "
+                                          "where month_end = '2026-10-31' and workspace_id = 'ws_carried'").fetchall()
+                   for store in (memory, refreshed)]
+        assert october[0] == october[1] == [(31 * 24 * 3600 * 10**6, datetime.max)]
+        _assert_same(memory, refreshed)
+    finally:
+        memory.close()
+        refreshed.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import date
 import threading
 import warnings
 from contextlib import contextmanager
@@ -24,6 +25,10 @@ STATE_TABLE = "_store"  # one row: the store's key and what checking the exports
 # failed check, so a customer's pages and pack can say which of its own rows were not used, and why (the Data
 # health page has the totals per reason).
 REFUSED_ROWS = "refused_rows"
+# Parameters a query may declare that the store gives itself rather than its caller: how far a rollup reaches,
+# which the query needs when it is planned (bound as a value, DuckDB drops the way it does not take), and which
+# a subquery would only say while it runs.
+GIVEN = ("runtime_months_until",)
 
 # Queries run with execute(), not sql(): a relation parses and binds a query once to learn its columns and
 # again to run it, about 2 ms of a page's 5-10 ms query. DuckDB warns that Arrow output of an executed query
@@ -81,11 +86,24 @@ class Store:
             except duckdb.Error:
                 return True
 
+    @cached_property
+    def runtime_months_until(self) -> date:
+        """The last month whose every run workspace_runtime_months holds: that of the newest session start, up to
+        which it carries the runs still running (runtime_totals reads a closed month from it only up to there).
+        A store with no session, or none usable, gives a day before any month."""
+        with contextlib.closing(self.cursor()) as cursor:
+            try:
+                last = cursor.execute("select last_day(cast(max(started_at) as date)) from workspace_session_runs"
+                                      ).fetchone()[0]
+            except duckdb.Error:
+                last = None
+        return last or date.min
+
     @contextmanager
     def _bound(self, name: str, params: dict[str, object]) -> Iterator[tuple[duckdb.DuckDBPyConnection, str, dict]]:
         """A cursor of its own, and queries/<name>.sql with its parameters bound."""
         query = sql.load(name)
-        bound = query.bind(params)
+        bound = query.bind({**{given: getattr(self, given) for given in GIVEN if given in query.params}, **params})
         broken = sorted(query.datasets() & set(self.problems))
         if broken:
             raise DataError("; ".join(self.problems[dataset] for dataset in broken))

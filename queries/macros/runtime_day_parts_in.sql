@@ -1,6 +1,7 @@
 -- Workspace runtime inside [window_start, window_end) as of as_of, per customer (one, or all when customer
 -- is null), run and UTC day: the runs of runtime_runs_in, split exactly at UTC midnights. Queries sum the
--- parts per workspace and day, per customer, or per day and template.
+-- parts per workspace and day, per customer, or per day and template; the runtime in seconds, and in whole
+-- microseconds for sums that are exact in any order (runtime_totals, which reads a monthly rollup of them).
 create macro runtime_day_parts_in(customer, window_start, window_end, as_of) as table
 with day_parts as (
     select
@@ -20,5 +21,7 @@ select
     p.template,
     cast(p.day_start_at as date) as day,
     epoch(least(p.end_at, p.day_start_at + interval 1 day) - greatest(p.start_at, p.day_start_at)) as runtime_seconds,
+    epoch_us(least(p.end_at, p.day_start_at + interval 1 day)) - epoch_us(greatest(p.start_at, p.day_start_at))
+        as runtime_us,
     p.is_running
 from day_parts as p
