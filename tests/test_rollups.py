@@ -5,6 +5,7 @@ app's periods are whole UTC days, but 'now' cuts today and a comparison cuts a d
 import random
 from datetime import datetime, timedelta
 
+import pandas as pd
 import pytest
 
 SUMS = ("count(*) as metered_rows, sum(requests) as requests, sum(input_tokens) as input_tokens, "
@@ -173,3 +174,53 @@ def test_every_customers_runtime_in_a_closed_month_from_the_rollup_is_what_the_r
                 assert read == {"workspace_runtime_months"}, window
             else:
                 assert "workspace_runtime_months" not in read, window
+
+
+@pytest.mark.parametrize("name", ["reconciliation_summary", "ai_usage_by_provider"])
+def test_every_customers_closed_month_from_a_monthly_rollup_is_each_customers_own_days(sample_store, name):
+    """reconciliation_summary and ai_usage_by_provider of every customer in a closed month read one month's rows of
+    ai_reconciliation_months and ai_provider_months (and no day of ai_provider_days or ai_usage_daily): the rows are
+    each customer's own, whose queries sum its days."""
+    from usage_analytics import sql
+
+    text = sql.load(name).text
+    customers = [c for c, in sample_store.cursor().execute("select customer_id from customers order by 1").fetchall()]
+    read_monthly = 0
+    for start, end, now in closed_months_and_nows():
+        window = {"period_start": start, "period_end": end, "now": now}
+        every = sample_store.run(name, customer_id=None, **window)
+        each = [sample_store.run(name, customer_id=c, **window) for c in customers]
+        each = [f for f in each if len(f)]
+        assert every.equals(pd.concat(each, ignore_index=True)) if each else every.empty, window
+        plan = "\n".join(row[1] for row in sample_store.cursor().execute(f"explain {text}", {
+            **window, "customer_id": None}).fetchall())
+        # (a month before the first export's has no rows to read: DuckDB's statistics drop the scan)
+        if now >= end:
+            assert "ai_provider_days" not in plan and "ai_usage_daily" not in plan, window
+            read_monthly += "_months" in plan
+        else:
+            assert "_months" not in plan, window
+    assert len(every) > 40 and read_monthly >= 5 * 3  # (every customer's providers; June to October, closed)
+
+
+def test_the_first_open_day_as_of_any_now_is_the_earliest_open_day_kept(sample_store):
+    """ai_first_open_days keeps one open day per customer and provider, the earliest: as of any now, the first open
+    day reconciliation_summary gives is the earliest of every open day that counts then (usage before now, or a
+    reconciliation row dated no later than today), found from ai_provider_days itself."""
+    con = sample_store.cursor()
+    nows = [datetime(2026, 5, 1), datetime(2026, 6, 3, 4), datetime(2026, 10, 31, 23), datetime(2026, 11, 24, 12),
+            datetime(2026, 11, 24), datetime(2030, 1, 1)]
+    seen = 0
+    for now in nows:
+        found = sample_store.run("reconciliation_summary", customer_id=None, period_start=datetime(2026, 10, 1),
+                                 period_end=datetime(2026, 11, 1), now=now)
+        found = {(r.customer_id, r.provider): (r.first_open_day, r.first_open_status)
+                 for r in found.itertuples() if r.linked and not pd.isna(r.first_open_day)}
+        raw = {(c, p): (d, s) for c, p, d, s in con.execute(
+            "select customer_id, provider, min(day), arg_min(status, day) from ai_provider_days "
+            "semi join provider_links using (customer_id, provider) where status <> 'matched' "
+            "and (first_bucket_start < $n or (has_reconciliation and day <= cast($n as date))) group by all",
+            {"n": now}).fetchall()}
+        assert found == raw, now
+        seen += len(raw)
+    assert seen > 40

@@ -5,7 +5,7 @@
 -- cost (null when no row has one), the metered cost of the rows that have one, and their difference
 -- (provider minus metered, over rows with both); null on a day with no reconciliation row.
 -- Kept by month, then customer: a period of every customer reads its months only, one customer its rows
--- in each month. The days not matched, which lag is worked out from, are also kept apart (ai_open_days).
+-- in each month. The first day not matched, which lag is worked out from, is also kept apart (ai_first_open_days).
 -- The two sides are put together by a group-by over their union (not a full join), so a refresh's
 -- "from this day on" reaches down to both sides' rows of those days only. The usage side's empty amounts are
 -- typed as the reconciliation side's sums (DECIMAL(38,9)): a union takes the first side's scale, and at 6 places
