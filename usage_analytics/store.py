@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import date
 import threading
 import warnings
 from contextlib import contextmanager
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Iterator
