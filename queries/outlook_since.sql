@@ -80,31 +80,18 @@ runtime_since as (
     group by r.customer_id
 ),
 
--- The days from the snapshot's own day up to today, whole: of the snapshot's own month, from the daily rollup
--- (ai_days_of: the copy that suits the scope); the whole months after it and before this one, from the monthly
--- rollup (a snapshot months back then reads a few rows a month instead of every day); and this month's days, when
--- the snapshot's month is an earlier one, from the daily rollup. Then, taken away, the hourly buckets of those
--- days that are not since the snapshot: the snapshot's day's before as_of, summed once per snapshot at ingest
--- (ai_before_snapshots: joined here with every prepaid snapshot, the hourly buckets of a year of snapshot days
--- were read on every call), and today's from now on. Those are few (none for a snapshot taken at midnight; none
--- from now on while the exports end before now), where the buckets from as_of to now were a whole day of a large
--- customer's (31,000 rows at 100M). Each bucket from as_of up to now is counted once; any other bucket of those
--- two days is added with its day and taken away again. DuckDB bounds each scan of days, buckets and runs joined
--- with the snapshots by the snapshots' own range as the join runs (its dynamic filters), so the bounds once
--- written here as subqueries were dropped: they cost planning, 2-3 ms of one customer's page, and bought nothing
--- (every customer at 100M: 62 -> 53-55 ms of CPU). The two parts of daily rows stay two, not one with an `or`:
--- the `or` kept the scan from skipping row groups (292 against 241 ms of CPU for every customer at 100M).
+-- The managed-AI cost since the snapshot, as whole months and days less what is not since it: the months from the
+-- snapshot's own one up to the one before this, from the monthly rollup (a snapshot months back reads a few rows a
+-- month instead of every day); this month's days up to today, from the daily rollup (ai_days_of: the copy that
+-- suits the scope). Then, taken away: the snapshot month's buckets before as_of, summed once per snapshot at ingest
+-- (ai_before_snapshots: joined here with every prepaid snapshot, the days and hourly buckets between the earliest
+-- snapshot and the latest were read on every call, 1.8 s of CPU at 100M with snapshots over a year), and today's
+-- buckets from now on (few: none while the exports end before now; the buckets from as_of to now were a whole day
+-- of a large customer's, 31,000 rows at 100M). Each bucket from as_of up to now is counted once; any other bucket
+-- of those months and days is added with them and taken away again. DuckDB bounds each scan joined with the
+-- snapshots by the snapshots' own range as the join runs (its dynamic filters): bounds once written here as
+-- subqueries cost planning, 2-3 ms of one customer's page, and bought nothing.
 ai_since_rows as (
-    select
-        d.customer_id,
-        d.provider,
-        d.cost_usd
-    from ai_days_of($customer_id) as d
-    join prepaid as p on d.customer_id = p.customer_id
-    where d.day >= cast(p.as_of as date)
-        and d.day <= last_day(cast(p.as_of as date))
-        and d.day <= cast($now as date)
-    union all
     select
         m.customer_id,
         m.provider,
@@ -112,7 +99,7 @@ ai_since_rows as (
     from ai_provider_months as m
     join prepaid as p on m.customer_id = p.customer_id
     where ($customer_id is null or m.customer_id = $customer_id)
-        and m.month_end > last_day(cast(p.as_of as date))
+        and m.month_end >= last_day(cast(p.as_of as date))
         and m.month_end < date_trunc('month', $now)
     union all
     select
@@ -120,10 +107,9 @@ ai_since_rows as (
         d.provider,
         d.cost_usd
     from ai_days_of($customer_id) as d
-    join prepaid as p on d.customer_id = p.customer_id
+    semi join prepaid as p on d.customer_id = p.customer_id
     where d.day >= date_trunc('month', $now)
         and d.day <= cast($now as date)
-        and last_day(cast(p.as_of as date)) < date_trunc('month', $now)
     union all
     select
         a.customer_id,

@@ -226,16 +226,16 @@ def test_the_first_open_day_as_of_any_now_is_the_earliest_open_day_kept(sample_s
     assert seen > 40
 
 
-def test_the_buckets_before_each_prepaid_snapshot_on_its_day_are_summed_once(sample_store):
-    """ai_before_snapshots: per prepaid snapshot taken after a midnight, and provider, the cost of the customer's
-    buckets on the snapshot's day before as_of (what the usage since the snapshot takes away from that day), as the
-    buckets themselves give it; none for a snapshot at a midnight."""
+def test_the_buckets_before_each_prepaid_snapshot_in_its_month_are_summed_once(sample_store):
+    """ai_before_snapshots: per prepaid snapshot and provider, the cost of the customer's buckets in the snapshot's
+    month before as_of (what the usage since the snapshot takes away from that month), as the buckets themselves
+    give it; none for a snapshot at the start of its month."""
     con = sample_store.cursor()
     rolled = con.execute("select customer_id, as_of, provider, cost_usd from ai_before_snapshots order by all").fetchall()
     raw = con.execute(
         "select b.customer_id, b.as_of, u.provider, sum(u.cost_usd) from billing_accounts as b join ai_usage as u "
-        "on u.customer_id = b.customer_id and cast(u.bucket_start as date) = cast(b.as_of as date) "
+        "on u.customer_id = b.customer_id and u.bucket_start >= date_trunc('month', b.as_of) "
         "and u.bucket_start < b.as_of where b.billing_mode = 'prepaid' group by all order by all").fetchall()
     assert rolled == raw and len(raw) >= 5
-    midnight = con.execute("select count(*) from ai_before_snapshots where as_of = date_trunc('day', as_of)").fetchone()
-    assert midnight == (0,)
+    first = con.execute("select count(*) from ai_before_snapshots where as_of = date_trunc('month', as_of)").fetchone()
+    assert first == (0,)
