@@ -231,7 +231,8 @@ def test_the_buckets_before_each_prepaid_snapshot_in_its_month_are_summed_once(s
     month before as_of (what the usage since the snapshot takes away from that month), as the buckets themselves
     give it; none for a snapshot at the start of its month."""
     con = sample_store.cursor()
-    rolled = con.execute("select customer_id, as_of, provider, cost_usd from ai_before_snapshots order by all").fetchall()
+    rolled = con.execute("select customer_id, as_of, provider, cost_usd from ai_before_snapshots order by all"
+                         ).fetchall()
     raw = con.execute(
         "select b.customer_id, b.as_of, u.provider, sum(u.cost_usd) from billing_accounts as b join ai_usage as u "
         "on u.customer_id = b.customer_id and u.bucket_start >= date_trunc('month', b.as_of) "

@@ -143,7 +143,8 @@ def test_every_customers_closed_month_is_read_from_the_monthly_rollup_with_the_r
                                        ("cus_b", "ws9", 3600 * 10**6)]
     assert totals(store, MARCH, LATER, "cus_a")[0] == march[0][:1]  # one customer's, from its runs, the same
     april = Period.parse("2026-04")  # closed, but after the rollup's last month: from the runs
-    assert totals(store, april, LATER) == ([("cus_a", 2 * 720.0, 2, True, 2)],
-                                           [(date(2026, 4, d), t, 24.0) for d in range(1, 31) for t in ("gpu", "standard")])
+    every_day = [(date(2026, 4, d), t, 24.0) for d in range(1, 31) for t in ("gpu", "standard")]
+    assert totals(store, april, LATER) == ([("cus_a", 2 * 720.0, 2, True, 2)], every_day)
     # March as of a day in it (open): from the runs, ws3 not started yet and ws4 up to now
-    assert totals(store, MARCH, at("2026-03-31 00:00"))[0] == [("cus_a", 5 + 2 + 12.0, 3, True, 1), ("cus_b", 1.0, 1, False, 0)]
+    assert totals(store, MARCH, at("2026-03-31 00:00"))[0] == [("cus_a", 5 + 2 + 12.0, 3, True, 1),
+                                                                ("cus_b", 1.0, 1, False, 0)]
