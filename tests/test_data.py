@@ -171,3 +171,47 @@ def test_duplicates_are_found_by_their_real_key_even_when_key_hashes_collide(tmp
     assert verdicts[0] == verdicts[1]
     # refused (file, row): the repeat of 10:00 in part-0 and of 11:00 in part-1; the first of each is kept
     assert [(row[10], row[11]) for row in verdicts[0] if row[-1]] == [(0, 3), (1, 1)]
+
+
+def test_hour_buckets_are_checked_for_duplicates_by_their_day_with_the_same_verdicts(tmp_path):
+    # ai_usage's duplicate check groups the rows of one day (the rest of the key alike) and numbers by their real
+    # key only the days whose buckets are not each on an hour of their own; a check by every key (bucket_start not
+    # marked hourly) must give every row the same verdict, buckets off the hour and missing ones included.
+    import dataclasses
+
+    import duckdb
+
+    from usage_analytics import validation
+
+    def missing_bucket() -> dict:
+        return {**usage("2026-03-01 10:00"), "bucket_start": None}
+
+    first = write_dataset(tmp_path, "ai_usage", [
+        usage("2026-03-01 10:00"), usage("2026-03-01 10:00", cost="2.000000"),  # row 2 (from 1) repeats row 1
+        usage("2026-03-02 10:00"),  # the same hour of another day: no repeat
+        usage("2026-03-01 10:15"), usage("2026-03-01 10:45"),  # off the hour, in one hour: no repeat
+        usage("2026-03-01 10:15", cost="3.000000"),  # row 6 repeats row 4
+        usage("2026-03-01 11:00", model="m2"), missing_bucket(), missing_bucket()], "part-0")  # row 9 repeats 8
+    second = write_dataset(tmp_path, "ai_usage", [usage("2026-03-01 11:00"), usage("2026-03-02 10:00")], "part-1")
+    files = f"['{first}', '{second}']"
+    con = duckdb.connect()
+    types = dict(con.execute(f"select column_name, column_type from (describe select * from read_parquet({files}))")
+                 .fetchall())
+    hourly = DATASETS["ai_usage"]
+    by_key = dataclasses.replace(hourly, columns=tuple(dataclasses.replace(c, hourly=False) for c in hourly.columns))
+    duplicate = len(validation.reasons(hourly)) - 1  # (the last check)
+    verdicts = [con.execute(validation.checked_rows_sql(dataset, files, types).replace("$now", "timestamp '2026-03-03'")
+                            + " order by _file_no, _row").fetchall() for dataset in (hourly, by_key)]
+    assert verdicts[0] == verdicts[1]
+    assert [(row[10], row[11]) for row in verdicts[0] if duplicate in row[-1]] == [(0, 2), (0, 6), (0, 9), (1, 2)]
+
+    # Buckets each on an hour of its own: no day is a suspect, so no row is numbered.
+    def suspects(files: str) -> int:
+        return con.execute(f"{validation._typed_sql(hourly, files, types)}, {validation._suspects(hourly)} "
+                           "select count(*) from suspects").fetchone()[0]
+
+    distinct = write_dataset(tmp_path / "distinct", "ai_usage", [
+        usage("2026-03-01 10:00"), usage("2026-03-01 11:00"), usage("2026-03-01 22:00"), usage("2026-03-02 10:00"),
+        usage("2026-03-01 10:00", model="m2")], "part-0")
+    assert suspects(f"['{distinct}']") == 0
+    assert suspects(files) == 3  # cus_a's openai m1 days: 1 March (10:00 twice), 2 March (in both files), none

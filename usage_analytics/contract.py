@@ -15,6 +15,7 @@ class Column:
     values: tuple[str, ...] = ()  # allowed values of an enum column; empty means any
     non_negative: bool = False  # counts and costs
     event: bool = False  # when something happened: may not lie in the future (beyond a day's clock skew)
+    hourly: bool = False  # the start of an hour bucket, so on the hour (the duplicate check groups by its day)
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ DATASETS: dict[str, Dataset] = {
         _dataset(
             "ai_usage", "platform-metered usage of one model in one hour bucket",
             Column("customer_id", "text"),
-            Column("bucket_start", "timestamp", event=True),
+            Column("bucket_start", "timestamp", event=True, hourly=True),
             Column("provider", "text"),
             Column("model", "text"),
             Column("provider_project_id", "text"),
