@@ -240,3 +240,39 @@ def test_the_buckets_before_each_prepaid_snapshot_in_its_month_are_summed_once(s
     assert rolled == raw and len(raw) >= 5
     first = con.execute("select count(*) from ai_before_snapshots where as_of = date_trunc('month', as_of)").fetchone()
     assert first == (0,)
+
+
+
+def test_rollups_made_month_by_month_hold_the_rows_of_their_select_in_its_order(sample_store, monkeypatch):
+    # A big build makes these rollups a month at a time (rollups.MONTHLY_ROWS); the sample, made so, must give
+    # each the rows its select gives at once, in the same order (the table's, which pages' scans skip by).
+    from conftest import ROOT
+    from usage_analytics import build, rollups, sql
+
+    monthly = [r for r in sql.rollups().values() if r.by_month]
+    assert {r.table for r in monthly} == {"ai_usage_daily", "ai_provider_days"}
+    executed, roll_up = [], rollups.roll_up
+
+    class Seen:  # the build's connection, noting each statement the rollups run
+        def __init__(self, con):
+            self._con = con
+
+        def execute(self, statement, *args):
+            executed.append(statement)
+            return self._con.execute(statement, *args)
+
+        def __getattr__(self, name):
+            return getattr(self._con, name)
+
+    monkeypatch.setattr(rollups, "MONTHLY_ROWS", 0)
+    monkeypatch.setattr(rollups, "roll_up", lambda con, *args: roll_up(Seen(con), *args))
+    store = build.build(ROOT / "data")
+    try:
+        con, whole = store.cursor(), sample_store.cursor()
+        for rollup in monthly:
+            rows = con.execute(f"select * from {rollup.table}").fetchall()
+            assert rows == whole.execute(rollup.select).fetchall() and len(rows) > 100, rollup.table
+            inserts = [s for s in executed if s.startswith(f"insert into \"{rollup.table}\" ")]
+            assert len(inserts) >= 3, rollup.table  # the sample's months, a statement each
+    finally:
+        store.close()

@@ -173,7 +173,7 @@ def _check_all(checker: Checker, con: duckdb.DuckDBPyConnection, progress: Calla
     for number, dataset in enumerate(DATASETS.values(), 1):
         progress(f"checking {dataset.name} ({number}/{len(DATASETS)})")
         checker.check(dataset)
-    rollups.roll_up(con, set(DATASETS), {}, set(checker.problems), progress)
+    rollups.roll_up(con, set(DATASETS), {}, set(checker.problems), progress, checker.reports)
 
 
 def build(data_dir: Location | str, now: datetime | None = None, store_dir: Path | None = None,
@@ -408,7 +408,7 @@ def _refresh(checker: Checker, con: duckdb.DuckDBPyConnection, state: dict, plan
                 pass
         progress(f"checking {name} ({number}/{len(plan)})")
         checker.check(dataset)
-    rollups.roll_up(con, changed, since, set(checker.problems), progress)
+    rollups.roll_up(con, changed, since, set(checker.problems), progress, checker.reports)
 
 
 def _last_files(data_dir: Location, store_dir: Path) -> list[Path]:

@@ -2,13 +2,18 @@
 made whole or, where only rows were added, refreshed from the first new day; then the table macros."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Callable
 
 import duckdb
 
 from . import sql
 from .checking import identifier
+from .validation import DatasetReport
+
+# A rollup made month by month ('-- made month by month') is, over fewer rows than this, made in one statement:
+# at a few million rows a month's group-by is no cheaper than the whole one, and each statement costs planning.
+MONTHLY_ROWS = 5_000_000
 
 
 def make_free_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -20,11 +25,12 @@ def make_free_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def roll_up(con: duckdb.DuckDBPyConnection, changed: set[str], since: dict[str, date | None], problems: set[str],
-            progress: Callable[[str], None]) -> None:
+            progress: Callable[[str], None], reports: dict[str, DatasetReport] | None = None) -> None:
     """(Re)compute the rollups over changed datasets: all of a rollup, or, where only rows were added
     (since: dataset -> the first day of its new rows), a rollup kept per day (or per run) from that day on.
     A rollup over an unusable dataset (problems) is dropped. Then the table macros that read tables, which
-    DuckDB binds when they are made, so after what they read."""
+    DuckDB binds when they are made, so after what they read. reports (what checking found, by dataset): how
+    many rows a rollup is made from, and their first and last event, for one made month by month."""
     for rollup in sql.rollups().values():  # summed once here, read by every page
         table = identifier(rollup.table)
         if rollup.reads & problems:
@@ -41,10 +47,48 @@ def roll_up(con: duckdb.DuckDBPyConnection, changed: set[str], since: dict[str, 
                 _refresh(con, rollup, min(days), progress)
             continue
         progress(f"summing {rollup.table}")
-        con.execute(f"create or replace table {table} as {rollup.select}")
+        _make(con, rollup, reports or {})
     for macro in sql.macros().values():
         if macro.reads and not macro.reads & problems:
             con.execute(macro.text.replace("create macro", "create or replace macro", 1))
+
+
+def _make(con: duckdb.DuckDBPyConnection, rollup: sql.Rollup, reports: dict[str, DatasetReport]) -> None:
+    """A rollup made whole from its select; one made month by month (kept in order of its refresh column, by
+    day or month first) from its select for each month of the events it is made from, in turn, so that each
+    group-by holds a month's groups (at 100M rows a month's ai_usage_daily is 220,000 groups of 2.8M, and its
+    group-by 6.9 against 8.9 CPU-s whole). Each row is in exactly one of the statements, whatever the months:
+    the first takes everything before the second month, the last everything from its month on (the column is
+    the day of a required event, never null, as a refresh from a day counts on too); and the months in turn keep
+    the table's order."""
+    table = identifier(rollup.table)
+    months = _months(rollup, reports) if rollup.by_month else []
+    if len(months) < 2:
+        con.execute(f"create or replace table {table} as {rollup.select}")
+        return
+    column = identifier(rollup.refresh_from)
+    con.execute(f"create or replace table {table} as select * from ({rollup.select}) limit 0")
+    for lower, upper in zip([None, *months[1:]], [*months[1:], None]):
+        bounds = {"lower": lower, "upper": upper}
+        where = " and ".join(f"{column} {sign} ${name}" for name, sign in (("lower", ">="), ("upper", "<"))
+                             if bounds[name] is not None)
+        con.execute(f"insert into {table} select * from ({rollup.select}) where {where}",
+                    {name: bound for name, bound in bounds.items() if bound is not None})
+
+
+def _months(rollup: sql.Rollup, reports: dict[str, DatasetReport]) -> list[date]:
+    """The first day of each month from the earliest event to the latest of the datasets a rollup is made from,
+    when they hold MONTHLY_ROWS rows or more (none otherwise)."""
+    found = [reports[name] for name in sorted(rollup.reads) if name in reports]
+    spans = [(r.oldest, r.newest) for r in found if r.oldest is not None and r.newest is not None]
+    if sum(r.rows_kept for r in found) < MONTHLY_ROWS or not spans:
+        return []
+    month, last = min(s for s, _ in spans).date().replace(day=1), max(e for _, e in spans).date()
+    months = []
+    while month <= last:
+        months.append(month)
+        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return months
 
 
 def _refresh(con: duckdb.DuckDBPyConnection, rollup: sql.Rollup, day: date, progress: Callable[[str], None]) -> None:

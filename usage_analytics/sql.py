@@ -116,6 +116,7 @@ class Rollup:
     # by the statements of queries/refresh/<table>.sql; '-- refresh from: file': that file's statements too
     whole_when: frozenset[str] = frozenset()  # '..., unless provider_links changed': then made again whole
     refresh: tuple[str, ...] = ()  # the refresh file's statements, for 'refresh from: run' or 'file'
+    by_month: bool = False  # '-- made month by month': made whole from its select a month at a time (rollups.py)
 
 
 BY_FILE = ("run", "file")  # refresh modes whose statements are queries/refresh/<table>.sql
@@ -136,7 +137,10 @@ def rollups(folder: Path = ROLLUPS_DIR) -> dict[str, Rollup]:
                              refresh_from,
                              frozenset(w.strip() for w in refresh.group(2).split(",")) if refresh and refresh.group(2)
                              else frozenset(),
-                             _refresh_statements(name) if refresh_from in BY_FILE else ())
+                             _refresh_statements(name) if refresh_from in BY_FILE else (),
+                             re.search(r"^-- made month by month$", texts[name], re.MULTILINE) is not None)
+        if found[name].by_month and (refresh_from is None or refresh_from in BY_FILE):
+            raise QueryError(f"rollup {name}: made month by month, it needs '-- refresh from: <its day column>'")
     return found
 
 

@@ -12,6 +12,7 @@
 -- it would round each day's amounts before the period sums them (money is rounded once, per provider).
 -- reads: ai_usage, reconciliation
 -- refresh from: day
+-- made month by month
 with usage_days as (
     select
         d.customer_id,

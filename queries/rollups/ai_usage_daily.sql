@@ -5,6 +5,7 @@
 -- at 100M rows), while one customer's month still takes a few milliseconds.
 -- reads: ai_usage
 -- refresh from: day
+-- made month by month
 select
     u.customer_id,
     cast(u.bucket_start as date) as day,
