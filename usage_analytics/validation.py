@@ -155,10 +155,13 @@ def _suspects(dataset: Dataset) -> str:
             f"having count(*) <> coalesce(bit_count(bit_or(1 << hour({_q(bucket)}))), 0))")
 
 
-def kept_rows_sql(dataset: Dataset, files_sql: str, types: dict[str, str], refused: str) -> str:
+def kept_rows_sql(dataset: Dataset, files_sql: str, types: dict[str, str], refused: str | None) -> str:
     """The contract columns of every row of the files that passes every check: all but the rows of refused
-    (checked_rows_sql's rows that fail one, over the same files_sql), matched by _file_no and _row."""
+    (checked_rows_sql's rows that fail one, over the same files_sql), matched by _file_no and _row; every row
+    when refused is None (no row failed one: the join with no rows cost 3-4 of 50 CPU-s at 100M rows)."""
     contract = ", ".join(f"t.{_q(c)}" for c in dataset.column_names)
+    if refused is None:
+        return f"{_typed_sql(dataset, files_sql, types)} select {contract} from typed as t"
     return (f"{_typed_sql(dataset, files_sql, types)} "
             f"select {contract} from typed as t anti join {refused} as r on t._file = r._file_no and t._row = r._row")
 
