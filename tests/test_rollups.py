@@ -242,7 +242,6 @@ def test_the_buckets_before_each_prepaid_snapshot_in_its_month_are_summed_once(s
     assert first == (0,)
 
 
-
 def test_rollups_made_month_by_month_hold_the_rows_of_their_select_in_its_order(sample_store, monkeypatch):
     # A big build makes these rollups a month at a time (rollups.MONTHLY_ROWS); the sample, made so, must give
     # each the rows its select gives at once, in the same order (the table's, which pages' scans skip by).

@@ -97,7 +97,6 @@ def checked_rows_sql(dataset: Dataset, files_sql: str, types: dict[str, str], se
     checks = _checks(dataset)
     reasons = ", ".join(f"case when {condition} then {index} end" for index, (condition, _, _) in enumerate(checks))
     any_failed = " or ".join(f"coalesce({condition}, false)" for condition, _, _ in checks)
-    key = ", ".join(_q(k) for k in dataset.key_columns)
     key_of_t = ", ".join(f"t.{_q(k)}" for k in dataset.key_columns)
     same = " and ".join(f"t.{_q(k)} is not distinct from r.{_q(k)}" for k in dataset.key_columns)
     seen = (f"seen as ({seen_sql}), "
@@ -136,8 +135,8 @@ def _suspect_hash(dataset: Dataset, prefix: str = "") -> str:
     bucket = _hour_bucket(dataset)
     if bucket is None:
         return f"hash({', '.join(prefix + _q(k) for k in dataset.key_columns)})"
-    rest = ", ".join(prefix + _q(k) for k in dataset.key_columns if k != bucket)
-    return f"hash({rest}, date_trunc('day', {prefix}{_q(bucket)}))"
+    day = f"date_trunc('day', {prefix}{_q(bucket)})"
+    return f"hash({', '.join([*(prefix + _q(k) for k in dataset.key_columns if k != bucket), day])})"
 
 
 def _suspects(dataset: Dataset) -> str:
