@@ -275,3 +275,22 @@ def test_rollups_made_month_by_month_hold_the_rows_of_their_select_in_its_order(
             assert len(inserts) >= 3, rollup.table  # the sample's months, a statement each
     finally:
         store.close()
+
+
+def test_the_months_a_rollup_is_made_in_span_its_events_and_at_most_the_latest_36():
+    from usage_analytics import rollups, sql
+    from usage_analytics.validation import DatasetReport
+
+    daily = sql.rollups()["ai_usage_daily"]
+
+    def months(oldest: datetime, newest: datetime, rows: int = 6_000_000) -> list:
+        found = rollups._months(daily, {"ai_usage": DatasetReport("ai_usage", rows_kept=rows, oldest=oldest,
+                                                                  newest=newest)})
+        return [(m.year, m.month, m.day) for m in found]
+
+    thirteen = [(2025, 11, 1), (2025, 12, 1), *[(2026, m, 1) for m in range(1, 12)]]
+    assert months(datetime(2025, 11, 1), datetime(2026, 11, 24, 12)) == thirteen
+    assert months(datetime(2025, 11, 30, 23), datetime(2026, 11, 1)) == thirteen  # (by month, whatever the day)
+    stray = months(datetime(1970, 1, 1), datetime(2026, 11, 24))  # one old event: the latest 36 months only
+    assert len(stray) == 36 and stray[0] == (2023, 12, 1) and stray[-1] == (2026, 11, 1)
+    assert months(datetime(2025, 11, 1), datetime(2026, 11, 24), rows=4_999_999) == []  # small: one statement

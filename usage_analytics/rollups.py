@@ -2,7 +2,7 @@
 made whole or, where only rows were added, refreshed from the first new day; then the table macros."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Callable
 
 import duckdb
@@ -14,6 +14,9 @@ from .validation import DatasetReport
 # A rollup made month by month ('-- made month by month') is, over fewer rows than this, made in one statement:
 # at a few million rows a month's group-by is no cheaper than the whole one, and each statement costs planning.
 MONTHLY_ROWS = 5_000_000
+# At most this many of its latest months have a statement of their own; anything older goes with the first (one
+# stray event of 1970 would otherwise plan a statement for each month since).
+MONTHLY_AT_MOST = 36
 
 
 def make_free_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -68,27 +71,24 @@ def _make(con: duckdb.DuckDBPyConnection, rollup: sql.Rollup, reports: dict[str,
         return
     column = identifier(rollup.refresh_from)
     con.execute(f"create or replace table {table} as select * from ({rollup.select}) limit 0")
-    for lower, upper in zip([None, *months[1:]], [*months[1:], None]):
-        bounds = {"lower": lower, "upper": upper}
-        where = " and ".join(f"{column} {sign} ${name}" for name, sign in (("lower", ">="), ("upper", "<"))
-                             if bounds[name] is not None)
-        con.execute(f"insert into {table} select * from ({rollup.select}) where {where}",
-                    {name: bound for name, bound in bounds.items() if bound is not None})
+    edges = months[1:]
+    for lower, upper in zip([None, *edges], [*edges, None]):
+        params = {name: edge for name, edge in (("lower", lower), ("upper", upper)) if edge is not None}
+        where = " and ".join(f"{column} {'>=' if name == 'lower' else '<'} ${name}" for name in params)
+        con.execute(f"insert into {table} select * from ({rollup.select}) where {where}", params)
 
 
 def _months(rollup: sql.Rollup, reports: dict[str, DatasetReport]) -> list[date]:
-    """The first day of each month from the earliest event to the latest of the datasets a rollup is made from,
-    when they hold MONTHLY_ROWS rows or more (none otherwise)."""
+    """The first day of each month from the earliest event to the latest of the datasets a rollup is made from
+    (the latest MONTHLY_AT_MOST of them), when they hold MONTHLY_ROWS rows or more (none otherwise)."""
     found = [reports[name] for name in sorted(rollup.reads) if name in reports]
     spans = [(r.oldest, r.newest) for r in found if r.oldest is not None and r.newest is not None]
     if sum(r.rows_kept for r in found) < MONTHLY_ROWS or not spans:
         return []
-    month, last = min(s for s, _ in spans).date().replace(day=1), max(e for _, e in spans).date()
-    months = []
-    while month <= last:
-        months.append(month)
-        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return months
+    first, last = min(s for s, _ in spans), max(e for _, e in spans)
+    stop = last.year * 12 + last.month  # (months counted from year 0, so that a month's number steps by one)
+    start = max(first.year * 12 + first.month, stop - MONTHLY_AT_MOST + 1)
+    return [date((number - 1) // 12, (number - 1) % 12 + 1, 1) for number in range(start, stop + 1)]
 
 
 def _refresh(con: duckdb.DuckDBPyConnection, rollup: sql.Rollup, day: date, progress: Callable[[str], None]) -> None:
