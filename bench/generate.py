@@ -21,6 +21,7 @@ SKEW = 4  # row j of an hour's R rows belongs to customer floor(K·((j+0.5)/R)^S
 ROW_GROUP = 122_880  # DuckDB's default; pyarrow would write 1M-row groups
 DATASETS = ("customers", "billing_accounts", "provider_links", "reconciliation", "workspace_sessions", "ai_usage")
 CUSTOMER = "format('cus_{:05d}', c)"
+BILLING = "spread"  # the billing snapshots' generation (the manifest's "billing"): see _snapshots
 
 
 def customers_for(ai_rows: int) -> int:
@@ -78,17 +79,24 @@ def generate(out: Path, ai_rows: int, progress: Callable[[str], None] = print) -
     """Write the bench dataset under out/ (one folder per dataset), unless it is there already; its manifest."""
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / "bench.json"
+    k, start = customers_for(ai_rows), _start()
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text())
         if manifest.get("ai_rows") == ai_rows:
+            if manifest.get("billing") != BILLING:  # (a dataset of an earlier generator: its snapshots again)
+                writer = _Writer(out)
+                _snapshots(writer, k, start)
+                writer.con.close()
+                manifest["billing"] = BILLING
+                manifest_path.write_text(json.dumps(manifest))
+                progress("bench data: billing snapshots made again (spread over the year)")
             return manifest
-    k, start = customers_for(ai_rows), _start()
     writer = _Writer(out)
     _accounts(writer, k, start)
     sessions = _sessions(writer, k, start, ai_rows, progress)
     written = _ai_usage(writer, k, start, ai_rows, progress)
     writer.con.close()
-    manifest = {"ai_rows": written, "customers": k, "sessions": sessions, "now": NOW.isoformat()}
+    manifest = {"ai_rows": written, "customers": k, "sessions": sessions, "now": NOW.isoformat(), "billing": BILLING}
     manifest_path.write_text(json.dumps(manifest))
     return manifest
 
@@ -98,12 +106,7 @@ def _accounts(writer: _Writer, k: int, start: datetime) -> None:
     writer.write(f"select {CUSTOMER} as customer_id, format('Customer {{:05d}}', c) as customer_name, "
                  f"{_ts(start)} - interval 30 day as created_at, 'active' as account_status from range({k}) t(c)",
                  "customers", "part-0")
-    writer.write(f"select {CUSTOMER} as customer_id, {_ts(start)} as as_of, "
-                 "case when c % 5 = 0 then 'prepaid' else 'paid' end as billing_mode, true as payment_verified, "
-                 "cast(null as varchar) as trial_status, cast(null as timestamp) as trial_ends_at, "
-                 "case when c % 5 = 0 then 5000.0 end as prepaid_workspace_hours, "
-                 f"case when c % 5 = 0 then cast(2500 as decimal(18, 6)) end as prepaid_ai_usd from range({k}) t(c)",
-                 "billing_accounts", "part-0")
+    _snapshots(writer, k, start)
     writer.write(f"select {CUSTOMER} as customer_id, p.provider, format('proj_{{:05d}}_{{}}', c, p.provider) "
                  f"as provider_project_id, {_ts(start)} as linked_at from range({k}) t(c) "
                  f"cross join (select distinct provider from combos) p where c % 10 <> 9",
@@ -116,6 +119,22 @@ def _accounts(writer: _Writer, k: int, start: datetime) -> None:
                  f"from range({k}) t(c) cross join (select distinct provider from combos) p "
                  f"cross join range(timestamp '{start:%Y-%m-%d}', timestamp '{last_reconciled}', interval 1 day) r(d) "
                  "where c % 10 <> 9", "reconciliation", "part-0")
+
+
+def _snapshots(writer: _Writer, k: int, start: datetime) -> None:
+    """Billing snapshots, 1 to 3 per customer, at times spread over the year before NOW (any second of a day), so
+    the latest one in force is a day, a month or a year old, as a customer's last top-up or change is. Every fifth
+    customer is prepaid. (The generator before put one snapshot per customer at the dataset's first midnight,
+    which let the look ahead's usage since a snapshot read one day for every customer: its costs did not show.)"""
+    thirds = int((NOW - start).total_seconds()) // 3
+    writer.write(f"select {CUSTOMER} as customer_id, "
+                 f"{_ts(start)} + to_seconds(cast(j * {thirds} + hash(c, j) % {thirds} as bigint)) as as_of, "
+                 "case when c % 5 = 0 then 'prepaid' else 'paid' end as billing_mode, true as payment_verified, "
+                 "cast(null as varchar) as trial_status, cast(null as timestamp) as trial_ends_at, "
+                 "case when c % 5 = 0 then 5000.0 end as prepaid_workspace_hours, "
+                 "case when c % 5 = 0 then cast(2500 as decimal(18, 6)) end as prepaid_ai_usd "
+                 f"from range({k}) t(c) cross join range(3) s(j) where j <= hash(c) % 3 order by as_of",
+                 "billing_accounts", "part-0")
 
 
 def _sessions(writer: _Writer, k: int, start: datetime, ai_rows: int, progress: Callable[[str], None]) -> int:
