@@ -20,17 +20,22 @@ with snapshot as (
 prepaid as (
     select
         s.customer_id,
-        s.as_of
+        s.as_of,
+        coalesce(b.runtime_us, 0) as runtime_us_before
     from snapshot as s
+    left join runtime_before_snapshots as b on s.customer_id = b.customer_id and s.as_of = b.as_of
     where s.billing_mode = 'prepaid'
 ),
 
 -- Runtime by the runtime rule (runs merged, cut at as_of and now), in whole microseconds so that the parts add
--- up exactly: the ended runs' whole days after the snapshot's day and before today from the daily rollup;
--- the snapshot's own day (from as_of, up to now when that day is today) and today (to now, when the snapshot's
--- day is an earlier one) from the ended runs that reach them; and the runs still running (which the rollup
--- leaves out: no end) from the later of their start and as_of to now. A run is one stretch of time (its sessions
--- overlap or touch), so its piece of each part is its runtime there, and no second is in two parts.
+-- up exactly: the ended runs' whole days from the snapshot's day to yesterday from the daily rollup, less the
+-- snapshot's day before as_of (runtime_before_snapshots, summed once per snapshot at ingest and carried by
+-- prepaid; taken away in final: joining every ended run with the snapshots here read all 3.2M runs at 100M with
+-- snapshots over a year, 42 of every customer's 87 ms of CPU); a snapshot taken today, whose day the rollup does
+-- not hold, from the ended runs that reach it (from as_of up to now); today (to now, when the snapshot's day is
+-- an earlier one) from the ended runs that reach it; and the runs still running (which the rollups leave out: no
+-- end) from the later of their start and as_of to now. A run is one stretch of time (its sessions overlap or
+-- touch), so its piece of each part is its runtime there, and no second is in two parts.
 runtime_since_rows as (
     select
         d.customer_id,
@@ -38,18 +43,18 @@ runtime_since_rows as (
     from workspace_runtime_daily as d
     join prepaid as p on d.customer_id = p.customer_id
     where ($customer_id is null or d.customer_id = $customer_id)
-        and d.day > cast(p.as_of as date)
+        and d.day >= cast(p.as_of as date)
         and d.day < cast($now as date)
     union all
     select
         r.customer_id,
-        epoch_us(least(r.ended_at, $now, date_trunc('day', p.as_of) + interval 1 day))
-            - epoch_us(greatest(r.started_at, p.as_of)) as runtime_us
+        epoch_us(least(r.ended_at, $now)) - epoch_us(greatest(r.started_at, p.as_of)) as runtime_us
     from workspace_runs as r
     join prepaid as p on r.customer_id = p.customer_id
     where ($customer_id is null or r.customer_id = $customer_id)
+        and cast(p.as_of as date) = cast($now as date)
         and r.ended_at > p.as_of
-        and r.started_at < least($now, date_trunc('day', p.as_of) + interval 1 day)
+        and r.started_at < $now
     union all
     select
         r.customer_id,
@@ -75,7 +80,7 @@ runtime_since_rows as (
 runtime_since as (
     select
         r.customer_id,
-        cast(sum(r.runtime_us) as double) / 1000000.0 / 3600.0 as runtime_hours
+        sum(r.runtime_us) as runtime_us
     from runtime_since_rows as r
     group by r.customer_id
 ),
@@ -142,7 +147,9 @@ ai_since as (
 final as (
     select
         p.customer_id,
-        coalesce(rs.runtime_hours, 0.0) as runtime_hours_since,
+        cast(coalesce(rs.runtime_us, 0)
+            - case when cast(p.as_of as date) < cast($now as date) then p.runtime_us_before else 0 end as double)
+            / 1000000.0 / 3600.0 as runtime_hours_since,
         coalesce(a.cost_usd, 0) as ai_usd_since
     from prepaid as p
     left join runtime_since as rs on p.customer_id = rs.customer_id

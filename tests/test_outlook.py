@@ -241,6 +241,42 @@ def test_ai_usage_since_the_snapshot_counts_each_bucket_once_from_as_of_to_now(e
         assert list(zip(one["customer_id"], one["ai_usd_since"])) == ([(cid, since)] if since is not None else [])
 
 
+
+def test_runtime_since_the_snapshot_counts_each_minute_once_from_as_of_to_now(exports):
+    """The runtime since a snapshot on an earlier day is its day whole from the daily rollup less the part of it
+    before as_of (runtime_before_snapshots, kept per snapshot), then the days to today and today to now; a snapshot
+    taken today reads its runs from as_of. Each run lasts a power of two of minutes after as_of, so the sum says
+    which were counted; now is Mar 20 12:00."""
+    store = exports(
+        customers=[customer(), customer("cus_t", "Today Co"), customer("cus_m", "Midnight Co")],
+        billing_accounts=[prepaid(as_of="2026-03-15 10:30"), prepaid("cus_t", as_of="2026-03-20 06:00"),
+                          prepaid("cus_m", as_of="2026-03-19 00:00")],
+        workspace_sessions=[
+            # cus_a: the snapshot on Mar 15 10:30, an earlier day than today
+            session("ws1", "2026-03-15 09:00", "2026-03-15 10:00"),  # its day before as_of (60 min before): no
+            session("ws2", "2026-03-14 23:56", "2026-03-15 00:04"),  # 4 min of its day, all before as_of: no
+            session("ws3", "2026-03-15 10:14", "2026-03-15 10:46"),  # 16 min before as_of, 16 after: 16
+            session("ws4", "2026-03-15 23:00", "2026-03-16 01:08"),  # 60 min on its day, 68 the next: 128
+            session("ws5", "2026-03-20 11:28", "2026-03-20 12:32"),  # today, ends after now: 32 (to now)
+            session("ws6", "2026-03-20 11:56", None),  # running: 4 (to now)
+            # cus_t: the snapshot today at 06:00 (its own day is today, read from the runs)
+            session("ws1", "2026-03-20 05:00", "2026-03-20 07:04", customer="cus_t"),  # 60 before as_of, 64 after
+            session("ws2", "2026-03-19 20:00", "2026-03-19 21:00", customer="cus_t"),  # yesterday: no
+            # cus_m: the snapshot at yesterday's midnight (nothing of its day is before it)
+            session("ws1", "2026-03-18 23:00", "2026-03-19 00:16", customer="cus_m"),  # 16 after as_of
+        ])
+    con = store.cursor()
+    before = con.execute("select customer_id, as_of, runtime_us from runtime_before_snapshots order by all").fetchall()
+    minute = 60_000_000
+    assert before == [("cus_a", at("2026-03-15 10:30").replace(tzinfo=None), (60 + 4 + 16) * minute),
+                      ("cus_t", at("2026-03-20 06:00").replace(tzinfo=None), 60 * minute)]  # (none at a midnight)
+    expected = {"cus_a": 16 + 128 + 32 + 4, "cus_t": 64, "cus_m": 16}
+    rows = store.run("outlook_since", customer_id=None, now=MARCH_NOW)
+    assert {c: round(h * 60, 6) for c, h in zip(rows["customer_id"], rows["runtime_hours_since"])} == expected
+    for cid, minutes in expected.items():  # one customer's row is the same as in every customer's, to the bit
+        one = store.run("outlook_since", customer_id=cid, now=MARCH_NOW)
+        assert list(one["runtime_hours_since"]) == list(rows.loc[rows["customer_id"] == cid, "runtime_hours_since"])
+
 def test_a_prepaid_customers_balances_reach_the_pack(march):
     item = customer_summary(march, "cus_a", Period.parse("2026-03"), MARCH_NOW)
     hours, money = item.balances

@@ -94,16 +94,19 @@ def test_runtime_since_a_snapshot_from_the_rollup_equals_the_runs(sample_store, 
     """The outlook's runtime since a prepaid snapshot (whole days from workspace_runtime_daily; the days it cuts
     and the runs still running, live) is what the runtime rule gives on the runs themselves: runtime_runs_in
     from as_of to now, as of now. Each customer's snapshot is made prepaid at as_of (a temp table, in this
-    cursor only)."""
+    cursor only), and the runtime of each snapshot's day before it summed again for them (runtime_before_snapshots,
+    as a build makes it)."""
     from usage_analytics import sql
 
     con = sample_store.cursor()
     outlook = sql.load("outlook_since").text
+    before = sql.rollups()["runtime_before_snapshots"].select
     checked = 0
     for as_of, now in snapshots():
         con.execute("create or replace temp table billing_accounts as select * replace "
                     "(cast($a as timestamp) as as_of, 'prepaid' as billing_mode) from main.billing_accounts "
                     "qualify row_number() over (partition by customer_id order by as_of desc) = 1", {"a": as_of})
+        con.execute(f"create or replace temp table runtime_before_snapshots as {before}")
         found = dict(con.execute(f"select customer_id, runtime_hours_since from ({outlook})",
                                  {"customer_id": customer, "now": now}).fetchall())
         raw = dict(con.execute("select r.customer_id, sum(epoch(r.end_at - r.start_at)) / 3600.0 "
@@ -114,6 +117,7 @@ def test_runtime_since_a_snapshot_from_the_rollup_equals_the_runs(sample_store, 
         assert {c for c, h in found.items() if h is not None} == prepaid and {c: h for c, h in found.items() if h} == raw, (as_of, now)
         checked += bool(raw)
     con.execute("drop table temp.billing_accounts")
+    con.execute("drop table temp.runtime_before_snapshots")
     assert checked > 20  # most snapshots have runtime since: the comparison is not of empty sets
 
 
