@@ -6,8 +6,8 @@
 -- params: $customer_id VARCHAR, $now TIMESTAMP
 -- returns: customer_id VARCHAR, runtime_hours_7d DOUBLE, ai_usd_7d DECIMAL
 -- The last 7 whole days are whole days of the daily rollups: the ended runs' runtime per day, and the runs still
--- running (no end, which that rollup leaves out) from the later of their start and the window's start to today's
--- midnight; the linked providers' cost per day. Reading the runs and days as they are (runtime_runs_in and
+-- running (no end, which that rollup leaves out; kept apart by customer in workspace_running_runs) from the later
+-- of their start and the window's start to today's midnight; the linked providers' cost per day. Reading the runs and days as they are (runtime_runs_in and
 -- ai_linked_usage_in merged sessions again and joined each day's reconciliation status) made a customer's
 -- outlook plan and run two table macros for two sums.
 with runtime_7d_rows as (
@@ -23,9 +23,8 @@ with runtime_7d_rows as (
         r.customer_id,
         epoch_us(date_trunc('day', $now))
             - epoch_us(greatest(r.started_at, date_trunc('day', $now) - interval 7 day)) as runtime_us
-    from workspace_runs as r
+    from workspace_running_runs as r
     where ($customer_id is null or r.customer_id = $customer_id)
-        and r.ended_at is null
         and r.started_at < date_trunc('day', $now)
 ),
 

@@ -34,7 +34,7 @@ prepaid as (
 -- snapshots over a year, 42 of every customer's 87 ms of CPU); a snapshot taken today, whose day the rollup does
 -- not hold, from the ended runs that reach it (from as_of up to now); today (to now, when the snapshot's day is
 -- an earlier one) from the ended runs that reach it; and the runs still running (which the rollups leave out: no
--- end) from the later of their start and as_of to now. A run is one stretch of time (its sessions overlap or
+-- end; workspace_running_runs) from the later of their start and as_of to now. A run is one stretch of time (its sessions overlap or
 -- touch), so its piece of each part is its runtime there, and no second is in two parts.
 runtime_since_rows as (
     select
@@ -69,10 +69,9 @@ runtime_since_rows as (
     select
         r.customer_id,
         epoch_us(cast($now as timestamp)) - epoch_us(greatest(r.started_at, p.as_of)) as runtime_us
-    from workspace_runs as r
+    from workspace_running_runs as r
     join prepaid as p on r.customer_id = p.customer_id
     where ($customer_id is null or r.customer_id = $customer_id)
-        and r.ended_at is null
         and r.started_at < $now
         and p.as_of < $now
 ),

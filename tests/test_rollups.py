@@ -71,6 +71,16 @@ def test_runtime_rollup_holds_every_ended_run_split_at_midnights(sample_store):
     assert running > 0  # the sample has running sessions, which the rollup leaves to be counted live
 
 
+def test_the_runs_still_running_are_kept_apart_by_customer(sample_store):
+    """workspace_running_runs: every run of workspace_runs without an end (the look ahead counts them live), no
+    other, kept by customer and start."""
+    con = sample_store.cursor()
+    kept = con.execute("select * from workspace_running_runs").fetchall()
+    runs = con.execute("select * from workspace_runs where ended_at is null order by customer_id, started_at"
+                       ).fetchall()
+    assert kept == runs and len(runs) >= 2
+
+
 def snapshots() -> list[tuple[datetime, datetime]]:
     """(as_of, now) pairs: a snapshot on an earlier day, on today's day, at a midnight, at now; windows of
     minutes, hours, days and months that cut their first day, today, both or neither."""
