@@ -7,9 +7,9 @@
 -- returns: customer_id VARCHAR, runtime_hours_7d DOUBLE, ai_usd_7d DECIMAL
 -- The last 7 whole days are whole days of the daily rollups: the ended runs' runtime per day, and the runs still
 -- running (no end, which that rollup leaves out; kept apart by customer in workspace_running_runs) from the later
--- of their start and the window's start to today's midnight; the linked providers' cost per day. Reading the runs and days as they are (runtime_runs_in and
--- ai_linked_usage_in merged sessions again and joined each day's reconciliation status) made a customer's
--- outlook plan and run two table macros for two sums.
+-- of their start and the window's start to today's midnight; the linked providers' cost per day. Reading the runs
+-- and days as they are (runtime_runs_in and ai_linked_usage_in merged sessions again and joined each day's
+-- reconciliation status) made a customer's outlook plan and run two table macros for two sums.
 with runtime_7d_rows as (
     select
         d.customer_id,

@@ -34,8 +34,8 @@ prepaid as (
 -- snapshots over a year, 42 of every customer's 87 ms of CPU); a snapshot taken today, whose day the rollup does
 -- not hold, from the ended runs that reach it (from as_of up to now); today (to now, when the snapshot's day is
 -- an earlier one) from the ended runs that reach it; and the runs still running (which the rollups leave out: no
--- end; workspace_running_runs) from the later of their start and as_of to now. A run is one stretch of time (its sessions overlap or
--- touch), so its piece of each part is its runtime there, and no second is in two parts.
+-- end; workspace_running_runs) from the later of their start and as_of to now. A run is one stretch of time (its
+-- sessions overlap or touch), so its piece of each part is its runtime there, and no second is in two parts.
 runtime_since_rows as (
     select
         d.customer_id,
