@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
-from typing import NamedTuple
+from itertools import repeat
+from typing import Iterable, NamedTuple
 
 CURRENT, LAGGING, STALE, MISMATCH, NOT_CONFIGURED = "current", "lagging", "stale", "mismatch", "not configured"
 FINAL, PROVISIONAL = "final", "provisional"
@@ -23,6 +24,11 @@ def usd(amount: Decimal | None) -> Decimal:
     context of its own: a third of the time of quantize(..., rounding=...) on the thread's, and an operators' month
     rounds 42,000 amounts."""
     return _NO_USD if amount is None else _HALF_UP.quantize(amount, MICRO_USD)
+
+
+def usd_all(amounts: Iterable[Decimal]) -> list[Decimal]:
+    """usd of each of many amounts, none of them None: a column of money rounded without a Python call per value."""
+    return list(map(_HALF_UP.quantize, amounts, repeat(MICRO_USD)))
 
 
 def reconciled_through(first_open_day: date | None, today: date) -> date:
