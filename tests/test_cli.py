@@ -221,6 +221,9 @@ def test_billing_rule_sanity_on_the_pack():
                             (Decimal("0.0000004999"), "0.000000"), (Decimal("2.0000025"), "2.000003"),
                             (Decimal("123456789012.3456785"), "123456789012.345679")]:
         assert str(rules.usd(given)) == expected, given
+    # a whole column the same way (the figures of every customer round their columns at once)
+    column = [Decimal("0.0000005"), Decimal("-0.0000005"), Decimal(0), Decimal("1.25"), Decimal("2.0000025")]
+    assert [str(v) for v in rules.usd_all(column)] == ["0.000001", "-0.000001", "0.000000", "1.250000", "2.000003"]
     # with no ANALYTICS_NOW, 'now' is the bundled sample's own (its manifest), which NOW states by hand
     assert config.sample_now(ROOT / "data") == NOW
 
