@@ -3,7 +3,7 @@
 -- splits the runs at midnights). The usage since a snapshot (outlook_since) reads the snapshot's day whole from
 -- that daily rollup and takes this away, instead of joining every ended run with every prepaid snapshot in force
 -- on each call: with snapshots taken over a year, that join read all 3.2M runs at 100M (42 ms of CPU of every
--- customer's look ahead, 84). A snapshot at a midnight has no such runtime and no row. Nothing here depends on
+-- customer's look ahead, 87). A snapshot at a midnight has no such runtime and no row. Nothing here depends on
 -- now (a snapshot in force is at or before now, so the part of its day before it is too); runs still running
 -- are counted live by the query, as the daily rollup leaves them out too. Made whole whenever the sessions or the
 -- snapshots change: new sessions can join runs of any earlier day, and it is small (one row per such snapshot,
