@@ -194,8 +194,8 @@ class Checker:
         # The keys of refused rows too: a later file's row with such a key is a duplicate, as in a full check.
         self._con.execute(f"create table {identifier(_REJECTED + dataset.name)} as select {keys} from {refused}")
         self._note_refused(dataset, refused)
-        refused_any = self._con.execute(f"select exists (select 1 from {refused})").fetchone()[0]
-        kept = validation.kept_rows_sql(dataset, _paths(readable), types, refused if refused_any else None)
+        refused_rows = self._con.execute(f"select count(*) from {refused}").fetchone()[0]
+        kept = validation.kept_rows_sql(dataset, _paths(readable), types, refused if refused_rows else None)
         # Sorted by customer, then time: a customer's rows sit together, so DuckDB's min/max per row group
         # skips the others (exports arrive in time order, which scatters every customer over every group).
         # Managed-AI buckets are sorted by time, unless they already are (as dated exports arrive): sorting
@@ -209,7 +209,7 @@ class Checker:
             self._con.execute(f"alter table {table} rename to {unsorted}")
             self._con.execute(f"create table {table} as select * from {unsorted} order by {order}")
             self._con.execute(f"drop table {unsorted}")
-        rows_read = sum(self._con.execute(f"select count(*) from {name}").fetchone()[0] for name in (table, refused))
+        rows_read = self._con.execute(f"select count(*) from {table}").fetchone()[0] + refused_rows
         self._summarise(dataset, report, refused, rows_read, readable)
         self._con.execute(f"drop table {refused}")
 
